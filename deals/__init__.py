@@ -1,0 +1,1 @@
+"""Deal registration: matching, conflicts, routing, expiry."""
