@@ -1,0 +1,1 @@
+"""Slash commands, one module each, every one with a ``register(app)`` function."""

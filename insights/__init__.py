@@ -1,0 +1,1 @@
+"""Partner analytics: scorecards, tiers, risk and drift models."""

@@ -1,0 +1,66 @@
+"""End-customer accounts and the deal registrations partners file against them."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, Timestamped, enum_column
+from models.enums import DealSource, DealStatus
+
+
+class Account(Timestamped, Base):
+    """An end customer. ``account_key`` is its identity: the web domain when known, else its
+    normalised name, so the same company imported twice is one row."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    normalized_name: Mapped[str] = mapped_column(String(255), index=True)
+    domain: Mapped[str | None] = mapped_column(String(255), index=True)
+    country: Mapped[str | None] = mapped_column(String(64))
+
+
+deal_influencers = Table(
+    "deal_influencers",
+    Base.metadata,
+    Column("deal_id", ForeignKey("deal_registrations.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "partner_id", ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
+
+class DealRegistration(Timestamped, Base):
+    __tablename__ = "deal_registrations"
+    __table_args__ = (
+        Index(None, "partner_id", "status"),
+        Index(None, "account_id", "status"),
+        Index(None, "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="RESTRICT"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"))
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    product: Mapped[str | None] = mapped_column(String(200))
+    stage: Mapped[str | None] = mapped_column(String(100))
+    expected_close: Mapped[date | None]
+    registered_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+    """When the registration reached us, by the server's UTC clock: first come, first served."""
+    registered_by: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[DealStatus] = mapped_column(enum_column(DealStatus, "deal_status"))
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[date | None]
+    closed_at: Mapped[date | None]
+    source: Mapped[DealSource] = mapped_column(
+        enum_column(DealSource, "deal_source"), server_default=DealSource.SOURCED.value
+    )
+    notes: Mapped[str | None] = mapped_column(Text)

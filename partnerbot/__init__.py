@@ -1,0 +1,1 @@
+"""partnerbot: configuration, the command line and the demo that tie the layers together."""

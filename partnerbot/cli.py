@@ -1,0 +1,183 @@
+"""The ``partnerbot`` command line: the terminal door to the same domain Slack and the
+scheduler use."""
+
+import sys
+from datetime import UTC, date, datetime
+from functools import cached_property
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from sqlalchemy import Engine
+
+from ingest import CsvImportError, ImportResult, import_file
+from ingest.loaders import LOADERS
+from insights.overview import program_overview
+from models.db import make_engine, make_session_factory
+from models.migrate import upgrade
+from partnerbot.console import import_line, make_console, overview_panel
+from partnerbot.program import Program, ProgramError, load_program
+from partnerbot.settings import Settings
+from synth import ProgramSpec, generate_program
+
+IMPORT_ORDER = ("partners", "people", "deals", "activities")
+console = make_console()
+
+
+class Context:
+    """What every command may need, built on first use: settings, program rules, engine."""
+
+    def __init__(self) -> None:
+        self.settings = Settings()
+
+    @cached_property
+    def program(self) -> Program:
+        explicit = "program_path" in self.settings.model_fields_set
+        return load_program(self.settings.program_path, must_exist=explicit)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+@click.group()
+def cli() -> None:
+    """partnerbot: deal registration, scorecards and partner alerts in Slack."""
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@pass_context
+def db_upgrade(ctx: Context) -> None:
+    """Apply migrations up to the newest schema."""
+    upgrade(ctx.engine)
+    console.print(f"database is up to date: {ctx.engine.url.render_as_string()}")
+
+
+@cli.command("import")
+@click.argument("kind", type=click.Choice(list(LOADERS)))
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@pass_context
+def import_command(ctx: Context, kind: str, file: Path) -> None:
+    """Import a CSV file of partners, deals, activities or people (formats in the README)."""
+    result = _import(ctx, kind, file)
+    console.print(import_line(result))
+
+
+def _import(ctx: Context, kind: str, file: Path) -> ImportResult:
+    size = file.stat().st_size if file.is_file() else 0
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as progress:
+        task = progress.add_task(f"importing {file.name}", total=size)
+        return import_file(
+            kind,
+            file,
+            ctx.engine,
+            ctx.program,
+            on_progress=lambda done: progress.update(task, completed=done),
+        )
+
+
+@cli.command()
+@click.option("--partners", default=200, show_default=True, help="Number of partners.")
+@click.option("--months", default=24, show_default=True, help="Months of history.")
+@click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same files).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True)
+def generate(partners: int, months: int, seed: int, out: Path) -> None:
+    """Write a synthetic partner program as CSV files, with its ground truth."""
+    generated = generate_program(_spec(partners, months, seed), out)
+    console.print(f"wrote {generated.describe()} to {out}")
+
+
+def _spec(partners: int, months: int, seed: int) -> ProgramSpec:
+    today = datetime.now(UTC).date()
+    return ProgramSpec(
+        partners=partners, months=months, seed=seed, end=date(today.year, today.month, 1)
+    )
+
+
+@cli.command()
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Default: today (UTC).")
+@pass_context
+def summary(ctx: Context, as_of: datetime | None) -> None:
+    """Print the program overview: partners, revenue by quarter, top partners, registrations."""
+    day = as_of.date() if as_of else datetime.now(UTC).date()
+    with make_session_factory(ctx.engine)() as session:
+        overview = program_overview(session, ctx.program, day)
+    console.print(overview_panel(overview, ctx.program.program.name))
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("partnerbot-demo"),
+    show_default=True,
+    help="Where the generated CSV files are kept (reused when present).",
+)
+@click.option("--partners", default=200, show_default=True)
+@click.option("--months", default=24, show_default=True)
+@click.pass_context
+def demo(click_ctx: click.Context, folder: Path, partners: int, months: int) -> None:
+    """Migrate, generate (or reuse) a program, import it and show the overview."""
+    ctx = click_ctx.ensure_object(Context)
+    console.rule("partnerbot demo")
+    click_ctx.invoke(db_upgrade)
+    if not all((folder / f"{kind}.csv").exists() for kind in IMPORT_ORDER):
+        click_ctx.invoke(generate, partners=partners, months=months, seed=7, out=folder)
+    for kind in IMPORT_ORDER:
+        console.print(import_line(_import(ctx, kind, folder / f"{kind}.csv")))
+    click_ctx.invoke(summary)
+
+
+@cli.group()
+def program() -> None:
+    """Program rules (program.toml)."""
+
+
+@program.command("check")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False), required=False)
+@pass_context
+def program_check(ctx: Context, file: Path | None) -> None:
+    """Validate program rules and print what they set."""
+    rules = load_program(file, must_exist=True) if file else ctx.program
+    tiers = " < ".join(t.name for t in rules.tiers)
+    console.print(
+        f"{rules.program.name}: OK — tiers {tiers}; currency {rules.program.currency}; "
+        f"{len(rules.routing.rules)} routing rule(s)"
+    )
+
+
+def main() -> None:
+    """Entry point: known failures end with a clear message and exit code, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except ProgramError as error:
+        _fail(str(error), code=2)
+    except CsvImportError as error:
+        _fail("\n".join(error.lines), code=1)
+    except click.exceptions.Abort:
+        _fail("aborted", code=130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+
+
+def _fail(message: str, code: int) -> None:
+    make_console(stderr=True).print(message, markup=False, soft_wrap=True)
+    sys.exit(code)

@@ -1,0 +1,87 @@
+"""Terminal rendering with rich: the program overview and import reports."""
+
+from decimal import Decimal
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+
+from ingest import ImportResult
+from insights.overview import Overview
+
+
+def money(value: Decimal, currency: str) -> str:
+    return f"{currency} {value:,.0f}"
+
+
+def import_line(result: ImportResult) -> str:
+    return (
+        f"{result.kind}: {result.rows:,} rows — {result.inserted:,} new, "
+        f"{result.updated:,} updated, {result.unchanged:,} unchanged"
+    )
+
+
+def overview_panel(overview: Overview, program_name: str) -> Panel:
+    tiers = sorted({tier for tier, _ in overview.by_tier_region})
+    regions = sorted({region for _, region in overview.by_tier_region})
+    mix = Table(title="Partners by tier and region", title_justify="left")
+    mix.add_column("tier")
+    for region in regions:
+        mix.add_column(region, justify="right")
+    mix.add_column("total", justify="right", style="bold")
+    for tier in tiers:
+        counts = [overview.by_tier_region.get((tier, region), 0) for region in regions]
+        mix.add_row(tier, *map(str, counts), str(sum(counts)))
+
+    quarters = Table(title=f"Won revenue by quarter ({overview.currency})", title_justify="left")
+    quarters.add_column("quarter")
+    quarters.add_column("revenue", justify="right")
+    quarters.add_column("deals won", justify="right")
+    peak = max((q.won for q in overview.quarters), default=Decimal(0)) or Decimal(1)
+    quarters.add_column("")
+    for q in overview.quarters:
+        bar = "█" * round(20 * q.won / peak)
+        quarters.add_row(q.quarter, f"{q.won:,.0f}", f"{q.deals:,}", f"[cyan]{bar}[/]")
+
+    leaders = Table(title="Top partners, won revenue in the last 12 months", title_justify="left")
+    for name, justify in [
+        ("#", "right"),
+        ("partner", "left"),
+        ("tier", "left"),
+        ("region", "left"),
+        ("revenue", "right"),
+        ("won", "right"),
+    ]:
+        leaders.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for rank, p in enumerate(overview.top_partners, 1):
+        leaders.add_row(
+            str(rank),
+            f"{p.name} ({p.partner_id})",
+            p.tier,
+            p.region,
+            money(p.revenue, overview.currency),
+            str(p.deals),
+        )
+
+    recent = Table(title="Recent registrations", title_justify="left")
+    for name in ("deal", "registered (UTC)", "partner", "account", "amount", "status"):
+        recent.add_column(name, justify="right" if name == "amount" else "left")
+    for r in overview.recent:
+        recent.add_row(
+            r.deal_id,
+            f"{r.registered_at:%Y-%m-%d %H:%M}",
+            r.partner,
+            r.account,
+            money(r.amount, r.currency),
+            str(r.status),
+        )
+
+    title = (
+        f"[bold]{program_name}[/] — {overview.partners:,} partners, "
+        f"{overview.deals:,} registrations, as of {overview.as_of}"
+    )
+    return Panel(Group(mix, "", quarters, "", leaders, "", recent), title=title, title_align="left")
+
+
+def make_console(stderr: bool = False) -> Console:
+    return Console(highlight=False, stderr=stderr)

@@ -1,0 +1,24 @@
+"""Process settings from the environment, read once at start and passed down."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///partnerbot.sqlite3"
+
+
+class Settings(BaseSettings):
+    """The environment contract: names match ARCHITECTURE.md exactly."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN", repr=False)
+    slack_signing_secret: str | None = Field(
+        None, validation_alias="SLACK_SIGNING_SECRET", repr=False
+    )
+    slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN", repr=False)
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    port: int = Field(3000, validation_alias="PORT", ge=1, le=65535)
+    program_path: Path = Field(Path("program.toml"), validation_alias="PARTNERBOT_PROGRAM")

@@ -1,0 +1,64 @@
+"""The README's first command, as a user runs it: ``partnerbot demo`` in a fresh folder."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from models import DealRegistration, Partner
+
+
+def run_cli(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "COLUMNS": "160"}
+    env.pop("PARTNERBOT_PROGRAM", None)
+    return subprocess.run(
+        [sys.executable, "-m", "partnerbot", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_demo_generates_imports_and_summarises(engine: Engine, tmp_path: Path) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    first = run_cli("demo", "--partners", "40", "--months", "12", database_url=url, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    out = first.stdout
+    assert "partners: 40 rows — 40 new, 0 updated, 0 unchanged" in out
+    for section in (
+        "Partners by tier and region",
+        "Won revenue by quarter",
+        "Top partners, won revenue in the last 12 months",
+        "Recent registrations",
+    ):
+        assert section in out
+    with Session(engine) as session:
+        partners = session.scalar(select(func.count()).select_from(Partner))
+        deals = session.scalar(select(func.count()).select_from(DealRegistration))
+    assert partners == 40
+    assert deals
+    assert f"40 partners, {deals:,} registrations" in out
+    assert (tmp_path / "partnerbot-demo" / "truth.csv").exists()
+
+    again = run_cli("demo", "--partners", "40", "--months", "12", database_url=url, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "partners: 40 rows — 0 new, 0 updated, 40 unchanged" in again.stdout
+    assert f"deals: {deals:,} rows — 0 new, 0 updated, {deals:,} unchanged" in again.stdout
+
+
+def test_import_of_a_bad_file_prints_the_report_and_exits_1(engine: Engine, tmp_path: Path) -> None:
+    bad = tmp_path / "partners.csv"
+    bad.write_text("partner_id,name,tier\nP1,One,gold\n")
+    url = engine.url.render_as_string(hide_password=False)
+    done = run_cli("import", "partners", str(bad), database_url=url, cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "missing required column: region (also accepted: Sales Region, Territory, Partner Region)"
+    )
+    assert "Traceback" not in done.stderr
