@@ -459,6 +459,8 @@ _TLD = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 _WWW = re.compile(r"^www\d*\.")
 # One or more leading schemes, as pasted into CRM fields: "https://", "http://https://", "https:/".
 _SCHEMES = re.compile(r"^(?:[a-z][a-z0-9+.\-]*:/+)+", re.IGNORECASE)
+# Already a clean host (the common case in CRM exports): returned as it is.
+_CLEAN_HOST = re.compile(r"(?!www\d*\.)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 def normalize_domain(value: str) -> str | None:
@@ -469,6 +471,8 @@ def normalize_domain(value: str) -> str | None:
     """
     if not isinstance(value, str):
         return None
+    if len(value) <= 253 and _CLEAN_HOST.fullmatch(value):
+        return value
     text = value.strip()
     if " " in text or "\t" in text:  # "Acme Sales <sales@acme.com>"
         words = [w for w in text.split() if "@" in w or "." in w]

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Dialect, Table, delete, select
 from deals.names import normalize_company_name, normalize_domain, registrable_domain
 from ingest.formats import ACTIVITIES, DEALS, PEOPLE, CsvFormat, partners_format
 from ingest.reader import ParsedRow, Problems, Row
-from ingest.upsert import Converter, convert, driver_values, insert_missing, upsert
+from ingest.upsert import driver_values, insert_missing, one_of, upsert
 from insights.money import known_currencies
 from models import (
     Account,
@@ -31,6 +31,10 @@ from partnerbot.program import Program
 MAX_SATISFACTION = Decimal(10)
 FUTURE_TOLERANCE = timedelta(days=1)
 ACCOUNT_CACHE = 200_000
+
+
+Shaped = tuple[tuple[Any, ...], Any]
+"""A checked row: driver-ready values in ``Loader.columns`` order, and extras for ``encode``."""
 
 
 @dataclass
@@ -55,8 +59,8 @@ class Loader:
     defaults: dict[str, Any] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)
     update: list[str] = field(default_factory=list)
-    _sources: list[tuple[str, str, Any]] = field(default_factory=list)
-    _converters: list[Converter] = field(default_factory=list)
+    _plan: list[tuple[str, Any, Any]] = field(default_factory=list)
+    _key_at: list[int] = field(default_factory=list)
 
     fmt: ClassVar[CsvFormat]
     table: ClassVar[Table]
@@ -77,8 +81,12 @@ class Loader:
         self.columns = [c.name for c in self.table.c if c.name in fed]
         self.update = [c for c in self.columns if c not in self.key]
         source = {table_column: name for name, table_column in self.renamed.items()}
-        self._sources = [(c, source.get(c, c), self.defaults.get(c)) for c in self.columns]
-        self._converters = driver_values(self.dialect, self.table, self.columns)
+        converters = driver_values(self.dialect, self.table, self.columns)
+        self._plan = [
+            (source.get(c, c), self.defaults.get(c), convert)
+            for c, convert in zip(self.columns, converters, strict=True)
+        ]
+        self._key_at = [self.columns.index(k) for k in self.key]
 
     def partner(self, row: ParsedRow, problems: Problems, column: str = "partner_id") -> int | None:
         external = row.values.get(column)
@@ -87,16 +95,24 @@ class Loader:
             problems.add(row.line, column, f"unknown partner {external!r} (import partners first)")
         return found
 
-    def check(self, row: ParsedRow, problems: Problems) -> Row | None:
+    def check(self, row: ParsedRow, problems: Problems) -> Shaped | None:
         """The table row for ``row``, or None after reporting why it is bad."""
         raise NotImplementedError
 
-    def shape(self, values: Row) -> Row:
-        """The table row: every written column, from its file column or its default."""
-        return {column: values.get(name, default) for column, name, default in self._sources}
+    def shape(self, values: Row, extra: Any = None) -> Shaped:
+        """The driver-ready table row (every written column, from its file column or its
+        default), with whatever else ``encode`` needs."""
+        out = []
+        for name, default, convert in self._plan:
+            value = values.get(name, default)
+            out.append(value if convert is None or value is None else convert(value))
+        return tuple(out), extra
 
-    def encode(self, rows: list[Row]) -> Batch:
-        return Batch([convert([row[c] for c in self.columns], self._converters) for row in rows])
+    def key_of(self, shaped: Shaped) -> tuple[Any, ...]:
+        return tuple(shaped[0][i] for i in self._key_at)
+
+    def encode(self, rows: list[Shaped]) -> Batch:
+        return Batch([values for values, _ in rows])
 
     def write(self, connection: Connection, batch: Batch) -> int:
         """Store ``batch``; returns how many rows were inserted or changed."""
@@ -212,11 +228,9 @@ class DealsLoader(Loader):
             values.setdefault("expires_at", (registered + self.expiry).date())
         if problems.last_bad_line == line:
             return None
-        shaped = self.shape(values)
-        # cached and shared between rows: read, never modified
-        shaped["account"] = account_row(values["account_name"], values.get("account_domain"))
-        shaped["influencers"] = influencers
-        return shaped
+        account = account_row(values["account_name"], values.get("account_domain"))
+        values["account_id"] = account[0]  # the key; the writer puts the account's id here
+        return self.shape(values, (account, influencers))
 
     def _influencers(self, row: ParsedRow, partner_id: int | None, problems: Problems) -> list[int]:
         found = []
@@ -230,16 +244,12 @@ class DealsLoader(Loader):
                 found.append(influencer)
         return list(dict.fromkeys(found))
 
-    def encode(self, rows: list[Row]) -> "DealBatch":
-        accounts = {}
-        for row in rows:
-            account = row["account"]
-            accounts[account["account_key"]] = tuple(account[c] for c in ACCOUNT_COLUMNS)
-            row["account_id"] = account["account_key"]  # the writer puts the account's id here
+    def encode(self, rows: list[Shaped]) -> "DealBatch":
+        at = self._key_at[0]
         return DealBatch(
-            values=super().encode(rows).values,
-            accounts=list(accounts.values()),
-            influencers={row["external_id"]: row["influencers"] for row in rows},
+            values=[values for values, _ in rows],
+            accounts=list({account[0]: account for _, (account, _) in rows}.values()),
+            influencers={values[at]: influencers for values, (_, influencers) in rows},
         )
 
     def write(self, connection: Connection, batch: Batch) -> int:
@@ -271,34 +281,48 @@ class DealBatch(Batch):
 ACCOUNT_COLUMNS = ("account_key", "name", "normalized_name", "domain")
 
 
-@lru_cache(maxsize=65536)
-def account_row(name: str, domain: str | None) -> Row:
-    """The account a deal is filed against; its key is the registrable domain when known, so
-    'eu.acme.com' and 'acme.com' are one company, else the normalised name."""
-    clean_domain = normalize_domain(domain or "")
-    normalized = normalize_company_name(name)[:255]
-    key = f"d:{registrable_domain(clean_domain)}" if clean_domain else f"n:{normalized}"
-    return {"account_key": key, "name": name, "normalized_name": normalized, "domain": clean_domain}
+def account_row(name: str, domain: str | None) -> tuple[str, str, str, str | None]:
+    """The account a deal is filed against, in ``ACCOUNT_COLUMNS`` order. Its key is the
+    registrable domain when known, so 'eu.acme.com' and 'acme.com' are one company, else the
+    normalised name."""
+    clean_domain, registrable = _domain(domain or "")
+    normalized = _company_name(name)
+    return (
+        f"d:{registrable}" if registrable else f"n:{normalized}",
+        name,
+        normalized,
+        clean_domain,
+    )
+
+
+@lru_cache(maxsize=1 << 17)
+def _domain(value: str) -> tuple[str | None, str | None]:
+    """Accounts recur across a file, so normalisation is cached."""
+    clean = normalize_domain(value)
+    return clean, registrable_domain(clean) if clean else None
+
+
+@lru_cache(maxsize=1 << 17)
+def _company_name(name: str) -> str:
+    return normalize_company_name(name)[:255]
 
 
 def replace_influencers(connection: Connection, by_deal: dict[str, list[int]]) -> None:
+    """Make each deal's influence partners exactly those listed in the file."""
+    deals = DealRegistration.__table__
     ids = dict(
         connection.execute(
-            select(DealRegistration.external_id, DealRegistration.id).where(
-                DealRegistration.external_id.in_(list(by_deal))
+            select(deals.c.external_id, deals.c.id).where(
+                one_of(connection, deals.c.external_id, list(by_deal))
             )
         ).all()
     )
-    connection.execute(
-        delete(deal_influencers).where(deal_influencers.c.deal_id.in_(list(ids.values())))
-    )
-    links = [
-        {"deal_id": ids[external], "partner_id": partner}
-        for external, partners in by_deal.items()
-        for partner in partners
+    links = deal_influencers
+    connection.execute(delete(links).where(one_of(connection, links.c.deal_id, list(ids.values()))))
+    rows = [
+        (ids[external], partner) for external, partners in by_deal.items() for partner in partners
     ]
-    if links:
-        connection.execute(deal_influencers.insert(), links)
+    upsert(connection, links, ["deal_id", "partner_id"], rows, ["deal_id", "partner_id"], [])
 
 
 LOADERS: dict[str, type[Loader]] = {

@@ -9,8 +9,8 @@ from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any
 
-from ingest.loaders import Batch, Loader
-from ingest.reader import CsvImportError, CsvRows, Problems, Row
+from ingest.loaders import Batch, Loader, Shaped
+from ingest.reader import CsvImportError, CsvRows, Problems
 
 BATCH_ROWS = 5000
 
@@ -53,7 +53,7 @@ def checked_batches(
 ) -> Iterator[Batch]:
     """Batches of good rows, in file order, deduplicated by key (a later row wins). After the
     first bad row nothing more is yielded, but the rest of the file is still checked."""
-    batch: dict[tuple[Any, ...], Row] = {}
+    batch: dict[tuple[Any, ...], Shaped] = {}
     with CsvRows(loader.fmt, path, problems, on_progress) as parsed:
         loader.start(parsed.columns)
         on_columns(parsed.columns)
@@ -61,7 +61,7 @@ def checked_batches(
             shaped = loader.check(row, problems)
             if shaped is None or problems:
                 continue
-            batch[tuple(shaped[k] for k in loader.key)] = shaped
+            batch[loader.key_of(shaped)] = shaped
             if len(batch) >= BATCH_ROWS:
                 yield loader.encode(list(batch.values()))
                 batch = {}

@@ -14,10 +14,12 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import (
     JSON,
     Column,
+    ColumnElement,
     Connection,
     Dialect,
     MetaData,
     Table,
+    any_,
     bindparam,
     func,
     or_,
@@ -25,6 +27,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 
 Values = Sequence[tuple[Any, ...]]
 Converter = Callable[[Any], Any] | None
@@ -46,21 +49,17 @@ def _copy_converter(column: Column[Any]) -> Converter:
     return None
 
 
-def convert(row: Sequence[Any], converters: Sequence[Converter]) -> tuple[Any, ...]:
-    return tuple(
-        value if f is None or value is None else f(value)
-        for value, f in zip(row, converters, strict=True)
-    )
-
-
 def _stage(connection: Connection, table: Table, columns: Sequence[str], values: Values) -> Table:
     """COPY ``values`` into a fresh temporary table shaped like ``columns`` of ``table``."""
     name = f"_stage_{table.name}"
     listed = ", ".join(columns)
-    connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
     connection.execute(
-        text(f"CREATE TEMPORARY TABLE {name} AS SELECT {listed} FROM {table.name} WITH NO DATA")
+        text(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ON COMMIT DROP AS "
+            f"SELECT {listed} FROM {table.name} WITH NO DATA"
+        )
     )
+    connection.execute(text(f"TRUNCATE {name}"))
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f"COPY {name} ({listed}) FROM STDIN") as copy:
         for row in values:
@@ -107,6 +106,14 @@ def upsert(
     return connection.exec_driver_sql(str(compiled), list(values)).rowcount
 
 
+def one_of(connection: Connection, column: ColumnElement[Any], values: list[Any]) -> Any:
+    """``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter however many
+    values (thousands of placeholders cost the driver more than the query)."""
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam("values", values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
 def insert_missing(
     connection: Connection, table: Table, columns: Sequence[str], values: Values, key: str
 ) -> dict[Any, int]:
@@ -125,5 +132,5 @@ def insert_missing(
         upsert(connection, table, columns, values, [key], [])
         at = list(columns).index(key)
         wanted = [row[at] for row in values]
-        found = select(table.c[key], table.c.id).where(table.c[key].in_(wanted))
+        found = select(table.c[key], table.c.id).where(one_of(connection, table.c[key], wanted))
     return dict(connection.execute(found).all())
