@@ -1,5 +1,5 @@
 """The four CSV formats: columns, types, and the CRM header spellings each accepts.
-docs/csv-formats.md documents the same tables for users."""
+The README documents the same tables for users: keep the two in step."""
 
 import re
 from dataclasses import dataclass, field
