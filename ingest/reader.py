@@ -155,7 +155,7 @@ class CsvRows:
                 if problems.last_bad_line != line:
                     yield ParsedRow(line, values)
         except UnicodeDecodeError:
-            problems.add(reader.line_num + 2, "(row)", "not UTF-8 text")
+            problems.add(reader.line_num + 2, "(row)", "not UTF-8 text (save the CSV as UTF-8)")
         except csv.Error as error:
             problems.add(reader.line_num + 1, "(row)", f"unreadable CSV: {error}")
         if self._on_progress is not None:

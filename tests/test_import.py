@@ -299,3 +299,14 @@ def test_any_cell_text_is_imported_or_reported_never_crashes(
     else:
         assert result.rows == 1
         assert counts(partners)["deal_registrations"] == max(before, 1)
+
+
+def test_a_latin1_export_is_refused_with_a_hint(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "partners.csv"
+    path.write_bytes(
+        "partner_id,name,tier,region\nP1,Société Générale,gold,EMEA\n".encode("latin-1")
+    )
+    with pytest.raises(CsvImportError) as rejected:
+        import_file("partners", path, engine, PROGRAM)
+    assert rejected.value.lines == ["partners.csv: not UTF-8 text (save the CSV as UTF-8)"]
+    assert counts(engine)["partners"] == 0
