@@ -118,6 +118,12 @@ def summary(ctx: Context, as_of: datetime | None) -> None:
     day = as_of.date() if as_of else datetime.now(UTC).date()
     with make_session_factory(ctx.engine)() as session:
         overview = program_overview(session, ctx.program, day)
+    if not overview.partners:
+        console.print(
+            "No partners yet: import yours with `partnerbot import partners FILE`, "
+            "or try `partnerbot demo`."
+        )
+        return
     console.print(overview_panel(overview, ctx.program.program.name))
 
 

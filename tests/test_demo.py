@@ -62,3 +62,10 @@ def test_import_of_a_bad_file_prints_the_report_and_exits_1(engine: Engine, tmp_
         "missing required column: region (also accepted: Sales Region, Territory, Partner Region)"
     )
     assert "Traceback" not in done.stderr
+
+
+def test_summary_of_an_empty_program_says_what_to_do(engine: Engine, tmp_path: Path) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    done = run_cli("summary", database_url=url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "No partners yet: import yours with `partnerbot import partners FILE`" in done.stdout
