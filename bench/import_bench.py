@@ -57,7 +57,7 @@ def fresh_database(backend: str) -> str:
         return f"sqlite:///{path}"
     admin = make_engine(POSTGRES.rsplit("/", 1)[0] + "/postgres")
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS partnerbot_bench"))
+        connection.execute(text("DROP DATABASE IF EXISTS partnerbot_bench WITH (FORCE)"))
         connection.execute(text("CREATE DATABASE partnerbot_bench"))
     admin.dispose()
     return POSTGRES
@@ -135,7 +135,9 @@ def main() -> None:
         first, again, unchanged = [], [], True
         for _ in range(args.repeat):
             url = fresh_database(backend)
-            upgrade(make_engine(url))
+            engine = make_engine(url)
+            upgrade(engine)
+            engine.dispose()
             run_child(url, "partners", partners)
             first.append(run_child(url, "deals", deals))
             before = fingerprint(url)
