@@ -1,0 +1,602 @@
+"""At-risk partner model: trained on the program's own past, scored as of today.
+
+Why it is built this way:
+
+- **No look-ahead.** Training examples are rolling *snapshots* of history: features as of an
+  earlier date ``s`` (events before ``s`` only) and a label from the window ``[s, s + h)``, where
+  every window ends before ``as_of``. Nothing dated on or after ``as_of`` is ever read; the first
+  thing every entry point does is drop it.
+- **Horizons longer than the labelled past.** A live program rarely has a full horizon of
+  labelled history behind its recent snapshots (a 39-week horizon needs 39 weeks of future per
+  example). Label windows are therefore cut at ``as_of`` (``h = min(horizon, as_of - s)``) and
+  the horizon enters the features through a BG/NBD purchase-process model fitted on each
+  snapshot's own history: ``P(no purchase in h)`` and ``E[purchases in h]``. The classifier
+  learns how the label relates to the process model's prediction for *its* window; at scoring the
+  same features are computed for the full horizon. A logistic model on these features
+  extrapolates that relation smoothly, which is why it is the first candidate.
+- **Time-ordered model choice.** Candidate families are compared on an internal back-test whose
+  cut-off is ``validation_days`` before ``as_of`` (trained on snapshots before that cut-off,
+  validated on the window up to ``as_of``). The winner is refitted on all snapshots; the latest
+  snapshot(s) are held out to calibrate its probabilities.
+- **Honest fallback.** With too little labelled history there is nothing to learn from, and a
+  fitted model would be noise presented as precision. :func:`heuristic_risk` then scores each
+  partner against its own buying rhythm, and ``RiskModel.method`` says which was used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, roc_auc_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from insights.purchase_process import BetaGeometricNBD
+from insights.risk_features import DAY, DEFAULT_WINDOWS_DAYS, risk_features
+
+MODEL_VERSION = "risk-1.0"
+Label = Literal["inactive", "revenue_drop"]
+Family = Literal["logistic", "boosting"]
+Method = Literal["model", "heuristic"]
+PROCESS_COLUMNS = ("p_alive", "p_silent", "logit_silent", "expected", "log_expected")
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class RiskConfig:
+    """Everything that shapes a fit; recorded verbatim in the model card."""
+
+    horizon_days: int = 91
+    label: Label = "inactive"
+    n_snapshots: int = 16
+    step_days: int = 14
+    min_label_days: int = 28  # shorter windows say more about timing than about churn
+    min_history_days: int = 28  # a snapshot needs this much history before it
+    validation_days: int = 91  # internal back-test horizon (capped at horizon_days)
+    families: tuple[Family, ...] = ("logistic", "boosting")
+    calibration: Literal["sigmoid", "isotonic", "none"] = "sigmoid"
+    calibration_snapshots: int = 1
+    min_class_examples: int = 100  # per class, over all snapshots, to trust a learned model
+    min_process_partners: int = 30
+    max_training_rows: int = 400_000  # beyond this, a seeded sample of partners is kept
+    time_unit_days: float = 7.0  # BG/NBD time unit: weeks keep the parameters well scaled
+    revenue_drop_ratio: float = 0.5
+    trailing_periods: int = 4
+    windows_days: tuple[int, ...] = DEFAULT_WINDOWS_DAYS
+    won_kind: str = "won"
+    extra_kinds: tuple[str, ...] = ()
+    seed: int = 0
+
+
+# ----------------------------------------------------------------------------- snapshots
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Features of every partner known before ``as_of`` and the BG/NBD fitted on that history
+    (``None`` when there are too few partners or no repeat purchases to fit it)."""
+
+    as_of: pd.Timestamp
+    features: pd.DataFrame
+    process: BetaGeometricNBD | None
+
+
+def _before(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    return events.loc[events["date"] < as_of]
+
+
+def _process_inputs(
+    features: pd.DataFrame, unit: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, t_x, T) in ``unit`` days. Partners without a won deal yet (known through other event
+    kinds) count as first seen at their first event with no repeat purchase."""
+    x = features["repeat_occasions"].clip(lower=0).fillna(0).to_numpy(float)
+    big_t = features["tenure_days"].fillna(0).to_numpy(float) / unit
+    t_x = np.minimum(features["span_days"].fillna(0).to_numpy(float) / unit, big_t)
+    return x, t_x, big_t
+
+
+def build_snapshot(
+    events: pd.DataFrame, as_of: pd.Timestamp, config: RiskConfig | None = None
+) -> Snapshot:
+    """Features as of ``as_of`` plus a BG/NBD fitted on the same history."""
+    config = config or RiskConfig()
+    as_of = pd.Timestamp(as_of)
+    features = risk_features(
+        _before(events, as_of),
+        as_of,
+        windows_days=config.windows_days,
+        won_kind=config.won_kind,
+        extra_kinds=config.extra_kinds,
+    )
+    process = None
+    x, t_x, big_t = _process_inputs(features, config.time_unit_days)
+    if len(features) >= config.min_process_partners and np.count_nonzero(x) >= 5:
+        process = BetaGeometricNBD.fit(x, t_x, big_t)
+    return Snapshot(as_of=as_of, features=features, process=process)
+
+
+def horizon_frame(snapshot: Snapshot, horizon_days: float, config: RiskConfig) -> pd.DataFrame:
+    """Snapshot features plus the process model's view of the next ``horizon_days``."""
+    frame = snapshot.features.copy()
+    if snapshot.process is None:
+        for col in PROCESS_COLUMNS:
+            frame[col] = np.nan
+        return frame
+    x, t_x, big_t = _process_inputs(frame, config.time_unit_days)
+    t = horizon_days / config.time_unit_days
+    p_silent = np.clip(snapshot.process.p_no_purchase(x, t_x, big_t, t), _EPS, 1 - _EPS)
+    expected = np.maximum(snapshot.process.expected_purchases(x, t_x, big_t, t), _EPS)
+    frame["p_alive"] = snapshot.process.p_alive(x, t_x, big_t)
+    frame["p_silent"] = p_silent
+    frame["logit_silent"] = np.log(p_silent / (1 - p_silent))
+    frame["expected"] = expected
+    frame["log_expected"] = np.log(expected)
+    return frame
+
+
+def snapshot_dates(
+    events: pd.DataFrame, as_of: pd.Timestamp, n_snapshots: int, config: RiskConfig
+) -> list[pd.Timestamp]:
+    """Oldest-first snapshot dates: every ``step_days`` back from ``as_of - min_label_days``,
+    at most ``n_snapshots``, none with less than ``min_history_days`` of history behind it."""
+    won = events
+    if "kind" in events.columns:
+        won = events.loc[events["kind"] == config.won_kind]
+    won = _before(won, as_of)
+    if won.empty:
+        return []
+    earliest = won["date"].min().normalize() + config.min_history_days * DAY
+    latest = pd.Timestamp(as_of).normalize() - config.min_label_days * DAY
+    dates = [latest - k * config.step_days * DAY for k in range(n_snapshots)]
+    return sorted(d for d in dates if d >= earliest)
+
+
+# ----------------------------------------------------------------------------- labels
+
+
+def _won_in(
+    events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, kind: str
+) -> pd.DataFrame:
+    window = events.loc[(events["date"] >= start) & (events["date"] < end)]
+    if "kind" in window.columns:
+        window = window.loc[window["kind"] == kind]
+    return window
+
+
+def inactive_label(
+    events: pd.DataFrame,
+    start: pd.Timestamp,
+    days: float,
+    partners: pd.Index,
+    won_kind: str = "won",
+) -> pd.Series:
+    """1 if the partner has no won event in ``[start, start + days)``, else 0."""
+    window = _won_in(events, start, start + days * DAY, won_kind)
+    return pd.Series((~partners.isin(window["partner_id"].unique())).astype(int), index=partners)
+
+
+def trailing_revenue(
+    events: pd.DataFrame,
+    start: pd.Timestamp,
+    days: float,
+    partners: pd.Index,
+    *,
+    won_kind: str = "won",
+    trailing_periods: int = 4,
+) -> pd.Series:
+    """Average won revenue per ``days``-long window over the ``trailing_periods`` windows
+    before ``start``."""
+    span = days * DAY
+    behind = _won_in(events, start - trailing_periods * span, start, won_kind)
+    total = behind.groupby("partner_id")["amount"].sum()
+    return (total / trailing_periods).reindex(partners, fill_value=0.0)
+
+
+def revenue_drop_label(
+    events: pd.DataFrame,
+    start: pd.Timestamp,
+    days: float,
+    partners: pd.Index,
+    *,
+    won_kind: str = "won",
+    trailing_periods: int = 4,
+    ratio: float = 0.5,
+) -> pd.Series:
+    """1 if won revenue in ``[start, start + days)`` falls below ``ratio`` times the partner's
+    :func:`trailing_revenue`. NaN for partners with no trailing revenue, for whom a drop is
+    undefined."""
+    ahead = _won_in(events, start, start + days * DAY, won_kind)
+    ahead = ahead.groupby("partner_id")["amount"].sum().reindex(partners, fill_value=0.0)
+    trailing = trailing_revenue(
+        events, start, days, partners, won_kind=won_kind, trailing_periods=trailing_periods
+    )
+    label = (ahead < ratio * trailing).astype(float)
+    return label.where(trailing > 0)
+
+
+def _label(
+    events: pd.DataFrame, start: pd.Timestamp, days: float, partners: pd.Index, config: RiskConfig
+) -> pd.Series:
+    if config.label == "inactive":
+        return inactive_label(events, start, days, partners, config.won_kind)
+    return revenue_drop_label(
+        events,
+        start,
+        days,
+        partners,
+        won_kind=config.won_kind,
+        trailing_periods=config.trailing_periods,
+        ratio=config.revenue_drop_ratio,
+    )
+
+
+# ----------------------------------------------------------------------------- training frame
+
+
+def training_frame(
+    events: pd.DataFrame,
+    as_of: pd.Timestamp,
+    horizon_days: int,
+    n_snapshots: int,
+    *,
+    config: RiskConfig | None = None,
+    cache: dict[pd.Timestamp, Snapshot] | None = None,
+) -> pd.DataFrame:
+    """Labelled examples from rolling snapshots before ``as_of``, indexed by (snapshot,
+    partner_id), with a ``label_days`` column (the window actually observed, at most
+    ``horizon_days``) and the label ``y``. Only events before ``as_of`` are read. Snapshots where
+    the purchase-process model cannot be fitted are skipped. ``cache`` lets callers share
+    snapshots between several frames built from the same events."""
+    config = config or RiskConfig()
+    as_of = pd.Timestamp(as_of)
+    past = _before(events, as_of)
+    cache = {} if cache is None else cache
+    parts = []
+    for s in snapshot_dates(past, as_of, n_snapshots, config):
+        if s not in cache:
+            cache[s] = build_snapshot(past, s, config)
+        if cache[s].process is None:
+            continue  # without the process model the horizon features would be missing
+        days = float(min(horizon_days, (as_of - s) / DAY))
+        frame = horizon_frame(cache[s], days, config)
+        frame["y"] = _label(past, s, days, frame.index, config)
+        frame = frame.loc[frame["y"].notna()]
+        frame["label_days"] = days
+        parts.append(frame.assign(snapshot=s).set_index("snapshot", append=True))
+    if not parts:
+        return pd.DataFrame(columns=["y", "label_days"])
+    out = pd.concat(parts).reorder_levels(["snapshot", "partner_id"])
+    out["y"] = out["y"].astype(int)
+    return out
+
+
+# ----------------------------------------------------------------------------- estimators
+
+
+def model_inputs(
+    frame: pd.DataFrame, family: str, feature_columns: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """The columns a family sees. Logistic: the process model's view of the horizon and log
+    money (few, monotone, NaN-free — they extrapolate to horizons longer than the training
+    windows) plus log counts of ``feature_columns``. Boosting: ``feature_columns`` as they are
+    (it handles NaN)."""
+    if family == "boosting":
+        return frame.loc[:, list(feature_columns)].astype(float)
+
+    def log_money(col: str) -> pd.Series:
+        return np.log1p(frame[col].clip(lower=0).fillna(0))
+
+    columns = {
+        "logit_silent": frame["logit_silent"],
+        "log_expected": frame["log_expected"],
+        "p_alive": frame["p_alive"],
+        "log_amount_mean": log_money("amount_mean"),
+        "log_amount_total": log_money("amount_total"),
+    }
+    columns |= {f"log_{col}": log_money(col) for col in feature_columns}
+    return pd.DataFrame(columns, index=frame.index).fillna(0.0)
+
+
+def _feature_columns(frame: pd.DataFrame, family: str, config: RiskConfig) -> tuple[str, ...]:
+    if family == "boosting":
+        skip = {"y", "label_days"}
+        return tuple(c for c in frame.columns if c not in skip)
+    prefixes = tuple(f"{kind}_count_" for kind in config.extra_kinds)
+    return tuple(c for c in frame.columns if prefixes and c.startswith(prefixes))
+
+
+def make_pipeline(family: str, feature_columns: tuple[str, ...], seed: int) -> Pipeline:
+    """Unfitted pipeline for ``family``; the input step is stateless."""
+    inputs = FunctionTransformer(
+        model_inputs, kw_args={"family": family, "feature_columns": feature_columns}
+    )
+    if family == "logistic":
+        return Pipeline(
+            [
+                ("inputs", inputs),
+                ("scale", StandardScaler()),
+                ("classifier", LogisticRegression(C=1.0, max_iter=5000)),
+            ]
+        )
+    if family == "boosting":
+        booster = HistGradientBoostingClassifier(
+            max_iter=200,
+            learning_rate=0.05,
+            max_leaf_nodes=15,
+            min_samples_leaf=200,
+            l2_regularization=1.0,
+            early_stopping=False,
+            random_state=seed,
+        )
+        return Pipeline([("inputs", inputs), ("classifier", booster)])
+    raise ValueError(f"unknown model family {family!r}")
+
+
+@dataclass
+class _Fitted:
+    pipeline: Pipeline
+    estimator: Any  # the pipeline, or a CalibratedClassifierCV around it
+    feature_columns: tuple[str, ...]
+    calibration: dict[str, Any]
+
+
+def _fit_family(train: pd.DataFrame, family: str, config: RiskConfig) -> _Fitted:
+    """Fit on all but the latest ``calibration_snapshots`` snapshots and calibrate on those —
+    probabilities are judged on data later than anything the classifier saw."""
+    cols = _feature_columns(train, family, config)
+    snaps = np.sort(train.index.get_level_values("snapshot").unique())
+    held = snaps[-config.calibration_snapshots :] if config.calibration != "none" else []
+    is_cal = train.index.get_level_values("snapshot").isin(held)
+    base_rows, cal_rows = train.loc[~is_cal], train.loc[is_cal]
+    usable = (
+        len(held) > 0
+        and len(snaps) > len(held)
+        and base_rows["y"].nunique() == 2
+        and cal_rows["y"].nunique() == 2
+    )
+    pipeline = make_pipeline(family, cols, config.seed)
+    if not usable:
+        pipeline.fit(train, train["y"])
+        return _Fitted(pipeline, pipeline, cols, {"method": "none"})
+    pipeline.fit(base_rows, base_rows["y"])
+    calibrated = CalibratedClassifierCV(FrozenEstimator(pipeline), method=config.calibration)
+    calibrated.fit(cal_rows, cal_rows["y"])
+    info = {
+        "method": config.calibration,
+        "snapshots": [pd.Timestamp(s).date().isoformat() for s in held],
+        "rows": len(cal_rows),
+    }
+    return _Fitted(pipeline, calibrated, cols, info)
+
+
+# ----------------------------------------------------------------------------- metrics, fallback
+
+
+def precision_at_top(y: np.ndarray, score: np.ndarray, fraction: float = 0.10) -> float:
+    """Share of positives among the ``fraction`` highest scores (ties broken by position)."""
+    y, score = np.asarray(y), np.asarray(score, dtype=float)
+    n = max(1, round(fraction * len(y)))
+    top = np.argsort(-score, kind="stable")[:n]
+    return float(y[top].mean())
+
+
+def metrics(y: np.ndarray, p: np.ndarray, *, probabilities: bool = True) -> dict[str, float]:
+    """ROC-AUC, precision in the top decile, base rate and (for probabilities) Brier score."""
+    y = np.asarray(y)
+    out = {
+        "roc_auc": float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan"),
+        "precision_top10": precision_at_top(y, p),
+        "base_rate": float(y.mean()),
+        "n": len(y),
+    }
+    if probabilities:
+        out["brier"] = float(brier_score_loss(y, p))
+        out["mean_p"] = float(np.mean(p))
+    return out
+
+
+def heuristic_risk(features: pd.DataFrame, horizon_days: float) -> pd.Series:
+    """P(no won deal within ``horizon_days``) from each partner's own rhythm — the fallback when
+    there is too little labelled history to learn from.
+
+    A live partner is assumed to buy as a Poisson process at one deal per usual gap (its mean gap;
+    for partners with one deal, the program's median gap; with no repeat buyer anywhere, the
+    horizon). It is alive with probability 1 until it is overdue, then loses a factor e for every
+    further usual gap of silence: ``alive = exp(-max(0, recency / gap - 1))``. So
+    ``P(inactive) = 1 - alive * (1 - exp(-horizon / gap))``: rising with silence, falling with
+    buying frequency, and never claiming more than the rhythm supports."""
+    gap = features["gap_mean"]
+    fallback_gap = gap.median() if gap.notna().any() else float(horizon_days)
+    gap = gap.fillna(fallback_gap).clip(lower=1.0)
+    recency = features["recency_days"].fillna(features["tenure_days"]).fillna(0.0)
+    alive = np.exp(-np.maximum(0.0, recency / gap - 1.0))
+    p = 1.0 - alive * (1.0 - np.exp(-float(horizon_days) / gap))
+    return p.rename("p_at_risk")
+
+
+# ----------------------------------------------------------------------------- the model
+
+
+@dataclass
+class RiskModel:
+    """Fit on history before ``as_of``; score P(label over the next ``horizon_days``).
+
+    ``method`` is ``"model"`` when a classifier was learned and ``"heuristic"`` when labelled
+    history was too short (see :func:`heuristic_risk`); ``model_card`` records the training
+    window, snapshots, validation metrics, features and version."""
+
+    config: RiskConfig = field(default_factory=RiskConfig)
+    method: Method | None = None
+    family: str | None = None
+    as_of: pd.Timestamp | None = None
+    pipeline: Pipeline | None = None  # the fitted classifier pipeline (before calibration)
+    model_card: dict[str, Any] = field(default_factory=dict)
+    _estimator: Any = field(default=None, init=False, repr=False)  # calibrated pipeline
+
+    def fit(self, events: pd.DataFrame, as_of: pd.Timestamp) -> RiskModel:
+        """Choose a family on the internal back-test, then fit it on every snapshot before
+        ``as_of`` — or fall back to the heuristic when the labelled history is too short."""
+        cfg = self.config
+        as_of = pd.Timestamp(as_of).normalize()
+        past = _before(events, as_of)  # nothing on or after as_of is ever looked at
+        cache: dict[pd.Timestamp, Snapshot] = {}
+        validation = self._validate(past, as_of, cache)
+        train = training_frame(
+            past, as_of, cfg.horizon_days, cfg.n_snapshots, config=cfg, cache=cache
+        )
+        train = _subsample(train, cfg)
+        self.as_of = as_of
+        self.model_card = {
+            "version": MODEL_VERSION,
+            "label": cfg.label,
+            "as_of": as_of.date().isoformat(),
+            "horizon_days": cfg.horizon_days,
+            "config": asdict(cfg),
+            "validation": validation,
+            "training": _describe_training(train),
+        }
+        reason = _too_short(train, cfg)
+        if reason is not None:
+            self.method, self.family, self.pipeline, self._estimator = "heuristic", None, None, None
+            self.model_card |= {"method": "heuristic", "fallback_reason": reason, "features": []}
+            return self
+
+        family = validation.get("chosen") or cfg.families[0]
+        fitted = _fit_family(train, family, cfg)
+        self.method, self.family = "model", family
+        self.pipeline, self._estimator = fitted.pipeline, fitted.estimator
+        inputs = fitted.pipeline.named_steps["inputs"].transform(train.head(1))
+        self.model_card |= {
+            "method": "model",
+            "family": family,
+            "fallback_reason": None,
+            "calibration": fitted.calibration,
+            "features": list(inputs.columns),
+        }
+        if family == "logistic":
+            coef = fitted.pipeline.named_steps["classifier"].coef_[0]
+            self.model_card["coefficients"] = dict(
+                zip(inputs.columns, np.round(coef, 4).tolist(), strict=True)
+            )
+        return self
+
+    def _validate(
+        self, past: pd.DataFrame, as_of: pd.Timestamp, cache: dict[pd.Timestamp, Snapshot]
+    ) -> dict[str, Any]:
+        """Back-test every family with a cut-off ``validation_days`` before ``as_of``: train on
+        snapshots before that cut-off, score it, compare with the window up to ``as_of``."""
+        cfg = self.config
+        days = min(cfg.validation_days, cfg.horizon_days)
+        cutoff = as_of - days * DAY
+        out: dict[str, Any] = {"cutoff": cutoff.date().isoformat(), "horizon_days": days}
+        train = training_frame(past, cutoff, days, cfg.n_snapshots, config=cfg, cache=cache)
+        train = _subsample(train, cfg)
+        reason = _too_short(train, cfg)
+        if reason is not None:
+            return out | {"skipped": reason, "chosen": None}
+        snap = build_snapshot(past, cutoff, cfg)
+        if snap.process is None:
+            return out | {"skipped": "no purchase-process fit at the cut-off", "chosen": None}
+        test = horizon_frame(snap, days, cfg)
+        y = _label(past, cutoff, days, test.index, cfg)
+        keep = y.notna().to_numpy()
+        test, y = test.loc[keep], y.loc[keep].astype(int).to_numpy()
+        if len(np.unique(y)) < 2:
+            return out | {"skipped": "one class only in the validation window", "chosen": None}
+        scores: dict[str, dict[str, float]] = {}
+        for family in cfg.families:
+            fitted = _fit_family(train, family, cfg)
+            scores[family] = metrics(y, fitted.estimator.predict_proba(test)[:, 1])
+        recency = test["recency_days"].fillna(test["tenure_days"]).to_numpy()
+        scores["recency"] = metrics(y, recency, probabilities=False)
+        scores["bgnbd_expected"] = metrics(y, -test["expected"].to_numpy(), probabilities=False)
+        scores["heuristic"] = metrics(y, heuristic_risk(test, days).to_numpy())
+        chosen = max(cfg.families, key=lambda f: scores[f]["roc_auc"])
+        return out | {"metrics": scores, "chosen": chosen, "training": _describe_training(train)}
+
+    def predict_proba(self, events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.Series:
+        """P(label over the next ``horizon_days``) per partner known before ``as_of`` (default:
+        the fit date). Only events before ``as_of`` are read."""
+        return self.score(events, as_of)["p_at_risk"]
+
+    def score(self, events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+        """``p_at_risk`` and the ``method`` that produced it, per partner. For the
+        ``revenue_drop`` label, partners without trailing revenue get NaN: a drop from nothing
+        is undefined."""
+        if self.method is None or self.as_of is None:
+            raise RuntimeError("RiskModel.fit must run before scoring")
+        cfg = self.config
+        as_of = self.as_of if as_of is None else pd.Timestamp(as_of).normalize()
+        past = _before(events, as_of)
+        snap = build_snapshot(past, as_of, cfg)
+        frame = horizon_frame(snap, cfg.horizon_days, cfg)
+        if self.method == "heuristic" or snap.process is None:
+            p, method = heuristic_risk(frame, cfg.horizon_days).to_numpy(), "heuristic"
+        else:
+            p, method = self._estimator.predict_proba(frame)[:, 1], "model"
+        out = pd.DataFrame({"p_at_risk": p, "method": method}, index=frame.index)
+        if cfg.label == "revenue_drop":
+            trailing = trailing_revenue(
+                past,
+                as_of,
+                cfg.horizon_days,
+                frame.index,
+                won_kind=cfg.won_kind,
+                trailing_periods=cfg.trailing_periods,
+            )
+            out.loc[trailing.to_numpy() <= 0, "p_at_risk"] = np.nan
+        return out
+
+
+def _subsample(train: pd.DataFrame, cfg: RiskConfig) -> pd.DataFrame:
+    """Keep a seeded random share of *partners* (all their snapshots) when the frame exceeds
+    ``max_training_rows``: the fit stays minutes-bounded on large programs, and no partner is
+    split between kept and dropped rows."""
+    if len(train) <= cfg.max_training_rows:
+        return train
+    ids = train.index.get_level_values("partner_id")
+    partners = np.sort(ids.unique().to_numpy())
+    rng = np.random.default_rng(cfg.seed)
+    kept = partners[rng.random(len(partners)) < cfg.max_training_rows / len(train)]
+    return train.loc[ids.isin(kept)]
+
+
+def _too_short(train: pd.DataFrame, cfg: RiskConfig) -> str | None:
+    """Why ``train`` cannot support a learned model, or None if it can."""
+    if train.empty:
+        return "no labelled snapshot: history shorter than min_history_days + min_label_days"
+    n_snaps = train.index.get_level_values("snapshot").nunique()
+    if n_snaps < 2:
+        return f"{n_snaps} labelled snapshot(s); at least 2 are needed"
+    counts = train["y"].value_counts()
+    smallest = int(min(counts.get(0, 0), counts.get(1, 0)))
+    if smallest < cfg.min_class_examples:
+        return f"only {smallest} examples of the rarer class (< {cfg.min_class_examples})"
+    if train["logit_silent"].isna().all():
+        return "purchase-process model could not be fitted on any snapshot"
+    return None
+
+
+def _describe_training(train: pd.DataFrame) -> dict[str, Any]:
+    if train.empty:
+        return {"rows": 0, "snapshots": []}
+    snaps = train.index.get_level_values("snapshot")
+    per = train.groupby(level="snapshot").agg(days=("label_days", "first"), rate=("y", "mean"))
+    return {
+        "rows": len(train),
+        "partners": int(train.index.get_level_values("partner_id").nunique()),
+        "positive_rate": round(float(train["y"].mean()), 4),
+        "first_snapshot": snaps.min().date().isoformat(),
+        "last_snapshot": snaps.max().date().isoformat(),
+        "snapshots": [s.date().isoformat() for s in per.index],
+        "label_days": [int(d) for d in per["days"]],
+        "positive_rate_by_snapshot": [round(float(r), 3) for r in per["rate"]],
+    }
