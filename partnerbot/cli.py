@@ -1,6 +1,7 @@
 """The ``partnerbot`` command line: the terminal door to the same domain Slack and the
 scheduler use."""
 
+import logging
 import sys
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -10,6 +11,8 @@ import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from sqlalchemy import Engine
 
+from bot.app import SlackConfigError
+from bot.http import serve as serve_http
 from ingest import CsvImportError, ImportResult, import_file
 from ingest.loaders import LOADERS
 from insights.overview import program_overview
@@ -151,6 +154,16 @@ def demo(click_ctx: click.Context, folder: Path, partners: int, months: int) -> 
     click_ctx.invoke(summary)
 
 
+@cli.command()
+@click.option("--port", type=int, help="Port to listen on (default: $PORT, else 3000).")
+@pass_context
+def serve(ctx: Context, port: int | None) -> None:
+    """Answer Slack: slash commands, interactivity and events at POST /slack/events, and
+    GET /healthz for the platform's probes."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    serve_http(ctx.settings, port or ctx.settings.port, program=ctx.program)
+
+
 @cli.group()
 def program() -> None:
     """Program rules (program.toml)."""
@@ -173,7 +186,7 @@ def main() -> None:
     """Entry point: known failures end with a clear message and exit code, never a traceback."""
     try:
         cli.main(standalone_mode=False)
-    except ProgramError as error:
+    except (ProgramError, SlackConfigError) as error:
         _fail(str(error), code=2)
     except CsvImportError as error:
         _fail("\n".join(error.lines), code=1)

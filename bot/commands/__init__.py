@@ -1,1 +1,2 @@
-"""Slash commands, one module each, every one with a ``register(app)`` function."""
+"""Slash commands, one module each, every one with a ``register(app, deps)`` function;
+modules whose names start with ``_`` are helpers and are not registered."""

@@ -1,0 +1,79 @@
+"""The Bolt app factory. It only wires: settings to the Bolt app and its Web API client, and
+every command module in ``bot/commands/`` through its ``register(app, deps)``."""
+
+import importlib
+import logging
+import pkgutil
+from collections.abc import Callable
+from concurrent.futures import Executor
+
+from slack_bolt import App
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from sqlalchemy.orm import Session, sessionmaker
+
+import bot.commands
+from bot.deps import Deps
+from partnerbot.program import Program
+from partnerbot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class SlackConfigError(ValueError):
+    """Settings that cannot start the Slack app (a missing token or signing secret)."""
+
+
+def make_client(settings: Settings) -> WebClient:
+    """A Web API client for ``settings.slack_api_url`` that waits out rate limits (429 with
+    Retry-After) as slack-sdk's retry handlers do, besides the default connection retries."""
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def command_registrars() -> list[Callable[[App, Deps], None]]:
+    """Every public module of ``bot/commands/`` in name order; each must define ``register``."""
+    registrars = []
+    for module_info in sorted(pkgutil.iter_modules(bot.commands.__path__), key=lambda m: m.name):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"bot.commands.{module_info.name}")
+        register = getattr(module, "register", None)
+        if not callable(register):
+            raise TypeError(f"bot.commands.{module_info.name} has no register(app, deps)")
+        registrars.append(register)
+    return registrars
+
+
+def create_app(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    program: Program,
+    *,
+    listener_executor: Executor | None = None,
+) -> App:
+    """Build the Bolt app for HTTP mode. Listeners acknowledge first and work afterwards
+    (``process_before_response=False``, lazy listeners); the token is checked once with
+    ``auth.test``, which also tells the app its own team."""
+    if not settings.slack_bot_token:
+        raise SlackConfigError("SLACK_BOT_TOKEN is not set")
+    if not settings.slack_signing_secret:
+        raise SlackConfigError("SLACK_SIGNING_SECRET is not set")
+    try:
+        app = App(
+            client=make_client(settings),  # carries the token; Bolt takes it from there
+            signing_secret=settings.slack_signing_secret,
+            process_before_response=False,
+            listener_executor=listener_executor,
+        )
+    except (OSError, SlackApiError, BoltError) as error:  # URLError is an OSError
+        raise SlackConfigError(
+            f"could not check the bot token with Slack at {settings.slack_api_url}: {error}"
+        ) from None
+    deps = Deps(settings=settings, session_factory=session_factory, program=program)
+    for register in command_registrars():
+        register(app, deps)
+    return app

@@ -1,0 +1,16 @@
+"""What every command module receives at registration: configuration read once at start and the
+session factory. Passed down explicitly so nothing deep in ``bot/`` reads the environment."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from partnerbot.program import Program
+from partnerbot.settings import Settings
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    session_factory: sessionmaker[Session]
+    program: Program
