@@ -9,7 +9,8 @@ def make_engine(url: str) -> Engine:
     """Create the engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout so the
     web process and the worker can share the file."""
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        # a database that stops answering must fail a health check, not hang it
+        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
     engine = create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
