@@ -1,0 +1,328 @@
+"""Deal registration: record a partner's claim on an end customer, spotting duplicates and
+partner-vs-partner conflicts. Plain data in, dataclasses out; Slack and HTTP live elsewhere.
+
+Rules (see ARCHITECTURE.md, "Partner-program norms"):
+
+* A new registration is compared with every *active* registration (pending, approved,
+  conflict) of the same company: candidates come from SQL (same registrable domain through
+  ``accounts.account_key``, or a normalised name equal to ours or starting with our first
+  distinctive token), then :func:`deals.names.same_company` confirms them.
+* The same partner already holds one: ``duplicate``, nothing is written.
+* Another partner registered it within ``conflict_window_days``: the new registration is still
+  recorded (a claim is never lost) with status ``conflict``, and the earlier pending/approved
+  ones move to ``conflict`` too. A manager settles it; the default winner is the earliest by
+  server timestamp, then id (:func:`winner`).
+* Otherwise ``pending``.
+
+Timestamps are the database server's (the column's ``now()`` default), never the client's: on
+PostgreSQL that is the start of the registering transaction, i.e. when the request reached the
+database, before it waited for any lock.
+
+Concurrency. :func:`register` is one transaction and commits. On PostgreSQL it first takes
+transaction-scoped advisory locks on the account's domain key and name key (sorted, so two
+registrations never deadlock), so registrations of the same account run one after another and
+each sees the ones committed before it; this needs READ COMMITTED (the default). Known gap:
+accounts that only *look* alike ("Acme Group" vs "Acme Grp Holdings", no domain) have different
+keys and can still race, leaving two registrations that do not know of each other; a later
+registration of that company sees both. On SQLite the first
+statement is a write, which takes the database write lock, so writers are serialised anyway.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import uuid4
+
+from sqlalchemy import Row, exists, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from deals.names import CompanyKey, company_key, is_generic, same_company
+from ingest.loaders import account_row
+from models import Account, AuditEntry, DealRegistration, DealStatus, deal_influencers
+from models.enums import ACTIVE_DEAL_STATUSES
+from partnerbot.program import Program
+
+OutcomeKind = Literal["registered", "duplicate", "conflict"]
+
+CANDIDATE_LIMIT = 500
+"""Most active registrations the SQL pre-filter hands to Python; bounds one registration's cost
+even for very common first words."""
+
+_CONTESTABLE = (DealStatus.PENDING, DealStatus.APPROVED)
+
+
+@dataclass(frozen=True)
+class RegistrationRequest:
+    partner_id: int
+    """``partners.id`` of the registering partner."""
+    account_name: str
+    account_domain: str | None
+    amount: Decimal
+    currency: str
+    product: str | None = None
+    expected_close: date | None = None
+    notes: str | None = None
+    influence_partner_ids: list[int] = field(default_factory=list)
+    registered_by: str = ""
+    """Slack user id of whoever submitted it."""
+
+
+@dataclass(frozen=True)
+class RegistrationOutcome:
+    """What happened. ``conflicting_ids`` is for the partner manager only: the partner must
+    never learn who else registered the account or for how much."""
+
+    kind: OutcomeKind
+    external_id: str | None = None
+    """The new registration's id; None for a duplicate (nothing was recorded)."""
+    existing_external_id: str | None = None
+    """For a duplicate: the partner's registration that already covers this account."""
+    conflicting_ids: tuple[str, ...] = ()
+    """For a conflict: the other partners' registrations, earliest first."""
+
+
+def register(
+    session: Session, request: RegistrationRequest, program: Program
+) -> RegistrationOutcome:
+    """Record ``request`` under the rules above and commit (the commit releases the locks, so
+    the transaction must end here for first-come-first-served to hold)."""
+    if not request.account_name.strip():
+        raise ValueError("account_name is required")
+    rules = program.registration
+    key = _company(request)
+    account = account_row(request.account_name, key.domain)
+    try:
+        _lock(session, _lock_keys(account))
+        account_id = _ensure_account(session, account)  # first statement writes: SQLite locks
+        matches = [
+            row
+            for row in _candidates(session, account)
+            if _names_same(key, row, rules.name_match_threshold)
+        ]
+        own = [row for row in matches if row.partner_id == request.partner_id]
+        if own:
+            session.rollback()
+            return RegistrationOutcome("duplicate", existing_external_id=own[0].external_id)
+
+        deal = _insert(session, request, account_id)
+        since = deal.registered_at - timedelta(days=rules.conflict_window_days)
+        rivals = [row for row in matches if row.registered_at >= since]
+        conflicting = tuple(row.external_id for row in rivals)
+        if rivals:
+            deal.status = DealStatus.CONFLICT
+            _mark_conflicts(session, rivals, deal.external_id, request.registered_by)
+        kind: OutcomeKind = "conflict" if rivals else "registered"
+        external_id = deal.external_id
+        session.add(
+            AuditEntry(
+                actor=request.registered_by,
+                action="register",
+                entity="deal",
+                entity_id=deal.external_id,
+                detail={
+                    "outcome": kind,
+                    "status": deal.status.value,
+                    "partner_id": request.partner_id,
+                    "account_key": account[0],
+                    "amount": str(request.amount),
+                    "currency": request.currency,
+                    "conflicts_with": list(conflicting),
+                },
+            )
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return RegistrationOutcome(kind, external_id=external_id, conflicting_ids=conflicting)
+
+
+def order_key(deal: DealRegistration) -> tuple[datetime, int]:
+    """First come, first served: server timestamp, then id for equal timestamps."""
+    return (deal.registered_at, deal.id)
+
+
+def winner(deals: Iterable[DealRegistration]) -> DealRegistration:
+    """The default winner of a conflict: the earliest registration by server timestamp."""
+    return min(deals, key=order_key)
+
+
+def expiring_within(session: Session, days: int, today: date) -> list[DealRegistration]:
+    """Approved registrations whose protection ends between ``today`` and ``today + days``
+    (inclusive), soonest first: the partners to remind."""
+    stmt = (
+        select(DealRegistration)
+        .where(
+            DealRegistration.status == DealStatus.APPROVED,
+            DealRegistration.expires_at.between(today, today + timedelta(days=days)),
+        )
+        .order_by(DealRegistration.expires_at, DealRegistration.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def expire_due(session: Session, today: date, actor: str = "cli:expire") -> int:
+    """Move approved registrations whose protection ended before ``today`` to ``expired``,
+    auditing each, and commit. Returns how many expired."""
+    due = (
+        DealRegistration.status == DealStatus.APPROVED,
+        DealRegistration.expires_at < today,
+    )
+    try:
+        expired = session.execute(
+            update(DealRegistration)
+            .where(*due)
+            .values(status=DealStatus.EXPIRED, updated_at=func.now())
+            .returning(DealRegistration.external_id, DealRegistration.expires_at),
+            execution_options={"synchronize_session": False},
+        ).all()
+        session.add_all(
+            AuditEntry(
+                actor=actor,
+                action="expire",
+                entity="deal",
+                entity_id=external_id,
+                detail={"expires_at": expires_at.isoformat(), "today": today.isoformat()},
+            )
+            for external_id, expires_at in expired
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    session.expire_all()
+    return len(expired)
+
+
+# --- internals ------------------------------------------------------------------------------
+
+
+def _company(request: RegistrationRequest) -> CompanyKey:
+    """Free-mail domains (gmail.com) are dropped before keying the account, unlike a plain
+    :func:`account_row`, so two gmail-addressed companies never share an account row."""
+    return company_key(request.account_name, request.account_domain)
+
+
+def _names_same(key: CompanyKey, row: Row[Any], threshold: float) -> bool:
+    """Whether a candidate row (account name, domain) names the company ``key`` names."""
+    return same_company(key, company_key(row.name, row.domain), threshold)
+
+
+def _lock_keys(account: tuple[str, str, str, str | None]) -> list[str]:
+    key, _, normalized, _ = account
+    return sorted({key, f"n:{normalized}"})
+
+
+def _lock(session: Session, keys: Sequence[str]) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in keys:  # sorted by the caller: a fixed order cannot deadlock
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+
+
+def _ensure_account(session: Session, account: tuple[str, str, str, str | None]) -> int:
+    """Find or create the account by ``account_key``, as the importer does."""
+    key, name, normalized, domain = account
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(Account)
+        .values(account_key=key, name=name[:255], normalized_name=normalized, domain=domain)
+        .on_conflict_do_nothing(index_elements=["account_key"])
+    )
+    account_id = session.scalar(select(Account.id).where(Account.account_key == key))
+    assert account_id is not None
+    return account_id
+
+
+def _candidates(session: Session, account: tuple[str, str, str, str | None]) -> list[Row[Any]]:
+    """Active registrations that may name the same company, earliest first. Indexed lookups
+    only: the unique ``account_key``, and ``normalized_name`` by equality or prefix."""
+    key, _, normalized, _ = account
+    conditions = [Account.account_key == key, Account.normalized_name == normalized]
+    first = normalized.split(" ", 1)[0]
+    if first and not is_generic(first) and first.isalnum():  # alnum: nothing to escape in LIKE
+        conditions += [Account.normalized_name == first, Account.normalized_name.like(f"{first} %")]
+    stmt = (
+        select(
+            DealRegistration.id,
+            DealRegistration.external_id,
+            DealRegistration.partner_id,
+            DealRegistration.status,
+            DealRegistration.registered_at,
+            Account.name,
+            Account.domain,
+        )
+        .join(Account, Account.id == DealRegistration.account_id)
+        .where(DealRegistration.status.in_(ACTIVE_DEAL_STATUSES), or_(*conditions))
+        .order_by(DealRegistration.registered_at, DealRegistration.id)
+        .limit(CANDIDATE_LIMIT)
+    )
+    return list(session.execute(stmt).all())
+
+
+def _insert(session: Session, request: RegistrationRequest, account_id: int) -> DealRegistration:
+    """Insert as pending with a server timestamp, then give it its "R-" id."""
+    deal = DealRegistration(
+        external_id=f"tmp-{uuid4().hex}",
+        partner_id=request.partner_id,
+        account_id=account_id,
+        amount=request.amount,
+        currency=request.currency,
+        product=request.product,
+        expected_close=request.expected_close,
+        registered_by=request.registered_by,
+        status=DealStatus.PENDING,
+        notes=request.notes,
+    )
+    session.add(deal)
+    session.flush()
+    deal.external_id = _free_external_id(session, deal.id)
+    influencers = dict.fromkeys(p for p in request.influence_partner_ids if p != request.partner_id)
+    if influencers:
+        session.execute(
+            deal_influencers.insert(), [{"deal_id": deal.id, "partner_id": p} for p in influencers]
+        )
+    session.flush()
+    session.refresh(deal, ["registered_at"])
+    return deal
+
+
+def _free_external_id(session: Session, deal_id: int) -> str:
+    """ "R-000042"; a suffix is added if an imported CRM id already uses that text."""
+    base = candidate = f"R-{deal_id:06d}"
+    suffix = 1
+    while session.scalar(select(exists().where(DealRegistration.external_id == candidate))):
+        suffix += 1
+        candidate = f"{base}-{suffix}"
+    return candidate
+
+
+def _mark_conflicts(session: Session, rivals: list[Row[Any]], new_id: str, actor: str) -> None:
+    """Earlier pending/approved rivals become conflicts too (rows already in conflict stay)."""
+    contested = [row for row in rivals if row.status in _CONTESTABLE]
+    if not contested:
+        return
+    changed = session.execute(
+        update(DealRegistration)
+        .where(
+            DealRegistration.id.in_([row.id for row in contested]),
+            DealRegistration.status.in_(_CONTESTABLE),
+        )
+        .values(status=DealStatus.CONFLICT, updated_at=func.now())
+        .returning(DealRegistration.external_id),
+        execution_options={"synchronize_session": False},
+    ).scalars()
+    session.add_all(
+        AuditEntry(
+            actor=actor,
+            action="conflict",
+            entity="deal",
+            entity_id=external_id,
+            detail={"with": new_id},
+        )
+        for external_id in changed
+    )

@@ -1,0 +1,324 @@
+"""Deal registration core: duplicates, partner-vs-partner conflicts, server timestamps, audit,
+expiry, and (PostgreSQL) simultaneous submissions."""
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, event, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from deals.registration import (
+    RegistrationOutcome,
+    RegistrationRequest,
+    expire_due,
+    expiring_within,
+    register,
+    winner,
+)
+from models import Account, AuditEntry, DealRegistration, DealStatus, Partner, deal_influencers
+from models.base import UTCDateTime
+from models.db import make_session_factory
+from partnerbot.program import Program
+
+PROGRAM = Program()
+
+
+def partners(engine: Engine, count: int) -> list[int]:
+    with Session(engine) as session:
+        rows = [
+            Partner(external_id=f"P{i:03d}", name=f"Partner {i}", tier="silver", region="EMEA")
+            for i in range(count)
+        ]
+        session.add_all(rows)
+        session.commit()
+        return [row.id for row in rows]
+
+
+def request(
+    partner_id: int, name: str, domain: str | None = None, **extra: Any
+) -> RegistrationRequest:
+    values: dict[str, Any] = {
+        "partner_id": partner_id,
+        "account_name": name,
+        "account_domain": domain,
+        "amount": Decimal("25000.00"),
+        "currency": "USD",
+        "product": "Platform",
+        "registered_by": f"U{partner_id:04d}",
+    }
+    values.update(extra)
+    return RegistrationRequest(**values)
+
+
+def submit(
+    engine: Engine, req: RegistrationRequest, program: Program = PROGRAM
+) -> RegistrationOutcome:
+    with make_session_factory(engine)() as session:
+        return register(session, req, program)
+
+
+def deals(engine: Engine) -> dict[str, DealRegistration]:
+    with Session(engine) as session:
+        return {d.external_id: d for d in session.scalars(select(DealRegistration))}
+
+
+def audit(engine: Engine) -> list[AuditEntry]:
+    with Session(engine) as session:
+        return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+
+
+def db_now(engine: Engine) -> datetime:
+    with engine.connect() as connection:
+        now = connection.scalar(select(type_coerce(func.now(), UTCDateTime())))
+        assert now is not None
+        return now
+
+
+def existing_deal(
+    engine: Engine, partner_id: int, name: str, domain: str | None, **extra: Any
+) -> None:
+    """A registration as the CRM import would leave it (explicit registered_at allowed)."""
+    key = f"d:{domain}" if domain else f"n:{name.lower()}"
+    with Session(engine) as session:
+        account = Account(account_key=key, name=name, normalized_name=name.lower(), domain=domain)
+        session.add(account)
+        session.flush()
+        values: dict[str, Any] = {
+            "external_id": "CRM-1",
+            "status": DealStatus.APPROVED,
+            "amount": Decimal(1000),
+            "currency": "USD",
+        }
+        values.update(extra)
+        session.add(DealRegistration(partner_id=partner_id, account_id=account.id, **values))
+        session.commit()
+
+
+def test_registers_a_new_account_as_pending(engine: Engine) -> None:
+    first, second = partners(engine, 2)
+    outcome = submit(
+        engine, request(first, "Acme Corp.", "https://www.acme.com", influence_partner_ids=[second])
+    )
+    assert outcome.kind == "registered"
+    assert outcome.external_id is not None
+    assert outcome.external_id.startswith("R-")
+    assert outcome.conflicting_ids == ()
+    deal = deals(engine)[outcome.external_id]
+    assert deal.status == DealStatus.PENDING
+    assert deal.partner_id == first
+    assert deal.registered_by == f"U{first:04d}"
+    assert deal.expires_at is None  # protection starts at approval
+    with Session(engine) as session:
+        account = session.get_one(Account, deal.account_id)
+        assert (account.account_key, account.domain) == ("d:acme.com", "acme.com")
+        links = session.execute(select(deal_influencers)).all()
+        assert [(d, p) for d, p in links] == [(deal.id, second)]
+    [entry] = audit(engine)
+    assert (entry.actor, entry.action, entry.entity, entry.entity_id) == (
+        f"U{first:04d}",
+        "register",
+        "deal",
+        outcome.external_id,
+    )
+    assert entry.detail["outcome"] == "registered"
+
+
+def test_same_partner_same_company_is_a_duplicate_and_writes_nothing(engine: Engine) -> None:
+    [partner] = partners(engine, 1)
+    first = submit(engine, request(partner, "Acme Corp.", "acme.com"))
+    again = submit(engine, request(partner, "ACME Corporation", "https://eu.acme.com/contact"))
+    assert again == RegistrationOutcome("duplicate", existing_external_id=first.external_id)
+    assert list(deals(engine)) == [first.external_id]
+    assert len(audit(engine)) == 1
+
+
+def test_other_partner_within_window_puts_both_in_conflict(engine: Engine) -> None:
+    early, late = partners(engine, 2)
+    first = submit(engine, request(early, "Acme Corp.", "acme.com"))
+    second = submit(engine, request(late, "ACME Corporation", "sales@acme.com"))
+    assert second.kind == "conflict"
+    assert second.conflicting_ids == (first.external_id,)
+    rows = deals(engine)
+    assert {d.status for d in rows.values()} == {DealStatus.CONFLICT}
+    assert winner(rows.values()).external_id == first.external_id
+    actions = [(e.action, e.entity_id, e.detail.get("outcome")) for e in audit(engine)]
+    assert actions == [
+        ("register", first.external_id, "registered"),
+        ("conflict", first.external_id, None),
+        ("register", second.external_id, "conflict"),
+    ]
+
+
+def test_a_third_partner_joins_an_existing_conflict(engine: Engine) -> None:
+    a, b, c = partners(engine, 3)
+    ids = [submit(engine, request(p, "Globex International", None)).external_id for p in (a, b)]
+    third = submit(engine, request(c, "Globex Intl", None))
+    assert third.kind == "conflict"
+    assert third.conflicting_ids == tuple(ids)
+    assert winner(deals(engine).values()).external_id == ids[0]
+
+
+def test_other_partners_registration_outside_window_does_not_conflict(engine: Engine) -> None:
+    old_partner, new_partner = partners(engine, 2)
+    long_ago = datetime.now(UTC) - timedelta(days=PROGRAM.registration.conflict_window_days + 5)
+    existing_deal(engine, old_partner, "acme", "acme.com", registered_at=long_ago)
+    outcome = submit(engine, request(new_partner, "Acme Corp.", "acme.com"))
+    assert outcome.kind == "registered"
+    rows = deals(engine)
+    assert rows["CRM-1"].status == DealStatus.APPROVED
+    assert outcome.external_id is not None
+    assert rows[outcome.external_id].status == DealStatus.PENDING
+
+
+def test_inactive_registrations_are_ignored(engine: Engine) -> None:
+    old_partner, new_partner = partners(engine, 2)
+    existing_deal(engine, old_partner, "acme", "acme.com", status=DealStatus.LOST)
+    assert submit(engine, request(new_partner, "Acme", "acme.com")).kind == "registered"
+    assert submit(engine, request(old_partner, "Acme", "acme.com")).kind == "conflict"
+
+
+def test_different_companies_sharing_a_word_do_not_conflict(engine: Engine) -> None:
+    first, second = partners(engine, 2)
+    assert submit(engine, request(first, "Acme Health", None)).kind == "registered"
+    assert submit(engine, request(second, "Acme Foods", None)).kind == "registered"
+    assert {d.status for d in deals(engine).values()} == {DealStatus.PENDING}
+
+
+def test_registered_at_is_the_database_clock(engine: Engine) -> None:
+    [partner] = partners(engine, 1)
+    inserts: list[str] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO DEAL_REGISTRATIONS"):
+            inserts.append(statement)
+
+    before = db_now(engine)
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        outcome = submit(engine, request(partner, "Initech", "initech.com"))
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    after = db_now(engine)
+    assert inserts
+    assert all("registered_at" not in s.split("VALUES")[0] for s in inserts)
+    assert outcome.external_id is not None
+    stored = deals(engine)[outcome.external_id].registered_at
+    assert stored.tzinfo is not None
+    # SQLite's CURRENT_TIMESTAMP has whole seconds.
+    assert before.replace(microsecond=0) <= stored <= after
+
+
+def test_external_id_skips_ids_taken_by_the_crm(engine: Engine) -> None:
+    first, second = partners(engine, 2)
+    existing_deal(engine, first, "hooli", "hooli.com", external_id="R-000002")
+    outcome = submit(engine, request(second, "Umbrella Corp", "umbrella.com"))
+    assert outcome.external_id == "R-000002-2"
+
+
+def test_expiry(engine: Engine) -> None:
+    [partner] = partners(engine, 1)
+    today = date(2025, 6, 1)
+    with Session(engine) as session:
+        account = Account(account_key="n:x", name="X", normalized_name="x")
+        session.add(account)
+        session.flush()
+        for external_id, status, expires in [
+            ("past", DealStatus.APPROVED, today - timedelta(days=1)),
+            ("today", DealStatus.APPROVED, today),
+            ("soon", DealStatus.APPROVED, today + timedelta(days=14)),
+            ("later", DealStatus.APPROVED, today + timedelta(days=15)),
+            ("pending", DealStatus.PENDING, today - timedelta(days=3)),
+        ]:
+            session.add(
+                DealRegistration(
+                    external_id=external_id,
+                    partner_id=partner,
+                    account_id=account.id,
+                    amount=Decimal(1),
+                    currency="USD",
+                    status=status,
+                    expires_at=expires,
+                )
+            )
+        session.commit()
+    with Session(engine) as session:
+        assert [d.external_id for d in expiring_within(session, 14, today)] == ["today", "soon"]
+        assert expire_due(session, today) == 1
+        assert expire_due(session, today) == 0
+    rows = deals(engine)
+    assert rows["past"].status == DealStatus.EXPIRED
+    assert rows["pending"].status == DealStatus.PENDING
+    assert rows["today"].status == DealStatus.APPROVED
+    [entry] = audit(engine)
+    assert (entry.action, entry.entity_id, entry.actor) == ("expire", "past", "cli:expire")
+
+
+# --- concurrency (PostgreSQL) ---------------------------------------------------------------
+
+
+def run_together(engine: Engine, requests: list[RegistrationRequest]) -> list[RegistrationOutcome]:
+    """Submit every request from its own thread and session, released at the same instant."""
+    pool = create_engine(engine.url, pool_size=len(requests), max_overflow=0)
+    factory = make_session_factory(pool)
+    barrier = threading.Barrier(len(requests))
+    outcomes: list[RegistrationOutcome | BaseException] = [RuntimeError("not run")] * len(requests)
+
+    def work(index: int) -> None:
+        try:
+            with factory() as session:
+                session.connection()  # connected before the start line
+                barrier.wait(timeout=30)
+                outcomes[index] = register(session, requests[index], PROGRAM)
+        except BaseException as error:
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    pool.dispose()
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return outcomes  # type: ignore[return-value]
+
+
+@pytest.fixture
+def postgres(engine: Engine) -> Engine:
+    if engine.dialect.name != "postgresql":
+        pytest.skip(
+            "advisory locks and concurrent writers: PostgreSQL only (SQLite has one writer)"
+        )
+    return engine
+
+
+def test_fifty_partners_registering_the_same_account_at_once(postgres: Engine) -> None:
+    ids = partners(postgres, 50)
+    outcomes = run_together(postgres, [request(p, "Acme Corp.", "acme.com") for p in ids])
+    # Serialised by the lock: the first recorded sees nobody, each later one sees all before it.
+    assert sorted(o.kind for o in outcomes) == ["conflict"] * 49 + ["registered"]
+    assert sorted(len(o.conflicting_ids) for o in outcomes) == list(range(50))
+    rows = deals(postgres)
+    assert len(rows) == 50  # none lost
+    assert {d.partner_id for d in rows.values()} == set(ids)
+    assert {d.status for d in rows.values()} == {DealStatus.CONFLICT}
+    first = winner(rows.values())
+    assert first.registered_at == min(d.registered_at for d in rows.values())
+    assert len([e for e in audit(postgres) if e.action == "register"]) == 50
+    with Session(postgres) as session:
+        assert session.scalar(select(func.count()).select_from(Account)) == 1
+
+
+def test_one_partner_double_submitting_gets_one_registration(postgres: Engine) -> None:
+    [partner] = partners(postgres, 1)
+    outcomes = run_together(postgres, [request(partner, "Acme Corp.", "acme.com")] * 2)
+    kinds = sorted(o.kind for o in outcomes)
+    assert kinds == ["duplicate", "registered"]
+    [registered] = [o for o in outcomes if o.kind == "registered"]
+    [duplicate] = [o for o in outcomes if o.kind == "duplicate"]
+    assert duplicate.existing_external_id == registered.external_id
+    assert list(deals(postgres)) == [registered.external_id]
