@@ -1,11 +1,13 @@
-"""Write a simulated program as the CSV files ``partnerbot import`` reads, plus truth.csv."""
+"""Write a simulated program as the CSV files ``partnerbot import`` reads (README formats,
+canonical column names), plus truth.csv, streaming partner by partner."""
 
 import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from synth.config import REGIONS, ProgramSpec
+from synth.records import PersonRecord
 from synth.simulate import simulate_partners
-from synth.spec import REGIONS, ProgramSpec
 
 HEADERS = {
     "partners": [
@@ -17,6 +19,7 @@ HEADERS = {
         "specialties",
         "status",
         "signed_at",
+        "first_revenue_at",
         "quarterly_target",
         "manager_slack_id",
         "slack_channel_id",
@@ -36,18 +39,43 @@ HEADERS = {
         "stage",
         "expected_close",
         "closed_at",
+        "expires_at",
         "source",
         "influence_partner_ids",
     ],
     "activities": ["partner_id", "date", "kind", "value", "detail"],
     "truth": ["partner_id", "pattern", "onset", "magnitude"],
 }
+MANAGER_NAMES = {
+    "NA": "Jordan Reyes",
+    "EMEA": "Katrin Vogel",
+    "APAC": "Mei Tanaka",
+    "LATAM": "Lucas Almeida",
+}
+
+
+def staff() -> list[PersonRecord]:
+    """One partner manager per region (the partners' manager_slack_id) and two leaders."""
+    managers = [
+        PersonRecord(f"UMGR{region}01", "manager", "", MANAGER_NAMES[region], region, "")
+        for region in REGIONS
+    ]
+    return [
+        *managers,
+        PersonRecord("ULEAD01", "leadership", "", "Alex Morgan", "", ""),
+        PersonRecord("ULEAD02", "leadership", "", "Sam Whitfield", "", ""),
+    ]
 
 
 @dataclass(frozen=True)
 class GeneratedProgram:
     folder: Path
     rows: dict[str, int]
+    """Data rows (header excluded) per file kind: partners, people, deals, activities, truth."""
+
+    @property
+    def paths(self) -> dict[str, Path]:
+        return {kind: self.folder / f"{kind}.csv" for kind in HEADERS}
 
     @property
     def deals(self) -> int:
@@ -58,33 +86,28 @@ class GeneratedProgram:
         return f"{files} (ground truth in truth.csv)"
 
 
-def generate_program(spec: ProgramSpec, folder: Path) -> GeneratedProgram:
-    """Simulate ``spec`` into ``folder``; same spec, same bytes."""
-    folder.mkdir(parents=True, exist_ok=True)
+def generate_program(spec: ProgramSpec, out_dir: Path) -> GeneratedProgram:
+    """Simulate ``spec`` into ``out_dir``; the same spec gives the same bytes."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     handles = {
-        kind: (folder / f"{kind}.csv").open("w", newline="", encoding="utf-8") for kind in HEADERS
+        kind: (out_dir / f"{kind}.csv").open("w", newline="", encoding="utf-8") for kind in HEADERS
     }
+    rows = dict.fromkeys(HEADERS, 0)
     try:
-        writers = {kind: csv.writer(handle) for kind, handle in handles.items()}
+        writers = {
+            kind: csv.writer(handle, lineterminator="\n") for kind, handle in handles.items()
+        }
         for kind, header in HEADERS.items():
             writers[kind].writerow(header)
-        staff = [
-            [f"UMGR{region}01", "manager", "", f"{region} partner manager", region, ""]
-            for region in REGIONS
-        ]
-        staff += [
-            ["ULEAD01", "leadership", "", "VP Partnerships", "", ""],
-            ["ULEAD02", "leadership", "", "Chief Revenue Officer", "", ""],
-        ]
-        writers["people"].writerows(staff)
-        rows = dict.fromkeys(HEADERS, 0)
-        rows["people"] = len(staff)
+        people = staff()
+        writers["people"].writerows(person.row() for person in people)
+        rows["people"] = len(people)
         for history in simulate_partners(spec):
-            writers["partners"].writerow(history.partner)
-            writers["people"].writerows(history.contacts)
-            writers["deals"].writerows(history.deals)
-            writers["activities"].writerows(history.activities)
-            writers["truth"].writerow(history.truth)
+            writers["partners"].writerow(history.partner.row())
+            writers["people"].writerows(person.row() for person in history.contacts)
+            writers["deals"].writerows(history.deals.rows())
+            writers["activities"].writerows(history.activities.rows())
+            writers["truth"].writerow(history.truth.row())
             rows["partners"] += 1
             rows["people"] += len(history.contacts)
             rows["deals"] += len(history.deals)
@@ -93,4 +116,4 @@ def generate_program(spec: ProgramSpec, folder: Path) -> GeneratedProgram:
     finally:
         for handle in handles.values():
             handle.close()
-    return GeneratedProgram(folder, rows)
+    return GeneratedProgram(out_dir, rows)
