@@ -28,7 +28,7 @@ registration of that company sees both. On SQLite the first
 statement is a write, which takes the database write lock, so writers are serialised anyway.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -39,8 +39,8 @@ from sqlalchemy import Row, exists, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from deals.accounts import account_row
 from deals.names import CompanyKey, company_key, is_generic, same_company
-from ingest.loaders import account_row
 from models import Account, AuditEntry, DealRegistration, DealStatus, deal_influencers
 from models.enums import ACTIVE_DEAL_STATUSES
 from partnerbot.program import Program
@@ -172,22 +172,13 @@ def expire_due(session: Session, today: date, actor: str = "cli:expire") -> int:
         DealRegistration.expires_at < today,
     )
     try:
-        expired = session.execute(
-            update(DealRegistration)
-            .where(*due)
-            .values(status=DealStatus.EXPIRED, updated_at=func.now())
-            .returning(DealRegistration.external_id, DealRegistration.expires_at),
-            execution_options={"synchronize_session": False},
-        ).all()
-        session.add_all(
-            AuditEntry(
-                actor=actor,
-                action="expire",
-                entity="deal",
-                entity_id=external_id,
-                detail={"expires_at": expires_at.isoformat(), "today": today.isoformat()},
-            )
-            for external_id, expires_at in expired
+        expired = _move(
+            session,
+            due,
+            DealStatus.EXPIRED,
+            actor,
+            "expire",
+            lambda row: {"expires_at": row.expires_at.isoformat(), "today": today.isoformat()},
         )
         session.commit()
     except BaseException:
@@ -306,23 +297,43 @@ def _mark_conflicts(session: Session, rivals: list[Row[Any]], new_id: str, actor
     contested = [row for row in rivals if row.status in _CONTESTABLE]
     if not contested:
         return
-    changed = session.execute(
-        update(DealRegistration)
-        .where(
+    _move(
+        session,
+        (
             DealRegistration.id.in_([row.id for row in contested]),
             DealRegistration.status.in_(_CONTESTABLE),
-        )
-        .values(status=DealStatus.CONFLICT, updated_at=func.now())
-        .returning(DealRegistration.external_id),
+        ),
+        DealStatus.CONFLICT,
+        actor,
+        "conflict",
+        lambda _: {"with": new_id},
+    )
+
+
+def _move(
+    session: Session,
+    where: Sequence[Any],
+    status: DealStatus,
+    actor: str,
+    action: str,
+    detail: Callable[[Row[Any]], dict[str, object]],
+) -> list[Row[Any]]:
+    """Set ``status`` on the registrations matching ``where`` and audit each one moved."""
+    moved = session.execute(
+        update(DealRegistration)
+        .where(*where)
+        .values(status=status, updated_at=func.now())
+        .returning(DealRegistration.external_id, DealRegistration.expires_at),
         execution_options={"synchronize_session": False},
-    ).scalars()
+    ).all()
     session.add_all(
         AuditEntry(
             actor=actor,
-            action="conflict",
+            action=action,
             entity="deal",
-            entity_id=external_id,
-            detail={"with": new_id},
+            entity_id=row.external_id,
+            detail=detail(row),
         )
-        for external_id in changed
+        for row in moved
     )
+    return list(moved)

@@ -5,12 +5,11 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Dialect, Table, delete, select
 
-from deals.names import normalize_company_name, normalize_domain, registrable_domain
+from deals.accounts import ACCOUNT_COLUMNS, account_row
 from ingest.formats import ACTIVITIES, DEALS, PEOPLE, CsvFormat, partners_format
 from ingest.reader import ParsedRow, Problems, Row
 from ingest.upsert import driver_values, insert_missing, one_of, upsert
@@ -276,35 +275,6 @@ class DealBatch(Batch):
     """Distinct accounts of the batch, in ``ACCOUNT_COLUMNS`` order."""
     influencers: dict[str, list[int]]
     """Influence partner ids by deal external id."""
-
-
-ACCOUNT_COLUMNS = ("account_key", "name", "normalized_name", "domain")
-
-
-def account_row(name: str, domain: str | None) -> tuple[str, str, str, str | None]:
-    """The account a deal is filed against, in ``ACCOUNT_COLUMNS`` order. Its key is the
-    registrable domain when known, so 'eu.acme.com' and 'acme.com' are one company, else the
-    normalised name."""
-    clean_domain, registrable = _domain(domain or "")
-    normalized = _company_name(name)
-    return (
-        f"d:{registrable}" if registrable else f"n:{normalized}",
-        name,
-        normalized,
-        clean_domain,
-    )
-
-
-@lru_cache(maxsize=1 << 17)
-def _domain(value: str) -> tuple[str | None, str | None]:
-    """Accounts recur across a file, so normalisation is cached."""
-    clean = normalize_domain(value)
-    return clean, registrable_domain(clean) if clean else None
-
-
-@lru_cache(maxsize=1 << 17)
-def _company_name(name: str) -> str:
-    return normalize_company_name(name)[:255]
 
 
 def replace_influencers(connection: Connection, by_deal: dict[str, list[int]]) -> None:
