@@ -28,19 +28,20 @@ registration of that company sees both. On SQLite the first
 statement is a write, which takes the database write lock, so writers are serialised anyway.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import uuid4
 
-from sqlalchemy import Row, exists, func, or_, select, text, update
+from sqlalchemy import Row, exists, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from deals.accounts import account_row
 from deals.names import CompanyKey, company_key, is_generic, same_company
+from deals.transitions import move
 from models import Account, AuditEntry, DealRegistration, DealStatus, deal_influencers
 from models.enums import ACTIVE_DEAL_STATUSES
 from partnerbot.program import Program
@@ -97,11 +98,9 @@ def register(
     try:
         _lock(session, _lock_keys(account))
         account_id = _ensure_account(session, account)  # first statement writes: SQLite locks
-        matches = [
-            row
-            for row in _candidates(session, account)
-            if _names_same(key, row, rules.name_match_threshold)
-        ]
+        matches = active_matches(
+            session, request.account_name, request.account_domain, rules.name_match_threshold
+        )
         own = [row for row in matches if row.partner_id == request.partner_id]
         if own:
             session.rollback()
@@ -140,6 +139,17 @@ def register(
     return RegistrationOutcome(kind, external_id=external_id, conflicting_ids=conflicting)
 
 
+def active_matches(
+    session: Session, name: str, domain: str | None, threshold: float
+) -> list[Row[Any]]:
+    """Active registrations (pending, approved, conflict) of the company called ``name`` at
+    ``domain``, earliest first: rows of registration id, external_id, partner_id, status,
+    registered_at and the account's name and domain. The check every registration runs."""
+    key = company_key(name, domain)
+    account = account_row(name, key.domain)
+    return [row for row in _candidates(session, account) if _names_same(key, row, threshold)]
+
+
 def order_key(deal: DealRegistration) -> tuple[datetime, int]:
     """First come, first served: server timestamp, then id for equal timestamps."""
     return (deal.registered_at, deal.id)
@@ -172,13 +182,16 @@ def expire_due(session: Session, today: date, actor: str = "cli:expire") -> int:
         DealRegistration.expires_at < today,
     )
     try:
-        expired = _move(
+        expired = move(
             session,
             due,
-            DealStatus.EXPIRED,
-            actor,
-            "expire",
-            lambda row: {"expires_at": row.expires_at.isoformat(), "today": today.isoformat()},
+            {"status": DealStatus.EXPIRED},
+            actor=actor,
+            action="expire",
+            detail=lambda row: {
+                "expires_at": row.expires_at.isoformat(),
+                "today": today.isoformat(),
+            },
         )
         session.commit()
     except BaseException:
@@ -297,43 +310,14 @@ def _mark_conflicts(session: Session, rivals: list[Row[Any]], new_id: str, actor
     contested = [row for row in rivals if row.status in _CONTESTABLE]
     if not contested:
         return
-    _move(
+    move(
         session,
         (
             DealRegistration.id.in_([row.id for row in contested]),
             DealRegistration.status.in_(_CONTESTABLE),
         ),
-        DealStatus.CONFLICT,
-        actor,
-        "conflict",
-        lambda _: {"with": new_id},
+        {"status": DealStatus.CONFLICT},
+        actor=actor,
+        action="conflict",
+        detail=lambda _: {"with": new_id},
     )
-
-
-def _move(
-    session: Session,
-    where: Sequence[Any],
-    status: DealStatus,
-    actor: str,
-    action: str,
-    detail: Callable[[Row[Any]], dict[str, object]],
-) -> list[Row[Any]]:
-    """Set ``status`` on the registrations matching ``where`` and audit each one moved."""
-    moved = session.execute(
-        update(DealRegistration)
-        .where(*where)
-        .values(status=status, updated_at=func.now())
-        .returning(DealRegistration.external_id, DealRegistration.expires_at),
-        execution_options={"synchronize_session": False},
-    ).all()
-    session.add_all(
-        AuditEntry(
-            actor=actor,
-            action=action,
-            entity="deal",
-            entity_id=row.external_id,
-            detail=detail(row),
-        )
-        for row in moved
-    )
-    return list(moved)

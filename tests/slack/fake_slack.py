@@ -206,6 +206,8 @@ class FakeSlack:
                 return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": message}
             case "chat.postEphemeral":
                 return {"ok": True, "message_ts": ts}
+            case "chat.update":
+                return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
             case "views.open":
                 view = body.get("view")
                 view = json.loads(view) if isinstance(view, str) else dict(view or {})

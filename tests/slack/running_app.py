@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIServer
 
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack
-from tests.slack.signing import SlackRequest, signed, slash_command_body
+from tests.slack.signing import SlackRequest, interactivity_body, signed, slash_command_body
 
 
 @dataclass(frozen=True)
@@ -70,3 +70,7 @@ class RunningApp:
             command, text, user_id=user_id, team_id=team_id, response_url=response_url
         )
         return self.post_events(signed(body)), response_url
+
+    def interact(self, payload: dict[str, Any]) -> HttpAnswer:
+        """Send a signed interactivity request (``payload=`` JSON), as Slack does."""
+        return self.post_events(signed(interactivity_body(payload)))

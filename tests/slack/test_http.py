@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.render import DEAL_SUBCOMMANDS
+from bot.render.deal_messages import DEAL_SUBCOMMANDS
 from models import Partner, Person, PersonRole
 from tests.slack.conftest import running_app
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack, Recorded
@@ -112,12 +112,16 @@ def test_user_input_is_escaped_when_echoed(slack_app: RunningApp, fake_slack: Fa
 
 
 @pytest.mark.usefixtures("people")
-def test_planned_subcommand_is_not_available_yet(
+def test_malformed_arguments_say_what_was_wrong_and_show_that_usage(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
-    _, response_url = slack_app.slash("/deal", "Register Acme 5000", user_id=MANAGER)
-    shown = markdown_of(fake_slack.wait_for_response(response_url))
-    assert shown.startswith("`/deal register` is not available yet.")
+    _, response_url = slack_app.slash("/deal", "Register Acme acme.com lots", user_id=MANAGER)
+    answer = fake_slack.wait_for_response(response_url)
+    assert answer.body["response_type"] == "ephemeral"
+    shown = markdown_of(answer)
+    assert shown.startswith("`lots` is not an amount")
+    assert "`/deal register ACCOUNT DOMAIN AMOUNT [CURRENCY] [for PARTNER]`" in shown
+    assert "`/deal approve" not in shown
 
 
 # --- who is asking -------------------------------------------------------------------------

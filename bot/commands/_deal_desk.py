@@ -1,0 +1,298 @@
+"""What ``/deal`` and its buttons and modals do once Slack's request is acknowledged: check who
+may do what, call the registration domain, and send the cards and announcements that follow.
+
+Access rules, in one place:
+
+* staff (managers, leadership) see every registration; partner contacts only their own
+  partner's, and "not yours" is answered with the same words as "no such registration";
+* staff register for a partner they name; a partner contact only for their own partner;
+* only the routed approver (or, for a channel route, any manager), or leadership, decides;
+* everyone else (unmapped users of other teams, unknown members of ours) is refused.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.identity import Identity, Kind
+from bot.render import deal_messages as messages
+from bot.render.blocks import Message, code, escape, plain
+from deals import decisions
+from deals.lookup import DealFilter, DealView, deal_view, find_deals
+from deals.registration import RegistrationRequest, register
+from deals.routing import may_decide, route_for, target
+from models import DealStatus
+from models.enums import ACTIVE_DEAL_STATUSES
+from partnerbot.partner_lookup import resolve_partner
+
+logger = logging.getLogger(__name__)
+
+Decision = str
+"""One of "approve", "reject", "reject_all", "extend"."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A registration as typed or filled in, before it is checked."""
+
+    account_name: str
+    domain: str | None
+    amount: Decimal
+    currency: str | None
+    partner_id: int | None = None
+    partner_text: str | None = None
+    expected_close: date | None = None
+    product: str | None = None
+    notes: str | None = None
+    influence_partner_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    """The answer for the person who asked, and the registrations a decision changed."""
+
+    answer: Message
+    changed: list[DealView] = field(default_factory=list)
+
+
+def _not_staff() -> Message:
+    return plain("Only partner managers can do that. Ask your partner manager.")
+
+
+class DealDesk:
+    """One request's worth of deal work, with the session and Slack client it runs on."""
+
+    def __init__(self, deps: Deps, client: WebClient, session: Session) -> None:
+        self.deps = deps
+        self.client = client
+        self.session = session
+        self.program = deps.program
+
+    # --- time and posting --------------------------------------------------------------------
+
+    def today(self) -> date:
+        """Today in the program's time zone: expiry dates are the program's days."""
+        return datetime.now(ZoneInfo(self.program.program.timezone)).date()
+
+    def post(self, channel: str | None, message: Message) -> None:
+        """Post to a channel or user; a failure is logged, never undoes what was recorded."""
+        if not channel:
+            return
+        try:
+            self.client.chat_postMessage(channel=channel, **message.as_post())
+        except (SlackApiError, SlackClientError, OSError) as error:
+            logger.error("could not post to %s: %s", channel, error)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def visible(self, who: Identity, deal_id: str) -> DealView | None:
+        deal = deal_view(self.session, deal_id)
+        if deal is None or who.is_staff or deal.partner_id == who.partner_id:
+            return deal
+        return None
+
+    def status(self, who: Identity, deal_id: str) -> Message:
+        deal = self.visible(who, deal_id)
+        return messages.deal_status(deal) if deal else messages.deal_not_found(deal_id)
+
+    def listing(self, who: Identity, scope: str, partner_text: str | None) -> Message:
+        own = None if who.is_staff else who.partner_id
+        active = tuple(ACTIVE_DEAL_STATUSES)
+        match scope:
+            case "mine" if who.is_staff:
+                title, where = (
+                    "Registrations of partners you manage",
+                    DealFilter(managed_by=who.user_id, statuses=active),
+                )
+            case "mine":
+                title, where = (
+                    "Registrations you made",
+                    DealFilter(partner_id=own, registered_by=who.user_id),
+                )
+            case "pending":
+                title, where = (
+                    "Waiting for a decision",
+                    DealFilter(partner_id=own, statuses=(DealStatus.PENDING, DealStatus.CONFLICT)),
+                )
+            case "expiring":
+                days = max(self.program.registration.reminder_days, default=14)
+                title, where = (
+                    f"Protection ending within {days} days",
+                    DealFilter(partner_id=own, expiring_by=self.today() + timedelta(days=days)),
+                )
+            case "partner":
+                found = self._partner_for_list(who, partner_text or "")
+                if isinstance(found, Message):
+                    return found
+                partner_id, name = found
+                title, where = (
+                    f"Active registrations of {name}",
+                    DealFilter(partner_id=partner_id, statuses=active),
+                )
+            case _:
+                title = "Your partner's active registrations" if own else "Active registrations"
+                where = DealFilter(partner_id=own, statuses=active)
+        deals, total = find_deals(self.session, where, limit=messages.MAX_LISTED)
+        return messages.deal_list(title, deals, total, with_partner=who.is_staff)
+
+    def _partner_for_list(self, who: Identity, text: str) -> tuple[int, str] | Message:
+        if not who.is_staff:
+            match = resolve_partner(self.session, text)
+            if match.partner is not None and match.partner.id == who.partner_id:
+                return match.partner.id, match.partner.name
+            return plain("You can list your own partner's registrations: try `/deal list`.")
+        return self._resolve(text)
+
+    def _resolve(self, text: str) -> tuple[int, str] | Message:
+        match = resolve_partner(self.session, text)
+        if match.partner is not None:
+            return match.partner.id, match.partner.name
+        if match.suggestions:
+            names = ", ".join(f"*{escape(p.name)}*" for p in match.suggestions)
+            return plain(f"Which partner do you mean by {code(text)}? Closest: {names}.")
+        return plain(f"I know no partner called {code(text)}.")
+
+    # --- registering -----------------------------------------------------------------------
+
+    def register(self, who: Identity, form: Registration) -> Message:
+        """Record a registration and send what follows from it; the answer is for ``who``."""
+        partner = self._registering_partner(who, form)
+        if isinstance(partner, Message):
+            return partner
+        known = {self.program.program.currency, *self.program.currencies}
+        currency = (form.currency or self.program.program.currency).upper()
+        if currency not in known:
+            return messages.registration_problem(
+                f"this program takes amounts in {', '.join(sorted(known))}, not {code(currency)}."
+            )
+        outcome = register(
+            self.session,
+            RegistrationRequest(
+                partner_id=partner,
+                account_name=form.account_name.strip(),
+                account_domain=form.domain,
+                amount=form.amount,
+                currency=currency,
+                product=form.product,
+                expected_close=form.expected_close,
+                notes=form.notes,
+                influence_partner_ids=form.influence_partner_ids if who.is_staff else [],
+                registered_by=who.user_id,
+            ),
+            self.program,
+        )
+        if outcome.kind == "duplicate":
+            assert outcome.existing_external_id is not None
+            return messages.duplicate(outcome.existing_external_id)
+        assert outcome.external_id is not None
+        deal = deal_view(self.session, outcome.external_id)
+        assert deal is not None
+        if outcome.kind == "registered":
+            route = route_for(self.program, deal.routing_subject)
+            self.post(target(route), messages.approval_card(deal, _where(target(route))))
+            self.post(deal.partner_channel, messages.notice_registered(deal))
+            return messages.registered(deal)
+        rivals = [deal_view(self.session, i) for i in outcome.conflicting_ids]
+        self._announce_conflict(deal, [r for r in rivals if r is not None])
+        return messages.registered_in_conflict(deal)
+
+    def _registering_partner(self, who: Identity, form: Registration) -> int | Message:
+        if who.kind is Kind.PARTNER:
+            assert who.partner_id is not None
+            if form.partner_text or form.partner_id not in (None, who.partner_id):
+                return messages.registration_problem(
+                    "you register for your own partner; leave out `for …`."
+                )
+            return who.partner_id
+        if not who.is_staff:
+            return _not_staff()
+        if form.partner_id is not None:
+            return form.partner_id
+        if not form.partner_text:
+            return messages.registration_problem(
+                "say which partner it is for: `… for PARTNER`, or use `/deal register` alone."
+            )
+        found = self._resolve(form.partner_text)
+        return found if isinstance(found, Message) else found[0]
+
+    def _announce_conflict(self, deal: DealView, rivals: list[DealView]) -> None:
+        """The conflict card to every route involved; each partner told in its own channel."""
+        claims = sorted([*rivals, deal], key=lambda d: (d.registered_at, d.external_id))
+        card = messages.conflict_card(claims)
+        for destination in dict.fromkeys(
+            target(route_for(self.program, d.routing_subject)) for d in claims
+        ):
+            self.post(destination, card)
+        self.post(deal.partner_channel, messages.notice_conflict_new(deal))
+        told = {deal.partner_id}
+        for rival in rivals:
+            if rival.partner_id not in told:
+                told.add(rival.partner_id)
+                self.post(rival.partner_channel, messages.notice_conflict_earlier(rival))
+
+    # --- deciding --------------------------------------------------------------------------
+
+    def may_decide(self, who: Identity, deal_id: str) -> DealView | Message:
+        """The registration if ``who`` may decide it, else the refusal to show them."""
+        if not who.is_staff:
+            return _not_staff()
+        deal = self.visible(who, deal_id)
+        if deal is None:
+            return messages.deal_not_found(deal_id)
+        route = route_for(self.program, deal.routing_subject)
+        if not may_decide(route, user_id=who.user_id, role=who.role):
+            return plain(
+                f"{escape(deal.external_id)} is routed to {_where(target(route))}: only they "
+                f"or leadership can decide it."
+            )
+        return deal
+
+    def decide(
+        self, who: Identity, decision: Decision, deal_id: str, *, reason: str = "", days: int = 0
+    ) -> Outcome:
+        """Make the decision, announce it to each partner concerned and return the changes."""
+        allowed = self.may_decide(who, deal_id)
+        if isinstance(allowed, Message):
+            return Outcome(allowed)
+        actor, today = who.user_id, self.today()
+        try:
+            match decision:
+                case "approve":
+                    changed = decisions.approve(
+                        self.session, deal_id, actor=actor, program=self.program, today=today
+                    )
+                case "reject":
+                    changed = decisions.reject(self.session, deal_id, actor=actor, reason=reason)
+                case "reject_all":
+                    changed = decisions.reject_conflict(
+                        self.session, deal_id, actor=actor, reason=reason, program=self.program
+                    )
+                case "extend":
+                    changed = decisions.extend(
+                        self.session,
+                        deal_id,
+                        actor=actor,
+                        days=days,
+                        program=self.program,
+                        today=today,
+                    )
+                case _:
+                    raise ValueError(f"unknown decision {decision!r}")
+        except decisions.DecisionError as error:
+            return Outcome(plain(str(error)))
+        views = [v for v in (deal_view(self.session, c.external_id) for c in changed) if v]
+        notice = messages.notice_extended if decision == "extend" else messages.notice_decided
+        for view in views:
+            self.post(view.partner_channel, notice(view))
+        return Outcome(messages.decision_confirmed(views), views)
+
+
+def _where(destination: str) -> str:
+    return f"<#{destination}>" if destination[:1] in {"C", "G"} else f"<@{destination}>"

@@ -1,0 +1,88 @@
+"""The building blocks every message uses: the ``Message`` type, escaping of user input, and
+formatting of money, dates and people."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+MAX_ECHO = 40
+"""Longest piece of user input echoed back; keeps any message far below Slack's limits."""
+
+MAX_SECTION = 3000
+"""Slack's limit on a section's text."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rendered message: ``text`` is the notification and screen-reader fallback."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+    def as_post(self) -> dict[str, object]:
+        """Keyword arguments for ``chat.postMessage``/``chat.update``/``chat.postEphemeral``."""
+        return {"text": self.text, "blocks": [block.to_dict() for block in self.blocks]}
+
+    def as_ephemeral(self) -> dict[str, object]:
+        """Keyword arguments for Bolt's ``respond()``: visible only to the person asking."""
+        return {**self.as_post(), "response_type": "ephemeral"}
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def code(text: str) -> str:
+    """User input shown as inline code, escaped and shortened; backticks cannot be escaped
+    inside code, so they become quotes."""
+    shown = text if len(text) <= MAX_ECHO else text[: MAX_ECHO - 1] + "…"
+    shown = shown.replace("`", "'")
+    return f"`{escape(shown)}`"
+
+
+def section(markdown: str) -> SectionBlock:
+    if len(markdown) > MAX_SECTION:
+        markdown = markdown[: MAX_SECTION - 1] + "…"
+    return SectionBlock(text=MarkdownTextObject(text=markdown))
+
+
+def context(markdown: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=markdown)])
+
+
+def plain(text: str, *extra: Block) -> Message:
+    """A one-paragraph message, optionally followed by more blocks."""
+    return Message(text=text, blocks=[section(text), *extra])
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """ "USD 48,000" or "EUR 1,250.50": whole amounts without cents."""
+    shown = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    return f"{currency} {shown}"
+
+
+def day(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return value.isoformat()
+
+
+def person(user_id: str | None) -> str:
+    """A Slack mention for a user id; Slack shows the name in the reader's own workspace."""
+    return f"<@{user_id}>" if user_id and not user_id.startswith("cli:") else "partnerbot"
+
+
+def stranger_refusal() -> Message:
+    return plain(
+        "Sorry, I can only help people my partner team knows. If you work with one of our "
+        "partners, ask your partner manager to add your Slack account."
+    )
+
+
+def something_went_wrong() -> Message:
+    return plain("Sorry, something went wrong on my side. Please try again in a minute.")
