@@ -3,22 +3,26 @@ scheduler use."""
 
 import logging
 import sys
+import time
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 
 import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from bot.app import SlackConfigError
 from bot.http import serve as serve_http
+from deals.registration import active_matches, expire_due
 from ingest import CsvImportError, ImportResult, import_file
 from ingest.loaders import LOADERS
 from insights.overview import program_overview
+from models import Account, DealRegistration, Partner
 from models.db import make_engine, make_session_factory
+from models.enums import ACTIVE_DEAL_STATUSES
 from models.migrate import upgrade
-from partnerbot.console import import_line, make_console, overview_panel
+from partnerbot.console import import_line, make_console, matches_table, overview_panel
 from partnerbot.program import Program, ProgramError, load_program
 from partnerbot.settings import Settings
 from synth import ProgramSpec, generate_program
@@ -130,6 +134,48 @@ def summary(ctx: Context, as_of: datetime | None) -> None:
     console.print(overview_panel(overview, ctx.program.program.name))
 
 
+@cli.group()
+def deals() -> None:
+    """Deal registrations: check an account, expire what has run out."""
+
+
+def _check(ctx: Context, name: str, domain: str | None) -> None:
+    threshold = ctx.program.registration.name_match_threshold
+    with make_session_factory(ctx.engine)() as session:
+        started = time.perf_counter()
+        rows = active_matches(session, name, domain, threshold)
+        elapsed = (time.perf_counter() - started) * 1000
+        ids = {row.partner_id for row in rows}
+        names = dict(
+            session.execute(select(Partner.id, Partner.name).where(Partner.id.in_(ids))).all()
+        )
+    asked = f"{name} ({domain})" if domain else name
+    if not rows:
+        console.print(f"{asked}: no active registration of this company ({elapsed:.1f} ms)")
+        return
+    console.print(matches_table(f"{asked}: {len(rows)} active ({elapsed:.1f} ms)", rows, names))
+
+
+@deals.command("check")
+@click.argument("account")
+@click.option("--domain", help="The customer's web domain, if known.")
+@pass_context
+def deals_check(ctx: Context, account: str, domain: str | None) -> None:
+    """Which active registrations name the same company: the check every registration runs."""
+    _check(ctx, account, domain)
+
+
+@deals.command("expire")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Default: today (UTC).")
+@pass_context
+def deals_expire(ctx: Context, today: datetime | None) -> None:
+    """Move approved registrations whose protection ended before today to expired."""
+    day = today.date() if today else datetime.now(UTC).date()
+    with make_session_factory(ctx.engine)() as session:
+        count = expire_due(session, day)
+    console.print(f"{count:,} registration(s) expired (protection ended before {day}).")
+
+
 @cli.command()
 @click.option(
     "--dir",
@@ -152,6 +198,18 @@ def demo(click_ctx: click.Context, folder: Path, partners: int, months: int) -> 
     for kind in IMPORT_ORDER:
         console.print(import_line(_import(ctx, kind, folder / f"{kind}.csv")))
     click_ctx.invoke(summary)
+    console.rule("the registration check, on accounts partners hold today")
+    with make_session_factory(ctx.engine)() as session:
+        held = session.execute(
+            select(Account.name, Account.domain)
+            .join(DealRegistration, DealRegistration.account_id == Account.id)
+            .where(DealRegistration.status.in_(ACTIVE_DEAL_STATUSES))
+            .order_by(DealRegistration.registered_at.desc())
+            .limit(2)
+        ).all()
+    for name, domain in held:
+        _check(ctx, name, domain)
+        _check(ctx, f"The {name.upper()}", None)  # how else someone may type it
 
 
 @cli.command()

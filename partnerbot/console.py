@@ -1,10 +1,13 @@
-"""Terminal rendering with rich: the program overview and import reports."""
+"""Terminal rendering with rich: the program overview, import reports, registration checks."""
 
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
+from sqlalchemy import Row
 
 from ingest import ImportResult
 from insights.overview import Overview
@@ -81,6 +84,24 @@ def overview_panel(overview: Overview, program_name: str) -> Panel:
         f"{overview.deals:,} registrations, as of {overview.as_of}"
     )
     return Panel(Group(mix, "", quarters, "", leaders, "", recent), title=title, title_align="left")
+
+
+def matches_table(title: str, rows: Sequence[Row[Any]], partners: dict[int, str]) -> Table:
+    """Active registrations that name the same company, as ``partnerbot deals check`` finds
+    them (rows of :func:`deals.registration.active_matches`)."""
+    table = Table(title=title, title_justify="left")
+    for name in ("deal", "registered (UTC)", "partner", "account", "domain", "status"):
+        table.add_column(name)
+    for row in rows:
+        table.add_row(
+            row.external_id,
+            f"{row.registered_at:%Y-%m-%d %H:%M}",
+            partners.get(row.partner_id, str(row.partner_id)),
+            row.name,
+            row.domain or "",
+            str(row.status),
+        )
+    return table
 
 
 def make_console(stderr: bool = False) -> Console:

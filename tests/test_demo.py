@@ -3,12 +3,16 @@
 import os
 import subprocess
 import sys
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from models import DealRegistration, Partner
+from deals.registration import RegistrationRequest, register
+from models import DealRegistration, DealStatus, Partner
+from partnerbot.program import Program
 
 
 def run_cli(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -44,6 +48,8 @@ def test_demo_generates_imports_and_summarises(engine: Engine, tmp_path: Path) -
     assert partners == 40
     assert deals
     assert f"40 partners, {deals:,} registrations" in out
+    assert "the registration check, on accounts partners hold today" in out
+    assert out.count(" active (") == 4  # two held accounts, each as stored and as retyped
     assert (tmp_path / "partnerbot-demo" / "truth.csv").exists()
 
     again = run_cli("demo", "--partners", "40", "--months", "12", database_url=url, cwd=tmp_path)
@@ -69,3 +75,36 @@ def test_summary_of_an_empty_program_says_what_to_do(engine: Engine, tmp_path: P
     done = run_cli("summary", database_url=url, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "No partners yet: import yours with `partnerbot import partners FILE`" in done.stdout
+
+
+def test_deals_check_and_expire(engine: Engine, tmp_path: Path) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    with Session(engine) as session:
+        partner = Partner(external_id="P1", name="Acme Resellers", tier="gold", region="EMEA")
+        session.add(partner)
+        session.flush()
+        register(
+            session,
+            RegistrationRequest(partner.id, "Initech GmbH", "initech.de", Decimal(5000), "EUR"),
+            Program(),
+        )
+        session.execute(update(DealRegistration).values(status=DealStatus.APPROVED))
+        session.execute(update(DealRegistration).values(expires_at=date(2026, 1, 31)))
+        session.commit()
+
+    held = run_cli(
+        "deals", "check", "INITECH", "--domain", "www.initech.de/x", database_url=url, cwd=tmp_path
+    )
+    assert held.returncode == 0, held.stderr
+    assert "INITECH (www.initech.de/x): 1 active" in held.stdout
+    assert "R-000001" in held.stdout
+    assert "Acme Resellers" in held.stdout
+    free = run_cli("deals", "check", "Initrode", database_url=url, cwd=tmp_path)
+    assert "Initrode: no active registration of this company" in free.stdout
+
+    early = run_cli("deals", "expire", "--today", "2026-01-31", database_url=url, cwd=tmp_path)
+    assert "0 registration(s) expired" in early.stdout
+    due = run_cli("deals", "expire", "--today", "2026-02-01", database_url=url, cwd=tmp_path)
+    assert "1 registration(s) expired (protection ended before 2026-02-01)." in due.stdout
+    with Session(engine) as session:
+        assert session.scalar(select(DealRegistration.status)) == DealStatus.EXPIRED

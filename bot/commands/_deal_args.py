@@ -42,7 +42,7 @@ def parse_amount(text: str) -> tuple[Decimal, str | None]:
     if found["unit"]:
         amount *= _UNITS[found["unit"].lower()]
     if amount <= 0:
-        raise AmountError("the amount must be more than zero")
+        raise AmountError("The amount must be more than zero")
     if amount >= MAX_AMOUNT:
         raise AmountError(f"{code(text)} is too large for one deal")
     symbol = found["symbol"]

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.commands._deal_args import OpenRegisterForm, parse
 from bot.render import deal_messages, deal_modals
 from models import AuditEntry, DealRegistration, DealStatus, Partner, Person, PersonRole
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack, Recorded
@@ -551,3 +554,32 @@ def test_unmapped_user_of_another_team_cannot_submit_the_form(
     answer = fake_slack.wait_for(lambda r: r.name == "chat.postEphemeral")[0]
     assert shown(answer).startswith("Sorry, I can only help people my partner team knows.")
     assert deal_ids(session_factory) == {}
+
+
+# --- any text -----------------------------------------------------------------------------
+
+subcommand_text = st.builds(
+    "{} {}".format,
+    st.sampled_from(["register", "status", "list", "approve", "reject", "extend", "help"]),
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=80),
+)
+
+
+@pytest.mark.usefixtures("program")
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(text=subcommand_text, user=st.sampled_from([ACME_CONTACT, EMEA_APPROVER]))
+def test_any_subcommand_text_gets_an_answer_never_an_error(
+    slack_app: RunningApp, fake_slack: FakeSlack, text: str, user: str
+) -> None:
+    assume(not isinstance(parse(text), OpenRegisterForm))
+    team = ACME_TEAM if user == ACME_CONTACT else HOME_TEAM
+    http, url = slack_app.slash("/deal", text, user_id=user, team_id=team)
+    assert (http.status, http.body) == (200, b"")
+    answer = fake_slack.wait_for_response(url)
+    assert answer.body["response_type"] == "ephemeral"
+    assert "something went wrong" not in shown(answer)
+    assert 0 < len(answer.body["blocks"]) <= 50
