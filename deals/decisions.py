@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from deals.accounts import account_row
 from deals.lookup import DealView, deal_view
-from deals.registration import active_matches
+from deals.registration import active_matches, lock_account
 from deals.transitions import MovedRow, move
 from models import DealRegistration, DealStatus
 from partnerbot.program import Program
@@ -46,6 +47,29 @@ def _current(session: Session, external_id: str) -> DealView:
     if deal is None:
         raise DecisionError(f"There is no registration {external_id}.")
     return deal
+
+
+def _locked(session: Session, external_id: str) -> DealView:
+    """The registration, read again after taking registration's advisory locks on its account,
+    so decisions (and registrations) of one account run one after another."""
+    deal = _current(session, external_id)
+    lock_account(session, account_row(deal.account_name, deal.account_domain))
+    return _current(session, external_id)
+
+
+def _held_elsewhere(session: Session, deal: DealView, program: Program) -> None:
+    threshold = program.registration.name_match_threshold
+    held = [
+        r
+        for r in active_matches(session, deal.account_name, deal.account_domain, threshold)
+        if r.status == DealStatus.APPROVED and r.partner_id != deal.partner_id
+    ]
+    if held:
+        session.rollback()
+        raise DecisionError(
+            f"{held[0].external_id}, another partner's registration of this account, is already "
+            f"approved: one approved registration per account at a time."
+        )
 
 
 def _not_in(deal: DealView, wanted: str) -> DecisionError:
@@ -111,10 +135,11 @@ def approve(
     """Approve a pending registration: protected for ``registration.expiry_days`` from today.
     Approving one in conflict awards the account to it and rejects the rival claims.
     Returns every registration changed, the approved one first."""
-    deal = _current(session, external_id)
+    deal = _locked(session, external_id)
     expires = today + timedelta(days=program.registration.expiry_days)
     approved = {"status": DealStatus.APPROVED, "expires_at": expires, "decision_reason": None}
     if deal.status is DealStatus.CONFLICT:
+        _held_elsewhere(session, deal, program)
         rivals = _conflict_group(session, deal, program)
         moved = _decide(
             session,
@@ -139,17 +164,7 @@ def approve(
         return _committed(session, moved)
     if deal.status is not DealStatus.PENDING:
         raise _not_in(deal, "pending")
-    threshold = program.registration.name_match_threshold
-    held = [
-        r
-        for r in active_matches(session, deal.account_name, deal.account_domain, threshold)
-        if r.status == DealStatus.APPROVED and r.partner_id != deal.partner_id
-    ]
-    if held:
-        raise DecisionError(
-            f"{held[0].external_id}, another partner's registration of this account, is already "
-            f"approved: one approved registration per account at a time."
-        )
+    _held_elsewhere(session, deal, program)
     moved = _decide(
         session,
         external_id,
@@ -188,7 +203,7 @@ def reject_conflict(
 ) -> list[Decided]:
     """Reject every claim in the conflict ``external_id`` belongs to."""
     reason = reason.strip() or "no partner's claim to this account was accepted"
-    deal = _current(session, external_id)
+    deal = _locked(session, external_id)
     if deal.status is not DealStatus.CONFLICT:
         raise _not_in(deal, "in conflict")
     ids = [external_id, *(r.external_id for r in _conflict_group(session, deal, program))]

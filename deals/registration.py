@@ -28,7 +28,7 @@ registration of that company sees both. On SQLite the first
 statement is a write, which takes the database write lock, so writers are serialised anyway.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -96,7 +96,7 @@ def register(
     key = _company(request)
     account = account_row(request.account_name, key.domain)
     try:
-        _lock(session, _lock_keys(account))
+        lock_account(session, account)
         account_id = _ensure_account(session, account)  # first statement writes: SQLite locks
         matches = active_matches(
             session, request.account_name, request.account_domain, rules.name_match_threshold
@@ -137,6 +137,18 @@ def register(
         session.rollback()
         raise
     return RegistrationOutcome(kind, external_id=external_id, conflicting_ids=conflicting)
+
+
+def lock_account(session: Session, account: tuple[str, str, str, str | None]) -> None:
+    """Serialise registrations and decisions of one account (an ``account_row`` tuple) until
+    the transaction ends: PostgreSQL advisory locks on its key and its normalised name, taken
+    in sorted order so two transactions never deadlock. A no-op on SQLite, whose writers are
+    serialised anyway."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key, _, normalized, _ = account
+    for lock in sorted({key, f"n:{normalized}"}):
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": lock})
 
 
 def active_matches(
@@ -213,18 +225,6 @@ def _company(request: RegistrationRequest) -> CompanyKey:
 def _names_same(key: CompanyKey, row: Row[Any], threshold: float) -> bool:
     """Whether a candidate row (account name, domain) names the company ``key`` names."""
     return same_company(key, company_key(row.name, row.domain), threshold)
-
-
-def _lock_keys(account: tuple[str, str, str, str | None]) -> list[str]:
-    key, _, normalized, _ = account
-    return sorted({key, f"n:{normalized}"})
-
-
-def _lock(session: Session, keys: Sequence[str]) -> None:
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    for key in keys:  # sorted by the caller: a fixed order cannot deadlock
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 def _ensure_account(session: Session, account: tuple[str, str, str, str | None]) -> int:

@@ -40,9 +40,11 @@ def resolve_partner(session: Session, text: str, *, suggestions: int = 5) -> Par
     ).all()
     if len(exact) == 1:
         return PartnerMatch(exact[0])
-    found = search_partners(session, text, limit=suggestions)
-    if len(found) == 1 and text.lower() in found[0].name.lower():
-        return PartnerMatch(found[0])
+    found = search_partners(session, text, limit=max(suggestions, 2))
+    containing = [p for p in found if text.lower() in p.name.lower()]
+    if len(containing) == 1:
+        return PartnerMatch(containing[0])
+    found = found[:suggestions]
     return PartnerMatch(None, found)
 
 

@@ -62,3 +62,11 @@ def engine(migrated_engine: Engine) -> Engine:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
     return migrated_engine
+
+
+@pytest.fixture
+def postgres(engine: Engine) -> Engine:
+    """The test engine on PostgreSQL only: SQLite has one writer, so nothing races there."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL only (SQLite has one writer)")
+    return engine

@@ -1,13 +1,11 @@
 """Deal registration core: duplicates, partner-vs-partner conflicts, server timestamps, audit,
 expiry, and (PostgreSQL) simultaneous submissions."""
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
-from sqlalchemy import Engine, create_engine, event, func, select, type_coerce
+from sqlalchemy import Engine, event, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from deals.registration import (
@@ -22,6 +20,7 @@ from models import Account, AuditEntry, DealRegistration, DealStatus, Partner, d
 from models.base import UTCDateTime
 from models.db import make_session_factory
 from partnerbot.program import Program
+from tests.concurrency import run_together
 
 PROGRAM = Program()
 
@@ -259,46 +258,22 @@ def test_expiry(engine: Engine) -> None:
 # --- concurrency (PostgreSQL) ---------------------------------------------------------------
 
 
-def run_together(engine: Engine, requests: list[RegistrationRequest]) -> list[RegistrationOutcome]:
+def run_registrations(
+    engine: Engine, requests: list[RegistrationRequest]
+) -> list[RegistrationOutcome]:
     """Submit every request from its own thread and session, released at the same instant."""
-    pool = create_engine(engine.url, pool_size=len(requests), max_overflow=0)
-    factory = make_session_factory(pool)
-    barrier = threading.Barrier(len(requests))
-    outcomes: list[RegistrationOutcome | BaseException] = [RuntimeError("not run")] * len(requests)
-
-    def work(index: int) -> None:
-        try:
-            with factory() as session:
-                session.connection()  # connected before the start line
-                barrier.wait(timeout=30)
-                outcomes[index] = register(session, requests[index], PROGRAM)
-        except BaseException as error:
-            outcomes[index] = error
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(requests))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    pool.dispose()
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            raise outcome
-    return outcomes  # type: ignore[return-value]
-
-
-@pytest.fixture
-def postgres(engine: Engine) -> Engine:
-    if engine.dialect.name != "postgresql":
-        pytest.skip(
-            "advisory locks and concurrent writers: PostgreSQL only (SQLite has one writer)"
-        )
-    return engine
+    outcomes = run_together(
+        engine, [lambda session, r=r: register(session, r, PROGRAM) for r in requests]
+    )
+    errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    if errors:
+        raise errors[0]
+    return [o for o in outcomes if isinstance(o, RegistrationOutcome)]
 
 
 def test_fifty_partners_registering_the_same_account_at_once(postgres: Engine) -> None:
     ids = partners(postgres, 50)
-    outcomes = run_together(postgres, [request(p, "Acme Corp.", "acme.com") for p in ids])
+    outcomes = run_registrations(postgres, [request(p, "Acme Corp.", "acme.com") for p in ids])
     # Serialised by the lock: the first recorded sees nobody, each later one sees all before it.
     assert sorted(o.kind for o in outcomes) == ["conflict"] * 49 + ["registered"]
     assert sorted(len(o.conflicting_ids) for o in outcomes) == list(range(50))
@@ -315,7 +290,7 @@ def test_fifty_partners_registering_the_same_account_at_once(postgres: Engine) -
 
 def test_one_partner_double_submitting_gets_one_registration(postgres: Engine) -> None:
     [partner] = partners(postgres, 1)
-    outcomes = run_together(postgres, [request(partner, "Acme Corp.", "acme.com")] * 2)
+    outcomes = run_registrations(postgres, [request(partner, "Acme Corp.", "acme.com")] * 2)
     kinds = sorted(o.kind for o in outcomes)
     assert kinds == ["duplicate", "registered"]
     [registered] = [o for o in outcomes if o.kind == "registered"]
