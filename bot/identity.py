@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
+from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import select
@@ -106,3 +107,13 @@ def identify(session: Session, client: WebClient, *, user_id: str, home_team_id:
         partner_name=partner.name,
         user_team_id=team_id,
     )
+
+
+def identify_asker(
+    session: Session, client: WebClient, context: BoltContext, user_id: str
+) -> Identity:
+    """:func:`identify` for a Bolt request: the home team is the one the bot's token belongs
+    to, as ``auth.test`` told Bolt at start."""
+    result = context.authorize_result
+    home_team = (result.team_id if result else None) or ""
+    return identify(session, client, user_id=user_id, home_team_id=home_team)

@@ -6,6 +6,7 @@ from models.base import Base
 from models.deals import Account, DealRegistration, deal_influencers
 from models.enums import ActivityKind, DealSource, DealStatus, PartnerStatus, PersonRole
 from models.partners import Partner, Person
+from models.scorecards import PartnerScorecard
 
 __all__ = [
     "Account",
@@ -17,6 +18,7 @@ __all__ = [
     "DealStatus",
     "Partner",
     "PartnerActivity",
+    "PartnerScorecard",
     "PartnerStatus",
     "Person",
     "PersonRole",

@@ -18,11 +18,24 @@ from deals.registration import active_matches, expire_due
 from ingest import CsvImportError, ImportResult, import_file
 from ingest.loaders import LOADERS
 from insights.overview import program_overview
+from insights.scorecard_store import (
+    compute_and_store,
+    latest_scorecard,
+    leaderboard,
+    write_scorecards_csv,
+)
 from models import Account, DealRegistration, Partner
 from models.db import make_engine, make_session_factory
 from models.enums import ACTIVE_DEAL_STATUSES
 from models.migrate import upgrade
-from partnerbot.console import import_line, make_console, matches_table, overview_panel
+from partnerbot.console import (
+    import_line,
+    make_console,
+    matches_table,
+    overview_panel,
+    scorecard_panel,
+)
+from partnerbot.partner_lookup import resolve_partner
 from partnerbot.program import Program, ProgramError, load_program
 from partnerbot.settings import Settings
 from synth import ProgramSpec, generate_program
@@ -177,6 +190,46 @@ def deals_expire(ctx: Context, today: datetime | None) -> None:
 
 
 @cli.command()
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Default: today (UTC).")
+@click.option(
+    "--out", type=click.Path(path_type=Path, dir_okay=False), help="Also write them to a CSV file."
+)
+@pass_context
+def score(ctx: Context, as_of: datetime | None, out: Path | None) -> None:
+    """Compute every partner's scorecard for the last complete month before --as-of and store
+    them (what /scorecard shows)."""
+    day = as_of.date() if as_of else datetime.now(UTC).date()
+    with make_session_factory(ctx.engine)() as session:
+        run = compute_and_store(session, ctx.program, day)
+        if out is not None:
+            write_scorecards_csv(session, run.month, out)
+    console.print(
+        f"Scored {run.partners:,} partners for {run.month:%B %Y} in {run.seconds:.1f} s"
+        + (f"; written to {out}" if out else "")
+    )
+
+
+@cli.command("scorecard")
+@click.argument("partner")
+@pass_context
+def scorecard_command(ctx: Context, partner: str) -> None:
+    """Print a partner's scorecard (by name or id), as /scorecard shows it."""
+    with make_session_factory(ctx.engine)() as session:
+        match = resolve_partner(session, partner)
+        if match.partner is None:
+            hint = ", ".join(p.name for p in match.suggestions)
+            console.print(
+                f"No partner called {partner!r}." + (f" Closest: {hint}." if hint else "")
+            )
+            raise SystemExit(2)
+        card = latest_scorecard(session, match.partner.id)
+    if card is None:
+        console.print(f"No scorecard for {match.partner.name} yet: run `partnerbot score`.")
+        raise SystemExit(1)
+    console.print(scorecard_panel(card))
+
+
+@cli.command()
 @click.option(
     "--dir",
     "folder",
@@ -210,6 +263,12 @@ def demo(click_ctx: click.Context, folder: Path, partners: int, months: int) -> 
     for name, domain in held:
         _check(ctx, name, domain)
         _check(ctx, f"The {name.upper()}", None)  # how else someone may type it
+    console.rule("scorecards")
+    click_ctx.invoke(score)
+    with make_session_factory(ctx.engine)() as session:
+        top = leaderboard(session, limit=3)
+    for card in top:
+        console.print(scorecard_panel(card))
 
 
 @cli.command()

@@ -1,4 +1,5 @@
-"""Terminal rendering with rich: the program overview, import reports, registration checks."""
+"""Terminal rendering with rich: the program overview, import reports, registration checks
+and scorecards."""
 
 from collections.abc import Sequence
 from decimal import Decimal
@@ -10,7 +11,9 @@ from rich.table import Table
 from sqlalchemy import Row
 
 from ingest import ImportResult
+from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric
 from insights.overview import Overview
+from insights.scorecard_store import StoredScorecard
 
 
 def money(value: Decimal, currency: str) -> str:
@@ -102,6 +105,40 @@ def matches_table(title: str, rows: Sequence[Row[Any]], partners: dict[int, str]
             str(row.status),
         )
     return table
+
+
+def scorecard_panel(card: StoredScorecard) -> Panel:
+    """The ``/scorecard`` card for the terminal: the same figures, highlights and advice."""
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("percentile", justify="right", style="dim")
+    for shown in KEY_METRICS:
+        value = card.metrics.get(shown.key)
+        if value is None and shown.key in OPTIONAL_METRICS:
+            continue
+        percentile = card.percentiles.get(shown.weight) if shown.weight else None
+        table.add_row(
+            shown.label,
+            format_metric(value, shown.kind, card.currency),
+            f"p{percentile:.0f}" if percentile is not None else "",
+        )
+    trend = ""
+    if card.score_previous_month is not None:
+        trend = f" ({card.score - card.score_previous_month:+.1f} vs last month)"
+    advice = card.advice
+    tier = f"tier {advice.get('current', card.tier)}"
+    if advice.get("change") in {"up", "down"}:
+        tier += f" → recommended {advice.get('recommended')}"
+    gaps = advice.get("gaps") or []
+    lines = [
+        f"[bold]score {card.score:.1f}[/]{trend} · {tier} · vs {card.peer_group} ({card.peers})",
+        *(f"• {h.get('text', '')}" for h in card.highlights),
+    ]
+    if advice.get("next_tier") and gaps:
+        lines.append(f"to reach {advice['next_tier']}: " + "; ".join(str(g) for g in gaps))
+    title = f"[bold]{card.name}[/] · {card.tier} · {card.region} — {card.month:%B %Y}"
+    return Panel(Group(*lines, "", table), title=title, title_align="left")
 
 
 def make_console(stderr: bool = False) -> Console:

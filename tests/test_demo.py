@@ -50,6 +50,8 @@ def test_demo_generates_imports_and_summarises(engine: Engine, tmp_path: Path) -
     assert f"40 partners, {deals:,} registrations" in out
     assert "the registration check, on accounts partners hold today" in out
     assert out.count(" active (") == 4  # two held accounts, each as stored and as retyped
+    assert "Scored 40 partners for" in out
+    assert out.count("score ") >= 3  # the three best partners' scorecards
     assert (tmp_path / "partnerbot-demo" / "truth.csv").exists()
 
     again = run_cli("demo", "--partners", "40", "--months", "12", database_url=url, cwd=tmp_path)

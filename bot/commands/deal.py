@@ -34,7 +34,7 @@ from bot.commands._deal_args import (
 from bot.commands._deal_desk import DealDesk, Registration
 from bot.commands._deal_form import read_registration
 from bot.deps import Deps
-from bot.identity import Identity, Kind, identify
+from bot.identity import Identity, Kind, identify_asker
 from bot.render import deal_messages as messages
 from bot.render import deal_modals as modals
 from bot.render.blocks import Message, plain, something_went_wrong, stranger_refusal
@@ -53,17 +53,12 @@ def unknown_member() -> Message:
     )
 
 
-def _home_team(context: BoltContext) -> str:
-    result = context.authorize_result
-    return (result.team_id if result else None) or ""
-
-
 @contextmanager
 def _desk(
     deps: Deps, client: WebClient, context: BoltContext, user_id: str
 ) -> Iterator[tuple[DealDesk, Identity]]:
     with deps.session_factory() as session:
-        who = identify(session, client, user_id=user_id, home_team_id=_home_team(context))
+        who = identify_asker(session, client, context, user_id)
         yield DealDesk(deps, client, session), who
 
 

@@ -243,7 +243,11 @@ def _parse_body(content_type: str, raw: bytes, query: str) -> dict[str, Any]:
         parsed = json.loads(raw)
         return fields | (parsed if isinstance(parsed, dict) else {"_json": parsed})
     if content_type.startswith("application/x-www-form-urlencoded"):
-        return fields | dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:  # a file upload's bytes, whatever its declared type
+            return fields
+        return fields | dict(parse_qsl(text, keep_blank_values=True))
     return fields
 
 

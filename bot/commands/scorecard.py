@@ -1,0 +1,250 @@
+"""``/scorecard``: a partner's weighted scorecard with a 12-month chart, and the leaderboard.
+
+Acknowledged at once; the card is answered through ``response_url`` from the stored scorecard
+(``insights.scorecard_store``), computing the program's scorecards first if none is stored.
+The chart is uploaded privately (``files_upload_v2`` without a channel) and shown in the
+ephemeral card by file id, so it is never shared into a channel the asker did not choose.
+
+A partner contact gets their own partner's card and nothing else: naming another partner, by
+name or id, or asking for the leaderboard, is refused before anything about that partner is
+read.
+"""
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy.orm import Session
+
+from bot.commands.deal import unknown_member
+from bot.deps import Deps
+from bot.identity import Identity, Kind, identify_asker
+from bot.render import deal_messages, scorecard_messages
+from bot.render.blocks import Message, code, escape, plain, something_went_wrong, stranger_refusal
+from bot.render.charts import revenue_chart
+from deals.lookup import DealFilter, find_deals
+from insights.scorecard_store import (
+    StoredScorecard,
+    compute_and_store,
+    latest_month,
+    latest_scorecard,
+    leaderboard,
+)
+from models.enums import ACTIVE_DEAL_STATUSES
+from partnerbot.partner_lookup import resolve_partner
+from partnerbot.program import Program
+
+COMMAND = scorecard_messages.COMMAND
+MAX_TOP = 25
+
+logger = logging.getLogger(__name__)
+_first_scoring = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Card:
+    partner: str | None
+
+
+@dataclass(frozen=True)
+class Top:
+    limit: int
+    region: str | None = None
+    tier: str | None = None
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class Usage:
+    problem: str
+
+
+ScorecardCommand = Card | Top | Help | Usage
+
+
+def parse(text: str, program: Program) -> ScorecardCommand:
+    """``/scorecard {text}``: help, the leaderboard (``top [N] [REGION|TIER]``) or a card."""
+    words = text.split()
+    if not words:
+        return Card(None)
+    first = words[0].lower()
+    if first == "help" and len(words) == 1:
+        return Help()
+    if first != "top":
+        return Card(" ".join(words))
+    rest = words[1:]
+    limit = 10
+    if rest and rest[0].isascii() and rest[0].isdigit():
+        limit = int(rest.pop(0))
+        if not 1 <= limit <= MAX_TOP:
+            return Usage(f"Show 1 to {MAX_TOP} partners.")
+    if len(rest) > 1:
+        return Usage(f"I did not understand {code(' '.join(rest[1:]))}.")
+    if not rest:
+        return Top(limit)
+    tiers = {t.lower() for t in program.tier_names}
+    word = rest[0]
+    return Top(limit, tier=word) if word.lower() in tiers else Top(limit, region=word)
+
+
+def _ensure_scored(session: Session, program: Program) -> None:
+    """Compute the program's scorecards once if none are stored (a fresh install)."""
+    if latest_month(session) is not None:
+        return
+    with _first_scoring:
+        if latest_month(session) is None:
+            compute_and_store(session, program, datetime.now(UTC).date())
+
+
+def _scorecard(session: Session, program: Program, partner_id: int) -> StoredScorecard | None:
+    _ensure_scored(session, program)
+    return latest_scorecard(session, partner_id)
+
+
+def _upload_chart(client: WebClient, card: StoredScorecard) -> str | None:
+    """Upload the chart privately and return its file id; a failed upload leaves it out."""
+    series = card.series
+    try:
+        png = revenue_chart(
+            title=f"{card.name}: revenue and pipeline, last 12 months",
+            currency=card.currency,
+            months=series.get("months") or [],
+            sourced=series.get("sourced_revenue") or [],
+            influenced=series.get("influenced_revenue") or [],
+            pipeline=series.get("open_pipeline") or [],
+        )
+        uploaded = client.files_upload_v2(
+            content=png,
+            filename=f"scorecard-{card.external_id}-{card.month:%Y-%m}.png",
+            title=f"{card.name} — {card.month:%B %Y}",
+        )
+    except (SlackApiError, SlackClientError, OSError, ValueError) as error:
+        logger.warning("chart upload for %s failed: %s", card.external_id, error)
+        return None
+    file = uploaded.get("file") or {}
+    return file.get("id")
+
+
+def _partner_for(session: Session, who: Identity, text: str | None) -> int | Message:
+    if not who.is_staff:
+        assert who.partner_id is not None
+        if text is None:
+            return who.partner_id
+        match = resolve_partner(session, text)
+        if match.partner is not None and match.partner.id == who.partner_id:
+            return who.partner_id
+        return scorecard_messages.own_only()
+    if text is None:
+        return scorecard_messages.scorecard_usage_error(
+            "Which partner? For example `/scorecard Globex` or `/scorecard top 10 EMEA`."
+        )
+    match = resolve_partner(session, text)
+    if match.partner is not None:
+        return match.partner.id
+    if match.suggestions:
+        names = ", ".join(f"*{escape(p.name)}*" for p in match.suggestions)
+        return plain(f"Which partner do you mean by {code(text)}? Closest: {names}.")
+    return plain(f"I know no partner called {code(text)}.")
+
+
+def answer(
+    session: Session, client: WebClient, program: Program, who: Identity, parsed: ScorecardCommand
+) -> Message:
+    if who.is_stranger:
+        return stranger_refusal()
+    if isinstance(parsed, Help):
+        return scorecard_messages.scorecard_help()
+    if isinstance(parsed, Usage):
+        return scorecard_messages.scorecard_usage_error(parsed.problem)
+    if who.kind is Kind.MEMBER:
+        return unknown_member()
+    if isinstance(parsed, Top):
+        if not who.is_staff:
+            return scorecard_messages.own_only()
+        _ensure_scored(session, program)
+        cards = leaderboard(session, limit=parsed.limit, region=parsed.region, tier=parsed.tier)
+        scope = f" · {parsed.region or parsed.tier}" if parsed.region or parsed.tier else ""
+        month = f" · {cards[0].month:%B %Y}" if cards else ""
+        return scorecard_messages.leaderboard(f"Top {parsed.limit}{scope}{month}", cards)
+    partner = _partner_for(session, who, parsed.partner)
+    if isinstance(partner, Message):
+        return partner
+    card = _scorecard(session, program, partner)
+    if card is None:
+        return scorecard_messages.no_scorecard(parsed.partner or who.partner_name or "")
+    return scorecard_messages.scorecard_card(card, _upload_chart(client, card))
+
+
+def _may_see(who: Identity, partner_id: int) -> bool:
+    return who.is_staff or (who.kind is Kind.PARTNER and who.partner_id == partner_id)
+
+
+def register(app: App, deps: Deps) -> None:
+    """Attach ``/scorecard`` and its card's buttons to ``app``."""
+
+    @app.command(COMMAND)
+    def on_command(
+        ack: Ack, command: dict[str, str], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        try:
+            with deps.session_factory() as session:
+                who = identify_asker(session, client, context, command["user_id"])
+                parsed = parse(command.get("text", ""), deps.program)
+                message = answer(session, client, deps.program, who, parsed)
+        except Exception:
+            logger.exception("%s failed for %s", COMMAND, command.get("user_id"))
+            message = something_went_wrong()
+        respond(**message.as_ephemeral())
+
+    def on_button(render_for: str) -> Any:
+        def on_click(
+            ack: Ack,
+            body: dict[str, Any],
+            action: dict[str, Any],
+            respond: Respond,
+            client: WebClient,
+            context: BoltContext,
+        ) -> None:
+            ack()
+            value = str(action.get("value", ""))
+            try:
+                with deps.session_factory() as session:
+                    who = identify_asker(session, client, context, body["user"]["id"])
+                    partner_id = int(value) if value.isdigit() else -1
+                    if not _may_see(who, partner_id):
+                        message = scorecard_messages.own_only()
+                    elif render_for == "deals":
+                        deals, total = find_deals(
+                            session,
+                            DealFilter(partner_id=partner_id, statuses=ACTIVE_DEAL_STATUSES),
+                            limit=deal_messages.MAX_LISTED,
+                        )
+                        message = deal_messages.deal_list(
+                            "Active registrations", deals, total, with_partner=False
+                        )
+                    else:
+                        card = _scorecard(session, deps.program, partner_id)
+                        message = (
+                            scorecard_messages.qbr_digest(card)
+                            if card
+                            else scorecard_messages.no_scorecard(value)
+                        )
+            except Exception:
+                logger.exception("%s button failed", render_for)
+                message = something_went_wrong()
+            respond(**message.as_ephemeral(), replace_original=False)
+
+        return on_click
+
+    app.action(scorecard_messages.DEALS)(on_button("deals"))
+    app.action(scorecard_messages.QBR)(on_button("qbr"))

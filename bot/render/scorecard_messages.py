@@ -1,0 +1,192 @@
+"""``/scorecard`` messages: a partner's card, the leaderboard, and the QBR digest preview.
+
+A card shows one partner's figures only; the leaderboard is for staff (the command refuses it
+to partner contacts before anything is rendered)."""
+
+import math
+from collections.abc import Sequence
+from datetime import date
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ImageBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.render.blocks import Message, code, context, escape, plain, section
+from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric
+from insights.scorecard_store import StoredScorecard
+
+COMMAND = "/scorecard"
+DEALS = "scorecard_deals"
+QBR = "scorecard_qbr"
+
+SCORECARD_USAGE: tuple[tuple[str, str], ...] = (
+    ("", "your partner's scorecard (partner contacts)"),
+    ("PARTNER", "a partner's scorecard, by name or id (staff)"),
+    ("top [N] [REGION|TIER]", "the leaderboard (staff)"),
+    ("help", "this help"),
+)
+
+
+def _arrow(now: float | None, before: float | None, higher_is_better: bool = True) -> str:
+    if now is None or before is None or math.isnan(now) or math.isnan(before) or now == before:
+        return ""
+    up = now > before
+    good = up == higher_is_better
+    return (" ▲" if up else " ▼") + ("" if good else "!")
+
+
+def _score_line(card: StoredScorecard) -> str:
+    trend = ""
+    if card.score_previous_month is not None:
+        change = card.score - card.score_previous_month
+        if abs(change) >= 0.05:
+            trend = f" {'▲' if change > 0 else '▼'} {abs(change):.1f} vs last month"
+        else:
+            trend = " — level with last month"
+    return f"Score *{card.score:.1f}*/100{trend}"
+
+
+def _tier_lines(card: StoredScorecard) -> list[str]:
+    advice = card.advice
+    current, recommended = advice.get("current", card.tier), advice.get("recommended", card.tier)
+    change = advice.get("change", "stay")
+    if change == "up":
+        lines = [f"*Tier:* {escape(current)} → recommended *{escape(recommended)}* ⬆️"]
+    elif change == "down":
+        approval = " (a manager must approve a downgrade)" if advice.get("needs_approval") else ""
+        lines = [f"*Tier:* {escape(current)} → recommended *{escape(recommended)}* ⬇️{approval}"]
+    else:
+        lines = [f"*Tier:* {escape(current)}, no change recommended"]
+    gaps = advice.get("gaps") or []
+    if advice.get("next_tier") and gaps:
+        needs = "; ".join(escape(str(g)) for g in gaps)
+        lines.append(f"To reach *{escape(str(advice['next_tier']))}*: {needs}")
+    return lines
+
+
+def scorecard_card(card: StoredScorecard, chart_file_id: str | None = None) -> Message:
+    month = card.month.strftime("%B %Y")
+    headline = (
+        f"*{escape(card.name)}* · {escape(card.tier)} · {escape(card.region)} — {month}\n"
+        f"{_score_line(card)} · compared with {escape(card.peer_group)} ({card.peers} partners)"
+    )
+    fields = []
+    for shown in KEY_METRICS:
+        value = card.metrics.get(shown.key)
+        if value is None and shown.key in OPTIONAL_METRICS:
+            continue
+        arrow = _arrow(value, card.previous_metrics.get(shown.key), shown.higher_is_better)
+        number = format_metric(value, shown.kind, card.currency)
+        percentile = card.percentiles.get(shown.weight) if shown.weight else None
+        rank = f" · p{percentile:.0f}" if percentile is not None else ""
+        fields.append(MarkdownTextObject(text=f"*{shown.label}*\n{number}{arrow}{rank}"))
+    blocks: list[Block] = [section(headline)]
+    for start in range(0, len(fields), 10):  # a section holds at most 10 fields
+        blocks.append(SectionBlock(fields=fields[start : start + 10]))
+    if card.highlights:
+        marks = {1: "🔺", -1: "🔻"}
+        lines = [
+            f"{marks.get(int(h.get('direction', 0)), '•')} {escape(str(h.get('text', '')))}"
+            for h in card.highlights
+        ]
+        blocks.append(section("\n".join(lines)))
+    blocks.append(section("\n".join(_tier_lines(card))))
+    if chart_file_id:
+        blocks.append(
+            ImageBlock(
+                slack_file={"id": chart_file_id},
+                alt_text=f"{card.name}: sourced and influenced revenue and open pipeline, "
+                f"last 12 months",
+                title="Revenue and pipeline, last 12 months",
+            )
+        )
+    blocks.append(
+        ActionsBlock(
+            elements=[
+                ButtonElement(text="Deals", action_id=DEALS, value=str(card.partner_id)),
+                ButtonElement(text="QBR digest", action_id=QBR, value=str(card.partner_id)),
+            ]
+        )
+    )
+    blocks.append(
+        context(
+            f"Percentiles within the peer group; {card.currency}. "
+            f"Computed {card.computed_at:%Y-%m-%d %H:%M} UTC."
+        )
+    )
+    return Message(text=f"{card.name}: score {card.score:.1f}", blocks=blocks)
+
+
+def leaderboard(title: str, cards: Sequence[StoredScorecard]) -> Message:
+    if not cards:
+        return plain(f"{title}: no scorecards yet. They are computed nightly (`partnerbot score`).")
+    lines = []
+    for rank, card in enumerate(cards, start=1):
+        arrow = _arrow(card.score, card.score_previous_month)
+        lines.append(
+            f"{rank}. *{escape(card.name)}* · {escape(card.tier)} · {escape(card.region)} — "
+            f"{card.score:.1f}{arrow}"
+        )
+    blocks: list[Block] = [section(f"*{escape(title)}*")]
+    blocks += [section("\n".join(lines[i : i + 10])) for i in range(0, len(lines), 10)]
+    return Message(text=title, blocks=blocks)
+
+
+def _quarter_sum(values: Sequence[float | None], back: int) -> float:
+    """Sum of the 3 months ending ``back`` quarters before the last month of the series."""
+    end = len(values) - 3 * back
+    return float(sum(v or 0 for v in values[max(0, end - 3) : end]))
+
+
+def qbr_digest(card: StoredScorecard) -> Message:
+    """The quarter in brief for one partner: revenue vs the quarter before, pipeline, score,
+    certifications and what would move them up a tier."""
+    series = card.series
+    sourced = series.get("sourced_revenue") or []
+    influenced = series.get("influenced_revenue") or []
+    pipeline = series.get("open_pipeline") or []
+    now, before = _quarter_sum(sourced, 0), _quarter_sum(sourced, 1)
+    change = f" ({(now - before) / before:+.0%} vs the quarter before)" if before else ""
+
+    def money(value: float | None) -> str:
+        return format_metric(value, "money", card.currency)
+
+    lines = [
+        f"*{escape(card.name)}* — the last three months to {card.month:%B %Y}",
+        f"• Sourced revenue: {money(now)}{change}",
+        f"• Influenced revenue: {money(_quarter_sum(influenced, 0))}",
+        f"• Open pipeline: {money(pipeline[-1] if pipeline else None)}",
+        f"• Win rate: {format_metric(card.metrics.get('win_rate'), 'percent', card.currency)}",
+        f"• Certifications: {format_metric(card.metrics.get('certifications'), 'count', '')}",
+        f"• {_score_line(card)}",
+        *_tier_lines(card),
+    ]
+    return Message(text=f"{card.name}: quarter in brief", blocks=[section("\n".join(lines))])
+
+
+def scorecard_help() -> Message:
+    lines = "\n".join(
+        f"`{COMMAND}{' ' + usage if usage else ''}`  {what}" for usage, what in SCORECARD_USAGE
+    )
+    return Message(text=f"{COMMAND} usage", blocks=[section(f"*{COMMAND}*\n{lines}")])
+
+
+def scorecard_usage_error(problem: str) -> Message:
+    return Message(
+        text=f"{COMMAND}: {problem}",
+        blocks=[section(problem), *scorecard_help().blocks],
+    )
+
+
+def own_only() -> Message:
+    return plain(f"You can see your own partner's scorecard: try `{COMMAND}`.")
+
+
+def no_scorecard(name: str, as_of: date | None = None) -> Message:
+    when = f" for {as_of:%B %Y}" if as_of else ""
+    return plain(f"No scorecard{when} for {code(name)} yet: it has no history to score.")

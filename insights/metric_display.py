@@ -1,0 +1,60 @@
+"""How scorecard metrics are labelled and formatted, shared by the Slack card and the terminal
+so both say the same thing the same way."""
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Shown:
+    """How one metric is shown: label, format and which way is better."""
+
+    key: str
+    label: str
+    kind: str  # "money", "percent", "count", "days", "ratio", "score"
+    higher_is_better: bool = True
+    weight: str | None = None
+    """The scorecard weight (``program.toml``) this row's percentile belongs to."""
+
+
+KEY_METRICS = (
+    Shown("sourced_revenue", "Sourced revenue", "money"),
+    Shown("sourced_revenue_3m", "Sourced revenue (3 mo)", "money", weight="revenue"),
+    Shown("influenced_revenue", "Influenced revenue", "money"),
+    Shown("revenue_share", "Share of program revenue", "percent"),
+    Shown("win_rate", "Win rate (3 mo)", "percent", weight="win_rate"),
+    Shown("avg_deal_size", "Average deal (3 mo)", "money", weight="deal_size"),
+    Shown(
+        "deal_velocity_days",
+        "Days to win (median)",
+        "days",
+        higher_is_better=False,
+        weight="deal_velocity",
+    ),
+    Shown("pipeline_coverage", "Pipeline coverage", "ratio", weight="pipeline_coverage"),
+    Shown("certifications", "Certifications", "count", weight="certifications"),
+    Shown("marketing_activities", "Marketing (3 mo)", "count", weight="marketing"),
+    Shown("satisfaction", "Satisfaction", "score", weight="satisfaction"),
+    Shown("roi", "Return on investment", "ratio"),
+)
+
+OPTIONAL_METRICS = frozenset({"roi", "pipeline_coverage", "satisfaction"})
+"""Metrics a program may have no data for at all (no cost data, no targets, no surveys): left
+off a card when missing, rather than shown as a dash."""
+
+
+def format_metric(value: float | None, kind: str, currency: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    match kind:
+        case "money":
+            return f"{currency} {value:,.0f}"
+        case "percent":
+            return f"{value * 100:.0f}%"
+        case "days":
+            return f"{value:.0f} days"
+        case "ratio":
+            return f"{value:.1f}×"
+        case "score":
+            return f"{value:.1f}"
+    return f"{value:,.0f}"

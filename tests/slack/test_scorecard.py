@@ -1,0 +1,230 @@
+"""``/scorecard`` through signed requests: the card answered ephemerally, the chart uploaded
+privately and shown by file id, the leaderboard for staff, and partner isolation — a partner
+contact asking about another partner gets a refusal and Slack sees nothing about that partner."""
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.render import scorecard_messages
+from models import (
+    Account,
+    ActivityKind,
+    DealRegistration,
+    DealSource,
+    DealStatus,
+    Partner,
+    PartnerActivity,
+    Person,
+    PersonRole,
+)
+from tests.slack.fake_slack import HOME_TEAM, FakeSlack, Recorded
+from tests.slack.payloads import block_actions
+from tests.slack.running_app import RunningApp
+
+MANAGER = "U0MANAGER"
+ACME_TEAM = "T0ACME"
+ACME_CONTACT = "U0ACMEANN"
+NAMES = ["Acme Resellers", "Globex Systems", "Initech Partners", "Umbrella IT", "Hooli Cloud"]
+
+
+def month_start(back: int) -> date:
+    """The first day of the month ``back`` months before the current one."""
+    today = datetime.now(UTC).date().replace(day=1)
+    year, month = divmod(today.year * 12 + today.month - 1 - back, 12)
+    return date(year, month + 1, 1)
+
+
+@pytest.fixture
+def program(session_factory: sessionmaker[Session], fake_slack: FakeSlack) -> dict[str, int]:
+    """Five gold EMEA partners with a year of won and lost deals (Acme the strongest, Globex
+    the weakest) and a certification each; a manager, and a contact at Acme."""
+    ids: dict[str, int] = {}
+    with session_factory.begin() as session:
+        for rank, name in enumerate(NAMES):
+            partner = Partner(
+                external_id=f"P-{rank}",
+                name=name,
+                tier="gold",
+                region="EMEA",
+                slack_team_id=ACME_TEAM if rank == 0 else f"T0P{rank}",
+                quarterly_target=Decimal(100_000),
+                signed_at=date(2023, 1, 1),
+            )
+            session.add(partner)
+            session.flush()
+            ids[name] = partner.id
+            account = Account(
+                account_key=f"n:customer {rank}",
+                name=f"Customer {rank}",
+                normalized_name=f"customer {rank}",
+            )
+            session.add(account)
+            session.flush()
+            for back in range(1, 13):
+                closed = month_start(back) + timedelta(days=10)
+                for n, status in enumerate([DealStatus.WON, DealStatus.LOST]):
+                    session.add(
+                        DealRegistration(
+                            external_id=f"D-{rank}-{back}-{n}",
+                            partner_id=partner.id,
+                            account_id=account.id,
+                            amount=Decimal(10_000 * (len(NAMES) - rank)),
+                            currency="USD",
+                            status=status,
+                            source=DealSource.SOURCED,
+                            registered_at=datetime.combine(
+                                closed - timedelta(days=30 + 5 * rank), datetime.min.time(), UTC
+                            ),
+                            closed_at=closed,
+                        )
+                    )
+            session.add(
+                PartnerActivity(
+                    partner_id=partner.id,
+                    occurred_on=month_start(6),
+                    kind=ActivityKind.CERTIFICATION,
+                    value=Decimal(1),
+                    detail=f"engineer {rank}",
+                )
+            )
+        session.add_all(
+            [
+                Person(slack_user_id=MANAGER, role=PersonRole.MANAGER),
+                Person(
+                    slack_user_id=ACME_CONTACT, role=PersonRole.PARTNER, partner_id=ids[NAMES[0]]
+                ),
+            ]
+        )
+    fake_slack.add_user(MANAGER, HOME_TEAM)
+    fake_slack.add_user(ACME_CONTACT, ACME_TEAM)
+    return ids
+
+
+def everything_sent(fake: FakeSlack) -> str:
+    return "\n".join(r.raw.decode("utf-8", "replace") for r in fake.requests)
+
+
+def ask(
+    app: RunningApp, fake: FakeSlack, text: str, user: str = MANAGER, team: str = HOME_TEAM
+) -> Recorded:
+    http, url = app.slash("/scorecard", text, user_id=user, team_id=team)
+    assert (http.status, http.body) == (200, b"")
+    return fake.wait_for_response(url, timeout=20)
+
+
+def blocks_of(answer: Recorded) -> list[dict[str, Any]]:
+    blocks = answer.body["blocks"]
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+
+@pytest.mark.usefixtures("program")
+def test_staff_get_the_card_with_an_uploaded_chart(
+    slack_app: RunningApp, fake_slack: FakeSlack
+) -> None:
+    answer = ask(slack_app, fake_slack, "acme")
+    assert answer.body["response_type"] == "ephemeral"
+    text = json.dumps(ensure_ascii=False, obj=blocks_of(answer))
+    assert "*Acme Resellers* · gold · EMEA" in text
+    assert "Score *" in text
+    assert "Sourced revenue" in text
+    assert "Win rate (3 mo)" in text
+    assert "50%" in text  # one won and one lost deal a month
+    assert "compared with gold · EMEA (5 partners)" in text
+
+    names = [r.name for r in fake_slack.requests]
+    assert names.index("files.getUploadURLExternal") < names.index("upload")
+    assert names.index("upload") < names.index("files.completeUploadExternal")
+    assert names.index("files.completeUploadExternal") < names.index("response_url")
+    upload = fake_slack.calls("upload")[0]
+    assert upload.raw.startswith(b"\x89PNG")
+    completed = fake_slack.calls("files.completeUploadExternal")[0].body
+    assert "channel_id" not in completed  # uploaded privately, shown only in the ephemeral card
+    files = completed["files"]
+    file_id = (json.loads(files) if isinstance(files, str) else files)[0]["id"]
+    images = [b for b in blocks_of(answer) if b["type"] == "image"]
+    assert images == [
+        {
+            "type": "image",
+            "slack_file": {"id": file_id},
+            "alt_text": images[0]["alt_text"],
+            "title": images[0]["title"],
+        }
+    ]
+    buttons = [e.get("action_id") for b in blocks_of(answer) for e in b.get("elements", [])]
+    assert scorecard_messages.DEALS in buttons
+    assert scorecard_messages.QBR in buttons
+
+
+@pytest.mark.usefixtures("program")
+def test_a_partner_contact_sees_only_their_own_scorecard(
+    slack_app: RunningApp, fake_slack: FakeSlack
+) -> None:
+    own = ask(slack_app, fake_slack, "", user=ACME_CONTACT, team=ACME_TEAM)
+    assert "*Acme Resellers*" in json.dumps(ensure_ascii=False, obj=blocks_of(own))
+    fake_slack.clear()
+
+    for text in ("Globex Systems", "P-1", "globex", "top", "top 3 EMEA"):
+        refusal = ask(slack_app, fake_slack, text, user=ACME_CONTACT, team=ACME_TEAM)
+        assert "your own partner's scorecard" in refusal.body["text"]
+    sent = everything_sent(fake_slack)
+    for other in NAMES[1:]:
+        assert other not in sent
+    assert fake_slack.calls("upload") == []
+
+
+@pytest.mark.usefixtures("program")
+def test_leaderboard_and_forgiving_names(slack_app: RunningApp, fake_slack: FakeSlack) -> None:
+    top = json.dumps(ensure_ascii=False, obj=blocks_of(ask(slack_app, fake_slack, "top 3 emea")))
+    assert "1. *Acme Resellers*" in top  # the most revenue, the fastest wins
+    assert top.count(" · gold · EMEA — ") == 3
+
+    card = ask(slack_app, fake_slack, "UMBRELLA")
+    assert "*Umbrella IT* · gold · EMEA" in json.dumps(ensure_ascii=False, obj=blocks_of(card))
+    misspelt = ask(slack_app, fake_slack, "Umbrela")
+    assert (
+        "Which partner do you mean by `Umbrela`? Closest: *Umbrella IT*"
+        in misspelt.body["blocks"][0]["text"]["text"]
+    )
+    unknown = ask(slack_app, fake_slack, "Zzyzx Unheard")
+    assert "I know no partner called `Zzyzx Unheard`" in unknown.body["text"]
+
+
+def test_card_buttons_show_deals_and_the_quarter_in_brief(
+    slack_app: RunningApp, fake_slack: FakeSlack, program: dict[str, int]
+) -> None:
+    acme = str(program[NAMES[0]])
+    for action, expected in (
+        (scorecard_messages.DEALS, "Active registrations: none."),
+        (scorecard_messages.QBR, "Acme Resellers: quarter in brief"),
+    ):
+        url = fake_slack.response_url()
+        slack_app.interact(
+            block_actions(
+                user_id=ACME_CONTACT,
+                team_id=ACME_TEAM,
+                action_id=action,
+                value=acme,
+                channel_id="C0SHARED",
+                message_ts="1.2",
+                response_url=url,
+            )
+        )
+        assert fake_slack.wait_for_response(url, timeout=20).body["text"] == expected
+    url = fake_slack.response_url()
+    slack_app.interact(
+        block_actions(
+            user_id=ACME_CONTACT,
+            team_id=ACME_TEAM,
+            action_id=scorecard_messages.QBR,
+            value=str(program[NAMES[1]]),
+            channel_id="C0SHARED",
+            message_ts="1.2",
+            response_url=url,
+        )
+    )
+    assert "your own partner's scorecard" in fake_slack.wait_for_response(url).body["text"]
