@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -34,8 +35,7 @@ from partnerbot.partner_lookup import resolve_partner
 
 logger = logging.getLogger(__name__)
 
-Decision = str
-"""One of "approve", "reject", "reject_all", "extend"."""
+Decision = Literal["approve", "reject", "reject_all", "extend"]
 
 
 @dataclass(frozen=True)
@@ -283,8 +283,6 @@ class DealDesk:
                         program=self.program,
                         today=today,
                     )
-                case _:
-                    raise ValueError(f"unknown decision {decision!r}")
         except decisions.DecisionError as error:
             return Outcome(plain(str(error)))
         views = [v for v in (deal_view(self.session, c.external_id) for c in changed) if v]

@@ -31,7 +31,7 @@ from bot.commands._deal_args import (
     Usage,
     parse,
 )
-from bot.commands._deal_desk import DealDesk, Registration
+from bot.commands._deal_desk import DealDesk, Decision, Registration
 from bot.commands._deal_form import read_registration
 from bot.deps import Deps
 from bot.identity import Identity, Kind, identify_asker
@@ -187,7 +187,7 @@ def register(app: App, deps: Deps) -> None:
         assert message is not None
         _tell(client, user_id, metadata.get("channel"), message)
 
-    def decide_from_card(decision: str) -> Callable[..., None]:
+    def decide_from_card(decision: Decision) -> Callable[..., None]:
         def on_click(
             ack: Ack,
             body: dict[str, Any],
@@ -271,7 +271,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         user_id = body["user"]["id"]
         metadata = json.loads(view.get("private_metadata") or "{}")
-        decision = "reject_all" if metadata.get("all") else "reject"
+        decision: Decision = "reject_all" if metadata.get("all") else "reject"
 
         def work() -> Message | None:
             with _desk(deps, client, context, user_id) as (desk, who):
@@ -289,7 +289,9 @@ def register(app: App, deps: Deps) -> None:
         if message is not None:
             _tell(client, user_id, metadata.get("channel"), message)
 
-    def partner_options(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext):
+    def partner_options(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
         """Partners matching what staff typed; nobody else gets any names."""
         user_id = body["user"]["id"]
         options: list[dict[str, object]] = []
