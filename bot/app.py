@@ -5,7 +5,7 @@ import importlib
 import logging
 import pkgutil
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import bot.commands
 from bot.deps import Deps
+from bot.render.charts import ChartRenderer
 from partnerbot.program import Program
 from partnerbot.settings import Settings
 
@@ -67,13 +68,19 @@ def create_app(
             client=make_client(settings),  # carries the token; Bolt takes it from there
             signing_secret=settings.slack_signing_secret,
             process_before_response=False,
-            listener_executor=listener_executor,
+            listener_executor=listener_executor
+            or ThreadPoolExecutor(settings.listener_threads, thread_name_prefix="listener"),
         )
     except (OSError, SlackApiError, BoltError) as error:  # URLError is an OSError
         raise SlackConfigError(
             f"could not check the bot token with Slack at {settings.slack_api_url}: {error}"
         ) from None
-    deps = Deps(settings=settings, session_factory=session_factory, program=program)
+    deps = Deps(
+        settings=settings,
+        session_factory=session_factory,
+        program=program,
+        charts=ChartRenderer(settings.chart_processes),
+    )
     for register in command_registrars():
         register(app, deps)
     return app

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.render.charts import ChartRenderer
 from partnerbot.program import Program
 from partnerbot.settings import Settings
 
@@ -14,3 +15,4 @@ class Deps:
     settings: Settings
     session_factory: sessionmaker[Session]
     program: Program
+    charts: ChartRenderer

@@ -6,14 +6,14 @@ scorecard is for the last *complete* calendar month before the day it is compute
 in progress would compare half a month with whole ones.
 """
 
-import math
-from dataclasses import asdict, dataclass
+import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from insights.scorecard_metrics import load_frames, monthly_metrics
@@ -31,21 +31,6 @@ SERIES = ("sourced_revenue", "influenced_revenue", "open_pipeline")
 def scorecard_month(as_of: date) -> pd.Period:
     """The last complete calendar month before ``as_of``."""
     return pd.Period(as_of, freq="M") - 1
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe: NaN and infinities become None, numpy numbers Python ones."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, pd.Period):
-        return str(value)
-    if hasattr(value, "item"):  # numpy scalar
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 @dataclass(frozen=True)
@@ -72,6 +57,7 @@ class StoredScorecard:
     advice: dict[str, Any]
     series: dict[str, list[Any]]
     computed_at: datetime
+    chart_file_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,19 +67,97 @@ class ScoringRun:
     seconds: float
 
 
-def _card(card: Scorecard, metrics: pd.DataFrame, month: pd.Period, currency: str) -> dict:
+def _series(metrics: pd.DataFrame, month: pd.Period) -> tuple[list[str], dict[str, Any]]:
+    """The chart's 12 months of each ``SERIES`` metric for every partner at once:
+    month labels, and per metric a ``{partner_id: [values]}`` mapping."""
     months = pd.period_range(month - (CHART_MONTHS - 1), month, freq="M")
-    rows = metrics.loc[card.partner_id].reindex(months)
-    data = asdict(card)
-    data.pop("partner_id")
-    data["month"] = str(month)
-    data["currency"] = currency
-    previous = metrics.loc[(card.partner_id, month - 1)] if month - 1 in months else None
-    data["previous_metrics"] = {} if previous is None else previous.to_dict()
-    data["series"] = {"months": [m.strftime("%b %y") for m in months]} | {
-        name: rows[name].fillna(0).round(2).tolist() for name in SERIES
-    }
-    return _plain(data)
+    by_partner = {}
+    for name in SERIES:
+        wide = metrics[name].unstack("month").reindex(columns=months).fillna(0.0).round(2)
+        by_partner[name] = dict(zip(wide.index.tolist(), wide.to_numpy().tolist(), strict=True))
+    return [m.strftime("%b %y") for m in months], by_partner
+
+
+def _previous(metrics: pd.DataFrame, month: pd.Period) -> dict[int, dict[str, float | None]]:
+    """Every partner's metrics a month before ``month``, None for no value."""
+    if month - 1 not in metrics.index.get_level_values("month"):
+        return {}
+    frame = metrics.xs(month - 1, level="month")
+    plain = frame.astype(object).where(frame.notna(), None)
+    return plain.to_dict("index")
+
+
+def _rows(
+    cards: dict[int, Scorecard], metrics: pd.DataFrame, month: pd.Period, currency: str
+) -> list[dict[str, Any]]:
+    """One ``partner_scorecards`` row per card; built column-wise (a card at a time through
+    ``asdict`` and per-partner ``.loc`` lookups took 20 s for 10,000 partners)."""
+    labels, series = _series(metrics, month)
+    previous = _previous(metrics, month)
+    first_day = month.to_timestamp().date()
+    rows = []
+    for partner_id, card in cards.items():
+        advice = card.advice
+        body = {
+            "month": str(month),
+            "currency": currency,
+            "score": card.score,
+            "score_previous_month": card.score_previous_month,
+            "score_previous_quarter": card.score_previous_quarter,
+            "peer_group": card.peer_group,
+            "peers": int(card.peers),
+            "metrics": card.metrics,
+            "previous_metrics": previous.get(partner_id, {}),
+            "percentiles": card.percentiles,
+            "highlights": [
+                {"text": h.text, "metric": h.metric, "direction": h.direction}
+                for h in card.highlights
+            ],
+            "advice": {
+                "current": advice.current,
+                "recommended": advice.recommended,
+                "change": advice.change,
+                "needs_approval": advice.needs_approval,
+                "next_tier": advice.next_tier,
+                "gaps": list(advice.gaps),
+            },
+            "series": {"months": labels}
+            | {name: series[name].get(partner_id, [0.0] * len(labels)) for name in SERIES},
+        }
+        rows.append(
+            {
+                "partner_id": partner_id,
+                "month": first_day,
+                "score": float(card.score),
+                "tier": advice.current,
+                "recommended_tier": advice.recommended,
+                "card": body,
+            }
+        )
+    return rows
+
+
+def _replace_month(session: Session, first_day: date, rows: list[dict[str, Any]]) -> None:
+    """Delete the month's rows and write the new ones: COPY on PostgreSQL (a tenth of the time
+    of an INSERT per row), an executemany INSERT elsewhere."""
+    session.execute(delete(PartnerScorecard).where(PartnerScorecard.month == first_day))
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(PartnerScorecard), rows)
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    columns = ("partner_id", "month", "score", "tier", "recommended_tier", "card")
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY partner_scorecards ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(
+                (*(row[c] for c in columns[:-1]), json.dumps(row["card"], allow_nan=False))
+            )
 
 
 def compute_and_store(session: Session, program: Program, as_of: date) -> ScoringRun:
@@ -105,23 +169,10 @@ def compute_and_store(session: Session, program: Program, as_of: date) -> Scorin
     months = pd.period_range(month - (HISTORY_MONTHS - 1), month, freq="M")
     metrics = monthly_metrics(frames, program, months)
     cards = scorecards(metrics, frames.partners, program, month)
-    currency = program.program.currency
+    rows = _rows(cards, metrics, month, program.program.currency)
     first_day = month.to_timestamp().date()
-    rows = [
-        {
-            "partner_id": partner_id,
-            "month": first_day,
-            "score": float(card.score),
-            "tier": card.advice.current,
-            "recommended_tier": card.advice.recommended,
-            "card": _card(card, metrics, month, currency),
-        }
-        for partner_id, card in cards.items()
-    ]
     try:
-        session.execute(delete(PartnerScorecard).where(PartnerScorecard.month == first_day))
-        if rows:
-            session.execute(insert(PartnerScorecard), rows)
+        _replace_month(session, first_day, rows)
         session.commit()
     except BaseException:
         session.rollback()
@@ -152,11 +203,24 @@ def _stored(row: PartnerScorecard, partner: Partner) -> StoredScorecard:
         advice=dict(card.get("advice") or {}),
         series=dict(card.get("series") or {}),
         computed_at=row.computed_at,
+        chart_file_id=row.chart_file_id,
     )
 
 
+def remember_chart(session: Session, card: StoredScorecard, file_id: str) -> None:
+    """Record the uploaded chart of ``card``. Recomputing the month replaces its rows, so a
+    chart never outlives the figures it was drawn from (bar a recomputation finishing while
+    the chart is being drawn)."""
+    session.execute(
+        update(PartnerScorecard)
+        .where(PartnerScorecard.partner_id == card.partner_id, PartnerScorecard.month == card.month)
+        .values(chart_file_id=file_id)
+    )
+    session.commit()
+
+
 def latest_month(session: Session) -> date | None:
-    return session.scalar(select(PartnerScorecard.month).order_by(PartnerScorecard.month.desc()))
+    return session.scalar(select(func.max(PartnerScorecard.month)))
 
 
 def latest_scorecard(session: Session, partner_id: int) -> StoredScorecard | None:

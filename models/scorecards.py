@@ -3,10 +3,10 @@ stored row instead of recomputing the whole program's peer groups on every reque
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, func
+from sqlalchemy import JSON, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, JSONDocument
+from models.base import Base
 
 
 class PartnerScorecard(Base):
@@ -25,5 +25,10 @@ class PartnerScorecard(Base):
     score: Mapped[float]
     tier: Mapped[str] = mapped_column(String(32))
     recommended_tier: Mapped[str] = mapped_column(String(32))
-    card: Mapped[dict[str, object]] = mapped_column(JSONDocument)
+    card: Mapped[dict[str, object]] = mapped_column(JSON)
+    """Plain JSON, not JSONB, on PostgreSQL: never queried inside, and written 10,000 rows at a
+    time, where JSONB's parsing doubled the write."""
     computed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    chart_file_id: Mapped[str | None] = mapped_column(String(32))
+    """The Slack file of this scorecard's chart once drawn and uploaded: drawn once, shown by
+    every later ``/scorecard`` of the month."""

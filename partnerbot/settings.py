@@ -22,3 +22,8 @@ class Settings(BaseSettings):
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
     port: int = Field(3000, validation_alias="PORT", ge=1, le=65535)
     program_path: Path = Field(Path("program.toml"), validation_alias="PARTNERBOT_PROGRAM")
+    chart_processes: int = Field(2, validation_alias="PARTNERBOT_CHART_PROCESSES", ge=0, le=32)
+    """Worker processes drawing /scorecard charts; 0 draws them in the request's thread."""
+    listener_threads: int = Field(32, validation_alias="PARTNERBOT_LISTENER_THREADS", ge=1)
+    """Threads running Slack listeners. Each acknowledges its request first, so this bounds
+    how many requests can be worked on at once, not how fast they are acknowledged."""

@@ -26,7 +26,7 @@ from bot.deps import Deps
 from bot.identity import Identity, Kind, identify_asker
 from bot.render import deal_messages, scorecard_messages
 from bot.render.blocks import Message, code, escape, plain, something_went_wrong, stranger_refusal
-from bot.render.charts import revenue_chart
+from bot.render.charts import ChartRenderer
 from deals.lookup import DealFilter, find_deals
 from insights.scorecard_store import (
     StoredScorecard,
@@ -34,6 +34,7 @@ from insights.scorecard_store import (
     latest_month,
     latest_scorecard,
     leaderboard,
+    remember_chart,
 )
 from models.enums import ACTIVE_DEAL_STATUSES
 from partnerbot.partner_lookup import resolve_partner
@@ -110,11 +111,16 @@ def _scorecard(session: Session, program: Program, partner_id: int) -> StoredSco
     return latest_scorecard(session, partner_id)
 
 
-def _upload_chart(client: WebClient, card: StoredScorecard) -> str | None:
-    """Upload the chart privately and return its file id; a failed upload leaves it out."""
+def _chart(
+    session: Session, client: WebClient, charts: ChartRenderer, card: StoredScorecard
+) -> str | None:
+    """The file id of the card's chart: drawn and uploaded privately the first time it is
+    asked for, then remembered with the scorecard. A failed upload leaves the chart out."""
+    if card.chart_file_id:
+        return card.chart_file_id
     series = card.series
     try:
-        png = revenue_chart(
+        png = charts.revenue_chart(
             title=f"{card.name}: revenue and pipeline, last 12 months",
             currency=card.currency,
             months=series.get("months") or [],
@@ -127,11 +133,13 @@ def _upload_chart(client: WebClient, card: StoredScorecard) -> str | None:
             filename=f"scorecard-{card.external_id}-{card.month:%Y-%m}.png",
             title=f"{card.name} — {card.month:%B %Y}",
         )
-    except (SlackApiError, SlackClientError, OSError, ValueError) as error:
+    except (SlackApiError, SlackClientError, OSError, ValueError, TimeoutError) as error:
         logger.warning("chart upload for %s failed: %s", card.external_id, error)
         return None
-    file = uploaded.get("file") or {}
-    return file.get("id")
+    file_id = (uploaded.get("file") or {}).get("id")
+    if file_id:
+        remember_chart(session, card, file_id)
+    return file_id
 
 
 def _partner_for(session: Session, who: Identity, text: str | None) -> int | Message:
@@ -157,8 +165,13 @@ def _partner_for(session: Session, who: Identity, text: str | None) -> int | Mes
 
 
 def answer(
-    session: Session, client: WebClient, program: Program, who: Identity, parsed: ScorecardCommand
+    session: Session,
+    client: WebClient,
+    deps: Deps,
+    who: Identity,
+    parsed: ScorecardCommand,
 ) -> Message:
+    program = deps.program
     if who.is_stranger:
         return stranger_refusal()
     if isinstance(parsed, Help):
@@ -181,7 +194,7 @@ def answer(
     card = _scorecard(session, program, partner)
     if card is None:
         return scorecard_messages.no_scorecard(parsed.partner or who.partner_name or "")
-    return scorecard_messages.scorecard_card(card, _upload_chart(client, card))
+    return scorecard_messages.scorecard_card(card, _chart(session, client, deps.charts, card))
 
 
 def _may_see(who: Identity, partner_id: int) -> bool:
@@ -200,7 +213,7 @@ def register(app: App, deps: Deps) -> None:
             with deps.session_factory() as session:
                 who = identify_asker(session, client, context, command["user_id"])
                 parsed = parse(command.get("text", ""), deps.program)
-                message = answer(session, client, deps.program, who, parsed)
+                message = answer(session, client, deps, who, parsed)
         except Exception:
             logger.exception("%s failed for %s", COMMAND, command.get("user_id"))
             message = something_went_wrong()

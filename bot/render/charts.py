@@ -1,11 +1,19 @@
 """Charts as PNG images for Slack: a partner's 12-month revenue and pipeline.
 
 matplotlib's Agg backend draws without a display; a figure is built, saved and closed within
-one call, so charts can be drawn from several listener threads (pyplot's global state is not
-used)."""
+one call (pyplot's global state is not used), so charts can be drawn from any thread. Drawing
+one costs about 150 ms of CPU under Python's global lock, which would hold up every other
+request of the process — acknowledgements included — so the app draws them in a small pool of
+worker processes (:class:`ChartRenderer`).
+"""
 
 import io
+import multiprocessing
+import os
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
@@ -50,3 +58,39 @@ def revenue_chart(
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
+
+
+class ChartRenderer:
+    """Draws charts in ``processes`` worker processes (0: in the calling thread). The pool is
+    started on first use, from a fork server, so no worker inherits the app's threads; its
+    workers run at a lower priority, so drawing never delays acknowledging Slack."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._pool: Executor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> Executor:
+        with self._lock:
+            if self._pool is None:
+                context = multiprocessing.get_context("forkserver")
+                self._pool = ProcessPoolExecutor(
+                    self.processes, mp_context=context, initializer=os.nice, initargs=(10,)
+                )
+            return self._pool
+
+    def revenue_chart(self, **chart: Any) -> bytes:
+        if self.processes <= 0:
+            return revenue_chart(**chart)
+        return self._executor().submit(_draw, chart).result(timeout=30)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+
+
+def _draw(chart: dict[str, Any]) -> bytes:
+    """Top-level, so a worker process can unpickle it."""
+    return revenue_chart(**chart)

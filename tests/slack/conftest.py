@@ -26,6 +26,7 @@ def slack_settings(database_url: str, fake: FakeSlack) -> Settings:
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=fake.api_url,
+        PARTNERBOT_CHART_PROCESSES=0,  # drawn in the request's thread: no pool per test
     )
 
 

@@ -159,6 +159,11 @@ def test_staff_get_the_card_with_an_uploaded_chart(
     assert scorecard_messages.DEALS in buttons
     assert scorecard_messages.QBR in buttons
 
+    fake_slack.clear()  # the chart is drawn and uploaded once per scorecard, then reused
+    again = ask(slack_app, fake_slack, "Acme Resellers")
+    assert [b for b in blocks_of(again) if b["type"] == "image"] == images
+    assert [r.name for r in fake_slack.requests] == ["users.info", "response_url"]
+
 
 @pytest.mark.usefixtures("program")
 def test_a_partner_contact_sees_only_their_own_scorecard(

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -25,17 +24,14 @@ def upgrade() -> None:
         sa.Column("score", sa.Double(), nullable=False),
         sa.Column("tier", sa.String(length=32), nullable=False),
         sa.Column("recommended_tier", sa.String(length=32), nullable=False),
-        sa.Column(
-            "card",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
+        sa.Column("card", sa.JSON(), nullable=False),
         sa.Column(
             "computed_at",
             sa.DateTime(timezone=True),
             server_default=sa.text("CURRENT_TIMESTAMP"),
             nullable=False,
         ),
+        sa.Column("chart_file_id", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
             ["partner_id"],
             ["partners.id"],
