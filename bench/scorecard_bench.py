@@ -34,27 +34,18 @@ replaces the stored scorecards of last month; it adds one staff person, ``U0BENC
 """
 
 import argparse
-import http.client
 import json
 import logging
-import multiprocessing
 import os
 import random
 import resource
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -63,23 +54,16 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import Engine, func, select  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
-from bot.http import EVENTS_PATH, make_server  # noqa: E402
+from bench.slack_load import Command, report_phase, send, serving  # noqa: E402
 from bot.render import scorecard_messages  # noqa: E402
 from insights.scorecard_store import compute_and_store, latest_month  # noqa: E402
 from models import Partner, Person, PersonRole  # noqa: E402
 from models.db import make_engine, make_session_factory  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from partnerbot.program import Program, example_text, parse_program  # noqa: E402
-from partnerbot.settings import Settings  # noqa: E402
 from tests.slack.fake_slack import (  # noqa: E402
-    BOT_TOKEN,
-    HOME_TEAM,
-    RESPONSE_URL,
-    UPLOAD,
-    FakeSlack,
     Recorded,
 )
-from tests.slack.signing import SIGNING_SECRET, signed, slash_command_body  # noqa: E402
 
 DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/partnerbot_helpers1_bench"
 MANAGER = "U0BENCHMGR"
@@ -87,10 +71,6 @@ COMPUTE_SECONDS = 10.0
 COMPUTE_MIB = 2048.0
 ACK_P99 = 0.100
 DELIVERY_P95 = 1.5
-DELIVERY_WAIT = 60.0
-"""Seconds to wait, after the last command, for answers still on their way."""
-QUIET = 1.0
-"""Seconds without a request to the fake after which a phase's work counts as finished."""
 
 
 def program() -> Program:
@@ -191,123 +171,6 @@ def bench_compute(url: str, repeat: int) -> None:
     )
 
 
-# --- part 2: the server, the fake Slack and the client ---------------------------------------
-
-
-@dataclass
-class TimedFake(FakeSlack):
-    """A fake Slack that also notes when each request arrived (CLOCK_MONOTONIC)."""
-
-    arrivals: dict[str, float] = field(default_factory=dict)
-
-    def _record(self, request: Recorded) -> None:
-        self.arrivals.setdefault(request.path, time.monotonic())
-        super()._record(request)
-
-
-@dataclass(frozen=True)
-class Sent:
-    """One command as the client saw it."""
-
-    path: str
-    """The path of its ``response_url``."""
-    sent: float
-    acked: float
-    status: int
-
-
-@contextmanager
-def serving(url: str, rules: Program) -> Iterator[tuple[str, TimedFake]]:
-    """The real server on a free port, as ``partnerbot serve`` configures it (listener threads
-    and chart processes from the settings' defaults), pointed at a fake Slack; yields its URL
-    and the fake."""
-    with TimedFake() as fake:
-        settings = Settings(
-            DATABASE_URL=url,
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=fake.api_url,
-        )
-        server = make_server(settings, 0, host="127.0.0.1", program=rules)
-        thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-        thread.start()
-        fake.add_user(MANAGER, HOME_TEAM)
-        host, port = server.server_address[:2]
-        try:
-            yield f"http://{host!s}:{port}", fake
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
-
-
-def post_command(server: str, fake_url: str, path: str, text: str) -> Sent:
-    """Send one signed ``/scorecard {text}`` on a new connection, as Slack would."""
-    body = slash_command_body(
-        scorecard_messages.COMMAND,
-        text,
-        user_id=MANAGER,
-        team_id=HOME_TEAM,
-        response_url=fake_url + path,
-    )
-    request = signed(body)
-    parts = urlsplit(server)
-    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
-    try:
-        sent = time.monotonic()
-        connection.request("POST", EVENTS_PATH, body=request.body, headers=request.headers)
-        response = connection.getresponse()
-        response.read()
-        return Sent(path, sent, time.monotonic(), response.status)
-    finally:
-        connection.close()
-
-
-def client(server: str, fake_url: str, commands: list[tuple[str, str]], rate: float) -> list[Sent]:
-    """Runs in its own process: sends ``commands`` (path, text) at a steady ``rate`` per second,
-    each from a pool thread so a slow answer does not delay the next command."""
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        start = time.monotonic()
-        futures = []
-        for index, (path, text) in enumerate(commands):
-            time.sleep(max(0.0, start + index / rate - time.monotonic()))
-            futures.append(pool.submit(post_command, server, fake_url, path, text))
-        return [f.result() for f in futures]
-
-
-@dataclass(frozen=True)
-class Phase:
-    results: list[tuple[Sent, float | None]]
-    """Each command and when its answer reached the fake (None: it did not)."""
-    cpu_seconds: float
-    """CPU time this process (server and fake Slack) spent meanwhile."""
-
-
-def send(server: str, fake: TimedFake, label: str, texts: list[str], rate: float) -> Phase:
-    """Send ``texts`` from a client process; pair each command with its delivery time."""
-    commands = [(f"/{RESPONSE_URL}/{label}-{i}", text) for i, text in enumerate(texts)]
-    spawn = multiprocessing.get_context("spawn")
-    with spawn.Pool(1) as pool:
-        cpu = time.process_time()
-        sent = pool.apply(client, (server, fake.url, commands, rate))
-        deadline = time.monotonic() + DELIVERY_WAIT
-        while time.monotonic() < deadline and any(s.path not in fake.arrivals for s in sent):
-            time.sleep(0.05)
-        wait_quiet(fake)
-        cpu = time.process_time() - cpu
-    return Phase([(s, fake.arrivals.get(s.path)) for s in sent], cpu)
-
-
-def wait_quiet(fake: TimedFake) -> None:
-    """Until nothing has reached the fake for ``QUIET`` seconds, so that work left over from
-    one phase (late answers, uploads) is not counted in the next."""
-    deadline = time.monotonic() + DELIVERY_WAIT
-    seen = -1
-    while time.monotonic() < deadline and len(fake.requests) != seen:
-        seen = len(fake.requests)
-        time.sleep(QUIET)
-
-
 def blocks_of(answer: Recorded) -> list[dict[str, Any]]:
     blocks = answer.body.get("blocks") or []
     return json.loads(blocks) if isinstance(blocks, str) else blocks
@@ -318,60 +181,9 @@ def is_card(answer: Recorded) -> bool:
     return scorecard_messages.DEALS in actions
 
 
-def has_chart(answer: Recorded) -> bool:
-    return any(b.get("type") == "image" for b in blocks_of(answer))
-
-
 def is_leaderboard(answer: Recorded) -> bool:
     text = str(answer.body.get("text", ""))
     return text.startswith("Top ") and len(blocks_of(answer)) > 1
-
-
-def percentile(values: list[float], p: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
-
-
-def latency_line(name: str, seconds: list[float]) -> str:
-    ms = [s * 1000 for s in seconds]
-    if not ms:
-        return f"   {name:<10}no samples"
-    return (
-        f"   {name:<10}{statistics.median(ms):>9.0f}{percentile(ms, 95):>9.0f}"
-        f"{percentile(ms, 99):>9.0f}{max(ms):>9.0f}"
-    )
-
-
-def report_phase(
-    title: str, phase: Phase, fake: TimedFake, wanted: Callable[[Recorded], bool]
-) -> None:
-    results = phase.results
-    answers = {r.path: r for r in fake.calls(RESPONSE_URL)}
-    acks = [s.acked - s.sent for s, _ in results]  # a late ack's 404 counts too
-    delivered = [arrived - s.sent for s, arrived in results if arrived is not None]
-    wrong = [s for s, _ in results if s.path in answers and not wanted(answers[s.path])]
-    charts = sum(1 for s, _ in results if s.path in answers and has_chart(answers[s.path]))
-    cpu_ms = phase.cpu_seconds / max(len(results), 1) * 1000
-    print(f"   {title}: {len(results)} commands; server + fake CPU {cpu_ms:.0f} ms per command")
-    print(f"   {'ms':<10}{'median':>9}{'p95':>9}{'p99':>9}{'max':>9}")
-    print(latency_line("ack", acks))
-    print(latency_line("delivery", delivered))
-    failed = Counter(s.status for s, _ in results if s.status != 200)
-    print(
-        f"   not HTTP 200: {failed.total()}{f' {dict(failed)}' if failed else ''}; "
-        f"not delivered in time: {len(results) - len(delivered)}; "
-        f"wrong answer: {len(wrong)}; answers with chart: {charts}; "
-        f"chart uploads received: {len(fake.calls(UPLOAD))}"
-    )
-    for sent in wrong[:3]:
-        print(f"     e.g. {sent.path}: {str(answers[sent.path].body.get('text'))[:100]!r}")
-    if acks and delivered:
-        print(
-            f"   vs target: ack p99 {percentile(acks, 99) / ACK_P99:.0%} of "
-            f"{ACK_P99 * 1000:.0f} ms, delivery p95 "
-            f"{percentile(delivered, 95) / DELIVERY_P95:.0%} of {DELIVERY_P95} s"
-        )
 
 
 def bench_slack(url: str, engine: Engine, args: argparse.Namespace) -> None:
@@ -384,14 +196,17 @@ def bench_slack(url: str, engine: Engine, args: argparse.Namespace) -> None:
         f"2. /scorecard over HTTP: real server + fake Slack here, client in another process, "
         f"{args.rate:g} commands/s"
     )
-    with serving(url, program()) as (server, fake):
-        send(server, fake, "warmup", pick.choices(texts, k=args.warmup), args.rate)
+    command = Command(scorecard_messages.COMMAND, MANAGER)
+    targets: dict[str, Any] = {"ack_p99": ACK_P99, "delivery": (95, DELIVERY_P95)}
+    with serving(url, program(), MANAGER) as (server, fake):
+        send(server, fake, command, "warmup", pick.choices(texts, k=args.warmup), args.rate)
         fake.clear()
-        cards = send(server, fake, "card", pick.choices(texts, k=args.requests), args.rate)
-        report_phase("/scorecard <partner id or name>", cards, fake, is_card)
+        picked = pick.choices(texts, k=args.requests)
+        cards = send(server, fake, command, "card", picked, args.rate)
+        report_phase("/scorecard <partner id or name>", cards, fake, is_card, **targets)
         fake.clear()
-        tops = send(server, fake, "top", ["top 10"] * args.top_requests, args.rate)
-        report_phase("/scorecard top 10", tops, fake, is_leaderboard)
+        tops = send(server, fake, command, "top", ["top 10"] * args.top_requests, args.rate)
+        report_phase("/scorecard top 10", tops, fake, is_leaderboard, **targets)
         fake.clear()
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import bot.commands
 from bot.deps import Deps
 from bot.render.charts import ChartRenderer
+from deals.active_index import ActiveIndex
 from partnerbot.program import Program
 from partnerbot.settings import Settings
 
@@ -80,7 +81,10 @@ def create_app(
         session_factory=session_factory,
         program=program,
         charts=ChartRenderer(settings.chart_processes),
+        registrations=ActiveIndex(session_factory) if settings.registration_index else None,
     )
+    if deps.registrations is not None:
+        deps.registrations.start()
     for register in command_registrars():
         register(app, deps)
     return app

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.render.charts import ChartRenderer
+from deals.active_index import ActiveIndex
 from partnerbot.program import Program
 from partnerbot.settings import Settings
 
@@ -16,3 +17,5 @@ class Deps:
     session_factory: sessionmaker[Session]
     program: Program
     charts: ChartRenderer
+    registrations: ActiveIndex | None = None
+    """The look-alike index of active registrations, when enabled."""

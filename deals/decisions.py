@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from deals.accounts import account_row
+from deals.active_index import ActiveIndex
 from deals.lookup import DealView, deal_view
 from deals.registration import active_matches, lock_account
 from deals.transitions import MovedRow, move
@@ -57,11 +58,13 @@ def _locked(session: Session, external_id: str) -> DealView:
     return _current(session, external_id)
 
 
-def _held_elsewhere(session: Session, deal: DealView, program: Program) -> None:
+def _held_elsewhere(
+    session: Session, deal: DealView, program: Program, index: ActiveIndex | None
+) -> None:
     threshold = program.registration.name_match_threshold
     held = [
         r
-        for r in active_matches(session, deal.account_name, deal.account_domain, threshold)
+        for r in active_matches(session, deal.account_name, deal.account_domain, threshold, index)
         if r.status == DealStatus.APPROVED and r.partner_id != deal.partner_id
     ]
     if held:
@@ -101,11 +104,12 @@ def _decide(
     return moved
 
 
-def _conflict_group(session: Session, deal: DealView, program: Program) -> list[MovedRow]:
+def _conflict_group(
+    session: Session, deal: DealView, program: Program, index: ActiveIndex | None
+) -> list[MovedRow]:
     """The other registrations in conflict over the same company as ``deal``."""
-    rows = active_matches(
-        session, deal.account_name, deal.account_domain, program.registration.name_match_threshold
-    )
+    threshold = program.registration.name_match_threshold
+    rows = active_matches(session, deal.account_name, deal.account_domain, threshold, index)
     return [
         r for r in rows if r.status == DealStatus.CONFLICT and r.external_id != deal.external_id
     ]
@@ -130,7 +134,13 @@ def _committed(session: Session, moved: list[MovedRow]) -> list[Decided]:
 
 
 def approve(
-    session: Session, external_id: str, *, actor: str, program: Program, today: date
+    session: Session,
+    external_id: str,
+    *,
+    actor: str,
+    program: Program,
+    today: date,
+    index: ActiveIndex | None = None,
 ) -> list[Decided]:
     """Approve a pending registration: protected for ``registration.expiry_days`` from today.
     Approving one in conflict awards the account to it and rejects the rival claims.
@@ -139,8 +149,8 @@ def approve(
     expires = today + timedelta(days=program.registration.expiry_days)
     approved = {"status": DealStatus.APPROVED, "expires_at": expires, "decision_reason": None}
     if deal.status is DealStatus.CONFLICT:
-        _held_elsewhere(session, deal, program)
-        rivals = _conflict_group(session, deal, program)
+        _held_elsewhere(session, deal, program, index)
+        rivals = _conflict_group(session, deal, program, index)
         moved = _decide(
             session,
             external_id,
@@ -164,7 +174,7 @@ def approve(
         return _committed(session, moved)
     if deal.status is not DealStatus.PENDING:
         raise _not_in(deal, "pending")
-    _held_elsewhere(session, deal, program)
+    _held_elsewhere(session, deal, program, index)
     moved = _decide(
         session,
         external_id,
@@ -199,14 +209,20 @@ def reject(session: Session, external_id: str, *, actor: str, reason: str) -> li
 
 
 def reject_conflict(
-    session: Session, external_id: str, *, actor: str, reason: str, program: Program
+    session: Session,
+    external_id: str,
+    *,
+    actor: str,
+    reason: str,
+    program: Program,
+    index: ActiveIndex | None = None,
 ) -> list[Decided]:
     """Reject every claim in the conflict ``external_id`` belongs to."""
     reason = reason.strip() or "no partner's claim to this account was accepted"
     deal = _locked(session, external_id)
     if deal.status is not DealStatus.CONFLICT:
         raise _not_in(deal, "in conflict")
-    ids = [external_id, *(r.external_id for r in _conflict_group(session, deal, program))]
+    ids = [external_id, *(r.external_id for r in _conflict_group(session, deal, program, index))]
     moved = move(
         session,
         (DealRegistration.external_id.in_(ids), DealRegistration.status == DealStatus.CONFLICT),

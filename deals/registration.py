@@ -4,9 +4,10 @@ partner-vs-partner conflicts. Plain data in, dataclasses out; Slack and HTTP liv
 Rules (see ARCHITECTURE.md, "Partner-program norms"):
 
 * A new registration is compared with every *active* registration (pending, approved,
-  conflict) of the same company: candidates come from SQL (same registrable domain through
-  ``accounts.account_key``, or a normalised name equal to ours or starting with our first
-  distinctive token), then :func:`deals.names.same_company` confirms them.
+  conflict) of the same company: candidates are the accounts with our key (registrable domain,
+  else normalised name) or our normalised name, all of them, plus look-alike names — from the
+  in-memory index (:mod:`deals.active_index`) when the caller has one, else names starting
+  with our first distinctive word — and :func:`deals.names.same_company` confirms them.
 * The same partner already holds one: ``duplicate``, nothing is written.
 * Another partner registered it within ``conflict_window_days``: the new registration is still
   recorded (a claim is never lost) with status ``conflict``, and the earlier pending/approved
@@ -35,11 +36,12 @@ from decimal import Decimal
 from typing import Any, Literal
 from uuid import uuid4
 
-from sqlalchemy import Row, exists, or_, select, text
+from sqlalchemy import Row, Select, exists, or_, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from deals.accounts import account_row
+from deals.active_index import ActiveIndex
 from deals.names import CompanyKey, company_key, is_generic, same_company
 from deals.transitions import move
 from models import Account, AuditEntry, DealRegistration, DealStatus, deal_influencers
@@ -49,8 +51,8 @@ from partnerbot.program import Program
 OutcomeKind = Literal["registered", "duplicate", "conflict"]
 
 CANDIDATE_LIMIT = 500
-"""Most active registrations the SQL pre-filter hands to Python; bounds one registration's cost
-even for very common first words."""
+"""Most look-alike accounts (sharing the first word) the SQL fallback hands to Python; bounds
+one check's cost for very common first words. Same-key and same-name accounts are never cut."""
 
 _CONTESTABLE = (DealStatus.PENDING, DealStatus.APPROVED)
 
@@ -86,10 +88,14 @@ class RegistrationOutcome:
 
 
 def register(
-    session: Session, request: RegistrationRequest, program: Program
+    session: Session,
+    request: RegistrationRequest,
+    program: Program,
+    index: ActiveIndex | None = None,
 ) -> RegistrationOutcome:
     """Record ``request`` under the rules above and commit (the commit releases the locks, so
-    the transaction must end here for first-come-first-served to hold)."""
+    the transaction must end here for first-come-first-served to hold). ``index`` speeds up
+    the look-alike search (:func:`active_matches`)."""
     if not request.account_name.strip():
         raise ValueError("account_name is required")
     rules = program.registration
@@ -99,7 +105,11 @@ def register(
         lock_account(session, account)
         account_id = _ensure_account(session, account)  # first statement writes: SQLite locks
         matches = active_matches(
-            session, request.account_name, request.account_domain, rules.name_match_threshold
+            session,
+            request.account_name,
+            request.account_domain,
+            rules.name_match_threshold,
+            index,
         )
         own = [row for row in matches if row.partner_id == request.partner_id]
         if own:
@@ -152,14 +162,28 @@ def lock_account(session: Session, account: tuple[str, str, str, str | None]) ->
 
 
 def active_matches(
-    session: Session, name: str, domain: str | None, threshold: float
+    session: Session,
+    name: str,
+    domain: str | None,
+    threshold: float,
+    index: ActiveIndex | None = None,
 ) -> list[Row[Any]]:
     """Active registrations (pending, approved, conflict) of the company called ``name`` at
     ``domain``, earliest first: rows of registration id, external_id, partner_id, status,
-    registered_at and the account's name and domain. The check every registration runs."""
+    registered_at and the account's name and domain. The check every registration runs.
+
+    Candidates come from SQL — the same account key or normalised name, always, however many —
+    and, for look-alike names, from ``index`` when it is ready, else from SQL names sharing the
+    first distinctive word (at most ``CANDIDATE_LIMIT`` accounts); each is confirmed by
+    :func:`deals.names.same_company`."""
     key = company_key(name, domain)
     account = account_row(name, key.domain)
-    return [row for row in _candidates(session, account) if _names_same(key, row, threshold)]
+    proposed = index.candidates(session, key, threshold) if index is not None else None
+    rows = _candidates(session, account, proposed)
+    if index is not None and proposed:
+        active = {row.id for row in rows}
+        index.forget(i for i in proposed if i not in active)
+    return [row for row in rows if _names_same(key, row, threshold)]
 
 
 def order_key(deal: DealRegistration) -> tuple[datetime, int]:
@@ -242,30 +266,51 @@ def _ensure_account(session: Session, account: tuple[str, str, str, str | None])
     return account_id
 
 
-def _candidates(session: Session, account: tuple[str, str, str, str | None]) -> list[Row[Any]]:
-    """Active registrations that may name the same company, earliest first. Indexed lookups
-    only: the unique ``account_key``, and ``normalized_name`` by equality or prefix."""
+_CANDIDATE_COLUMNS = (
+    DealRegistration.id,
+    DealRegistration.external_id,
+    DealRegistration.partner_id,
+    DealRegistration.status,
+    DealRegistration.registered_at,
+    Account.name,
+    Account.domain,
+)
+
+
+def _candidates(
+    session: Session, account: tuple[str, str, str, str | None], proposed: list[int] | None
+) -> list[Row[Any]]:
+    """Active registrations that may name the same company, earliest first, each once. Indexed
+    lookups only: accounts by key or normalised name (equality, or the first word's prefix when
+    no index ``proposed`` registration ids), then their active registrations."""
     key, _, normalized, _ = account
-    conditions = [Account.account_key == key, Account.normalized_name == normalized]
-    first = normalized.split(" ", 1)[0]
-    if first and not is_generic(first) and first.isalnum():  # alnum: nothing to escape in LIKE
-        conditions += [Account.normalized_name == first, Account.normalized_name.like(f"{first} %")]
-    stmt = (
-        select(
-            DealRegistration.id,
-            DealRegistration.external_id,
-            DealRegistration.partner_id,
-            DealRegistration.status,
-            DealRegistration.registered_at,
-            Account.name,
-            Account.domain,
-        )
+    same_account = [Account.account_key == key, Account.normalized_name == normalized]
+    same = Account.id.in_(_accounts(same_account))
+    if proposed is not None:  # one round trip: two indexed lookups joined by UNION
+        lookups = [_registrations_where(same)]
+        if proposed:
+            lookups.append(_registrations_where(DealRegistration.id.in_(proposed)))
+        found = {row.id: row for row in session.execute(union_all(*lookups)).all()}
+    else:
+        found = {row.id: row for row in session.execute(_registrations_where(same)).all()}
+        first = normalized.split(" ", 1)[0]
+        if first and not is_generic(first) and first.isalnum():  # alnum: nothing to escape
+            alike = [Account.normalized_name == first, Account.normalized_name.like(f"{first} %")]
+            accounts = Account.id.in_(_accounts(alike).limit(CANDIDATE_LIMIT))
+            found.update((r.id, r) for r in session.execute(_registrations_where(accounts)).all())
+    return sorted(found.values(), key=lambda row: (row.registered_at, row.id))
+
+
+def _accounts(conditions: list[Any]) -> Select[Any]:
+    return select(Account.id).where(or_(*conditions))
+
+
+def _registrations_where(where: Any) -> Select[Any]:
+    return (
+        select(*_CANDIDATE_COLUMNS)
         .join(Account, Account.id == DealRegistration.account_id)
-        .where(DealRegistration.status.in_(ACTIVE_DEAL_STATUSES), or_(*conditions))
-        .order_by(DealRegistration.registered_at, DealRegistration.id)
-        .limit(CANDIDATE_LIMIT)
+        .where(where, DealRegistration.status.in_(ACTIVE_DEAL_STATUSES))
     )
-    return list(session.execute(stmt).all())
 
 
 def _insert(session: Session, request: RegistrationRequest, account_id: int) -> DealRegistration:

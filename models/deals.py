@@ -15,11 +15,20 @@ class Account(Timestamped, Base):
     normalised name, so the same company imported twice is one row."""
 
     __tablename__ = "accounts"
+    __table_args__ = (
+        # Pattern operators on PostgreSQL, so `LIKE 'acme %'` is an index lookup under any
+        # collation (a plain index serves it only under "C"); equality lookups use it too.
+        Index(
+            "ix_accounts_normalized_name_pattern",
+            "normalized_name",
+            postgresql_ops={"normalized_name": "varchar_pattern_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_key: Mapped[str] = mapped_column(String(255), unique=True)
     name: Mapped[str] = mapped_column(String(255))
-    normalized_name: Mapped[str] = mapped_column(String(255), index=True)
+    normalized_name: Mapped[str] = mapped_column(String(255))
     domain: Mapped[str | None] = mapped_column(String(255), index=True)
     country: Mapped[str | None] = mapped_column(String(64))
 

@@ -27,3 +27,6 @@ class Settings(BaseSettings):
     listener_threads: int = Field(32, validation_alias="PARTNERBOT_LISTENER_THREADS", ge=1)
     """Threads running Slack listeners. Each acknowledges its request first, so this bounds
     how many requests can be worked on at once, not how fast they are acknowledged."""
+    registration_index: bool = Field(True, validation_alias="PARTNERBOT_REGISTRATION_INDEX")
+    """Keep an in-memory index of active registrations for look-alike checks (about 640 MB and
+    a 30 s background build per million active registrations); off: SQL lookups only."""

@@ -187,6 +187,7 @@ class DealDesk:
                 registered_by=who.user_id,
             ),
             self.program,
+            self.deps.registrations,
         )
         if outcome.kind == "duplicate":
             assert outcome.existing_external_id is not None
@@ -266,13 +267,23 @@ class DealDesk:
             match decision:
                 case "approve":
                     changed = decisions.approve(
-                        self.session, deal_id, actor=actor, program=self.program, today=today
+                        self.session,
+                        deal_id,
+                        actor=actor,
+                        program=self.program,
+                        today=today,
+                        index=self.deps.registrations,
                     )
                 case "reject":
                     changed = decisions.reject(self.session, deal_id, actor=actor, reason=reason)
                 case "reject_all":
                     changed = decisions.reject_conflict(
-                        self.session, deal_id, actor=actor, reason=reason, program=self.program
+                        self.session,
+                        deal_id,
+                        actor=actor,
+                        reason=reason,
+                        program=self.program,
+                        index=self.deps.registrations,
                     )
                 case "extend":
                     changed = decisions.extend(

@@ -20,13 +20,16 @@ from tests.slack.signing import SIGNING_SECRET
 PROGRAM = parse_program(example_text(), "program.example.toml")
 
 
-def slack_settings(database_url: str, fake: FakeSlack) -> Settings:
+def slack_settings(
+    database_url: str, fake: FakeSlack, *, registration_index: bool = True
+) -> Settings:
     return Settings(
         DATABASE_URL=database_url,
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=fake.api_url,
         PARTNERBOT_CHART_PROCESSES=0,  # drawn in the request's thread: no pool per test
+        PARTNERBOT_REGISTRATION_INDEX=registration_index,
     )
 
 
