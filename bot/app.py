@@ -36,6 +36,14 @@ def make_client(settings: Settings) -> WebClient:
     return client
 
 
+def require_credentials(settings: Settings) -> None:
+    """Fail at start, with the variable's name, when the app cannot answer Slack."""
+    if not settings.slack_bot_token:
+        raise SlackConfigError("SLACK_BOT_TOKEN is not set")
+    if not settings.slack_signing_secret:
+        raise SlackConfigError("SLACK_SIGNING_SECRET is not set")
+
+
 def command_registrars() -> list[Callable[[App, Deps], None]]:
     """Every public module of ``bot/commands/`` in name order; each must define ``register``."""
     registrars = []
@@ -60,10 +68,7 @@ def create_app(
     """Build the Bolt app for HTTP mode. Listeners acknowledge first and work afterwards
     (``process_before_response=False``, lazy listeners); the token is checked once with
     ``auth.test``, which also tells the app its own team."""
-    if not settings.slack_bot_token:
-        raise SlackConfigError("SLACK_BOT_TOKEN is not set")
-    if not settings.slack_signing_secret:
-        raise SlackConfigError("SLACK_SIGNING_SECRET is not set")
+    require_credentials(settings)
     try:
         app = App(
             client=make_client(settings),  # carries the token; Bolt takes it from there

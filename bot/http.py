@@ -1,5 +1,6 @@
 """HTTP mode: a WSGI app serving ``POST /slack/events`` and ``GET /healthz``, and a threaded
-``wsgiref`` server around it (a production server comes later).
+``wsgiref`` server around it for tests (``partnerbot serve`` runs the app under gunicorn:
+``bot.server``).
 
 Every request to ``/slack/events`` has its signature checked here, before Bolt parses anything:
 Bolt's own check (kept, as a second line) answers 500 instead of 401 for a non-numeric
@@ -19,11 +20,11 @@ from wsgiref.simple_server import make_server as wsgi_server
 
 from slack_bolt import App, BoltRequest
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import create_app
 from models.db import make_engine, make_session_factory
+from models.migrate import is_current
 from partnerbot.program import Program, load_program
 from partnerbot.settings import Settings
 
@@ -40,14 +41,19 @@ MAX_BODY_BYTES = 1 << 20
 Headers = list[tuple[str, str]]
 
 
-def database_reachable(session_factory: sessionmaker[Session]) -> bool:
+def health_problem(session_factory: sessionmaker[Session]) -> str | None:
+    """Why the app cannot serve ("database": unreachable; "migrations": the schema is behind
+    the code, run ``partnerbot db upgrade``), or None when it can."""
     try:
         with session_factory() as session:
-            session.execute(text("SELECT 1"))
+            current = is_current(session.connection())
     except Exception as error:  # any failure means "not healthy"; say why in one line
         logger.warning("health check: database unreachable: %s", str(error).splitlines()[0])
-        return False
-    return True
+        return "database"
+    if not current:
+        logger.warning("health check: the schema is behind the code: run partnerbot db upgrade")
+        return "migrations"
+    return None
 
 
 def request_headers(environ: "WSGIEnvironment") -> dict[str, str]:
@@ -94,9 +100,10 @@ class SlackHttpApp:
         if path == HEALTH_PATH:
             if method not in {"GET", "HEAD"}:
                 return _json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "use GET"}, allow="GET")
-            if database_reachable(self.session_factory):
+            problem = health_problem(self.session_factory)
+            if problem is None:
                 return _json(HTTPStatus.OK, {"ok": True})
-            return _json(HTTPStatus.SERVICE_UNAVAILABLE, {"ok": False, "error": "database"})
+            return _json(HTTPStatus.SERVICE_UNAVAILABLE, {"ok": False, "error": problem})
         return _json(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
     def slack_events(self, environ: "WSGIEnvironment") -> tuple[HTTPStatus, Headers, bytes]:
@@ -152,6 +159,23 @@ class LoggingRequestHandler(WSGIRequestHandler):
         logger.info("%s %s", self.address_string(), format % args)
 
 
+def build_wsgi_app(
+    settings: Settings,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    program: Program | None = None,
+    listener_executor: Executor | None = None,
+) -> SlackHttpApp:
+    """The WSGI app: Bolt wired to the database and program rules, behind the signature
+    check and the health probe."""
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(settings.database_url))
+    if program is None:
+        program = load_program(settings.program_path)
+    bolt_app = create_app(settings, session_factory, program, listener_executor=listener_executor)
+    return SlackHttpApp(bolt_app, session_factory, settings.slack_signing_secret or "")
+
+
 def make_server(
     settings: Settings,
     port: int,
@@ -161,13 +185,15 @@ def make_server(
     program: Program | None = None,
     listener_executor: Executor | None = None,
 ) -> WSGIServer:
-    """The HTTP server ``serve`` runs, bound but not yet serving (port 0 picks a free port)."""
-    if session_factory is None:
-        session_factory = make_session_factory(make_engine(settings.database_url))
-    if program is None:
-        program = load_program(settings.program_path)
-    bolt_app = create_app(settings, session_factory, program, listener_executor=listener_executor)
-    wsgi_app = SlackHttpApp(bolt_app, session_factory, settings.slack_signing_secret or "")
+    """A threaded ``wsgiref`` server around the app, bound but not yet serving (port 0 picks
+    a free port): for tests and benchmarks in one process; ``partnerbot serve`` runs gunicorn
+    (``bot.server``)."""
+    wsgi_app = build_wsgi_app(
+        settings,
+        session_factory=session_factory,
+        program=program,
+        listener_executor=listener_executor,
+    )
     return wsgi_server(
         host,
         port,
@@ -175,15 +201,3 @@ def make_server(
         server_class=ThreadingWSGIServer,
         handler_class=LoggingRequestHandler,
     )
-
-
-def serve(settings: Settings, port: int, *, program: Program | None = None) -> None:
-    """Serve HTTP mode until interrupted."""
-    server = make_server(settings, port, program=program)
-    host, bound_port = server.server_address[:2]
-    logger.info("partnerbot listening on http://%s:%s%s", host, bound_port, EVENTS_PATH)
-    with server:
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            logger.info("partnerbot stopped")

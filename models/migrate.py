@@ -1,12 +1,13 @@
 """Alembic, driven from code: ``partnerbot db upgrade``, the demo and the tests all use it."""
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -26,8 +27,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
-def is_current(engine: Engine) -> bool:
+@cache
+def head_revision() -> str | None:
+    """The newest migration this code ships (read once: health checks ask often)."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def is_current(bind: Engine | Connection) -> bool:
     """True when the database is at the newest migration (for health checks and start-up)."""
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+    if isinstance(bind, Connection):
+        return MigrationContext.configure(bind).get_current_revision() == head_revision()
+    with bind.connect() as connection:
+        return is_current(connection)

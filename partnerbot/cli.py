@@ -12,8 +12,8 @@ import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from sqlalchemy import Engine, select
 
-from bot.app import SlackConfigError
-from bot.http import serve as serve_http
+from bot.app import SlackConfigError, require_credentials
+from bot.server import serve as serve_http
 from deals.registration import active_matches, expire_due
 from ingest import CsvImportError, ImportResult, import_file
 from ingest.loaders import LOADERS
@@ -273,12 +273,22 @@ def demo(click_ctx: click.Context, folder: Path, partners: int, months: int) -> 
 
 @cli.command()
 @click.option("--port", type=int, help="Port to listen on (default: $PORT, else 3000).")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), help="Processes (default: $WEB_CONCURRENCY, else 2)."
+)
 @pass_context
-def serve(ctx: Context, port: int | None) -> None:
+def serve(ctx: Context, port: int | None, workers: int | None) -> None:
     """Answer Slack: slash commands, interactivity and events at POST /slack/events, and
-    GET /healthz for the platform's probes."""
+    GET /healthz for the platform's probes; under gunicorn, several worker processes."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    serve_http(ctx.settings, port or ctx.settings.port, program=ctx.program)
+    require_credentials(ctx.settings)
+    program = ctx.program  # a bad program.toml stops here, not in every worker
+    serve_http(
+        ctx.settings,
+        port or ctx.settings.port,
+        workers or ctx.settings.web_concurrency,
+        program=program,
+    )
 
 
 @cli.group()

@@ -30,3 +30,5 @@ class Settings(BaseSettings):
     registration_index: bool = Field(True, validation_alias="PARTNERBOT_REGISTRATION_INDEX")
     """Keep an in-memory index of active registrations for look-alike checks (about 640 MB and
     a 30 s background build per million active registrations); off: SQL lookups only."""
+    web_concurrency: int = Field(2, validation_alias="WEB_CONCURRENCY", ge=1, le=64)
+    """Web worker processes of ``partnerbot serve`` (the variable Heroku-style platforms set)."""
