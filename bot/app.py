@@ -36,11 +36,12 @@ def make_client(settings: Settings) -> WebClient:
     return client
 
 
-def require_credentials(settings: Settings) -> None:
-    """Fail at start, with the variable's name, when the app cannot answer Slack."""
+def require_credentials(settings: Settings, *, socket_mode: bool = False) -> None:
+    """Fail at start, with the variable's name, when the app cannot answer Slack (Socket Mode
+    needs no signing secret: its requests are not signed)."""
     if not settings.slack_bot_token:
         raise SlackConfigError("SLACK_BOT_TOKEN is not set")
-    if not settings.slack_signing_secret:
+    if not settings.slack_signing_secret and not socket_mode:
         raise SlackConfigError("SLACK_SIGNING_SECRET is not set")
 
 
@@ -64,15 +65,17 @@ def create_app(
     program: Program,
     *,
     listener_executor: Executor | None = None,
+    socket_mode: bool = False,
 ) -> App:
     """Build the Bolt app for HTTP mode. Listeners acknowledge first and work afterwards
     (``process_before_response=False``, lazy listeners); the token is checked once with
     ``auth.test``, which also tells the app its own team."""
-    require_credentials(settings)
+    require_credentials(settings, socket_mode=socket_mode)
     try:
         app = App(
             client=make_client(settings),  # carries the token; Bolt takes it from there
-            signing_secret=settings.slack_signing_secret,
+            signing_secret=settings.slack_signing_secret or "",
+            request_verification_enabled=not socket_mode,
             process_before_response=False,
             listener_executor=listener_executor
             or ThreadPoolExecutor(settings.listener_threads, thread_name_prefix="listener"),

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 
 from bot.app import SlackConfigError, require_credentials
 from bot.server import serve as serve_http
+from bot.socket_mode import serve_socket_mode
 from deals.registration import active_matches, expire_due
 from ingest import CsvImportError, ImportResult, import_file
 from ingest.loaders import LOADERS
@@ -279,10 +280,14 @@ def demo(click_ctx: click.Context, folder: Path, partners: int, months: int) -> 
 @pass_context
 def serve(ctx: Context, port: int | None, workers: int | None) -> None:
     """Answer Slack: slash commands, interactivity and events at POST /slack/events, and
-    GET /healthz for the platform's probes; under gunicorn, several worker processes."""
+    GET /healthz for the platform's probes, under gunicorn with several worker processes; or,
+    when SLACK_APP_TOKEN is set, over a Socket Mode connection (no public URL needed)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    require_credentials(ctx.settings)
     program = ctx.program  # a bad program.toml stops here, not in every worker
+    if ctx.settings.slack_app_token:
+        serve_socket_mode(ctx.settings, program)
+        return
+    require_credentials(ctx.settings)
     serve_http(
         ctx.settings,
         port or ctx.settings.port,

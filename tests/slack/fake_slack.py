@@ -20,6 +20,7 @@ from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 BOT_TOKEN = "xoxb-partnerbot-test"
+APP_TOKEN = "xapp-1-partnerbot-test"
 HOME_TEAM = "T0HOME"
 BOT_USER = "U0PARTNERBOT"
 BOT_ID = "B0PARTNERBOT"
@@ -55,6 +56,9 @@ class _Failure:
 class FakeSlack:
     token: str = BOT_TOKEN
     team_id: str = HOME_TEAM
+    app_token: str = APP_TOKEN
+    socket_url: str | None = None
+    """What ``apps.connections.open`` hands out: a Socket Mode endpoint's WebSocket URL."""
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     _requests: list[Recorded] = field(default_factory=list)
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
@@ -185,7 +189,8 @@ class FakeSlack:
     def _answer_api(self, method: str, body: dict[str, Any], auth: str) -> dict[str, Any]:
         if not auth.startswith("Bearer "):
             return {"ok": False, "error": "not_authed"}
-        if auth.removeprefix("Bearer ") != self.token:
+        expected = self.app_token if method == "apps.connections.open" else self.token
+        if auth.removeprefix("Bearer ") != expected:
             return {"ok": False, "error": "invalid_auth"}
         ts = f"{time.time():.6f}"
         match method:
@@ -204,6 +209,10 @@ class FakeSlack:
                 message = {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": ts}
                 message |= {k: body[k] for k in ("text", "blocks") if k in body}
                 return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": message}
+            case "apps.connections.open":
+                if self.socket_url is None:
+                    return {"ok": False, "error": "socket_mode_not_enabled"}
+                return {"ok": True, "url": self.socket_url}
             case "chat.postEphemeral":
                 return {"ok": True, "message_ts": ts}
             case "chat.update":
