@@ -30,12 +30,14 @@ from models.db import make_engine, make_session_factory
 from models.enums import ACTIVE_DEAL_STATUSES
 from models.migrate import upgrade
 from partnerbot.console import (
+    checks_table,
     import_line,
     make_console,
     matches_table,
     overview_panel,
     scorecard_panel,
 )
+from partnerbot.doctor import Check, diagnose
 from partnerbot.partner_lookup import resolve_partner
 from partnerbot.program import Program, ProgramError, load_program
 from partnerbot.settings import Settings
@@ -294,6 +296,24 @@ def serve(ctx: Context, port: int | None, workers: int | None) -> None:
         workers or ctx.settings.web_concurrency,
         program=program,
     )
+
+
+@cli.command()
+@pass_context
+def doctor(ctx: Context) -> None:
+    """Check configuration, database, Slack token and the bot's channels; say what to fix."""
+    try:
+        rules = ctx.program
+        checks = [Check("program rules", True, f"{rules.program.name}: valid")]
+    except ProgramError as error:
+        rules = Program()
+        checks = [Check("program rules", False, str(error), "fix it: partnerbot program check")]
+    checks += diagnose(ctx.settings, rules, ctx.engine)
+    console.print(checks_table(checks))
+    problems = sum(not check.ok for check in checks)
+    console.print(f"{problems} problem(s)." if problems else "Ready to serve.")
+    if problems:
+        raise SystemExit(1)
 
 
 @cli.group()

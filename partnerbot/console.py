@@ -14,6 +14,7 @@ from ingest import ImportResult
 from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric
 from insights.overview import Overview
 from insights.scorecard_store import StoredScorecard
+from partnerbot.doctor import Check
 
 
 def money(value: Decimal, currency: str) -> str:
@@ -139,6 +140,17 @@ def scorecard_panel(card: StoredScorecard) -> Panel:
         lines.append(f"to reach {advice['next_tier']}: " + "; ".join(str(g) for g in gaps))
     title = f"[bold]{card.name}[/] · {card.tier} · {card.region} — {card.month:%B %Y}"
     return Panel(Group(*lines, "", table), title=title, title_align="left")
+
+
+def checks_table(checks: Sequence[Check]) -> Table:
+    """``partnerbot doctor``'s findings, a line each, with what to do about each problem."""
+    table = Table(title="partnerbot doctor", title_justify="left")
+    for name in ("", "check", "found", "fix"):
+        table.add_column(name)
+    for check in checks:
+        mark = "[green]✓[/]" if check.ok else "[red]✗[/]"
+        table.add_row(mark, check.name, check.found, check.fix)
+    return table
 
 
 def make_console(stderr: bool = False) -> Console:

@@ -59,6 +59,8 @@ class FakeSlack:
     app_token: str = APP_TOKEN
     socket_url: str | None = None
     """What ``apps.connections.open`` hands out: a Socket Mode endpoint's WebSocket URL."""
+    channels: dict[str, bool] = field(default_factory=dict)
+    """Channels ``conversations.info`` knows, and whether the bot is a member of each."""
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     _requests: list[Recorded] = field(default_factory=list)
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
@@ -213,6 +215,11 @@ class FakeSlack:
                 if self.socket_url is None:
                     return {"ok": False, "error": "socket_mode_not_enabled"}
                 return {"ok": True, "url": self.socket_url}
+            case "conversations.info":
+                channel = str(body.get("channel"))
+                if channel not in self.channels:
+                    return {"ok": False, "error": "channel_not_found"}
+                return {"ok": True, "channel": {"id": channel, "is_member": self.channels[channel]}}
             case "chat.postEphemeral":
                 return {"ok": True, "message_ts": ts}
             case "chat.update":
