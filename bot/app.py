@@ -5,7 +5,7 @@ import importlib
 import logging
 import pkgutil
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
@@ -18,10 +18,14 @@ import bot.commands
 from bot.deps import Deps
 from bot.render.charts import ChartRenderer
 from deals.active_index import ActiveIndex
+from partnerbot.logs import ContextExecutor
 from partnerbot.program import Program
 from partnerbot.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+WEB_API_TIMEOUT_S = 10
+"""Longest a Slack Web API call may take before it counts as failed (and is retried)."""
 
 
 class SlackConfigError(ValueError):
@@ -30,8 +34,11 @@ class SlackConfigError(ValueError):
 
 def make_client(settings: Settings) -> WebClient:
     """A Web API client for ``settings.slack_api_url`` that waits out rate limits (429 with
-    Retry-After) as slack-sdk's retry handlers do, besides the default connection retries."""
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    Retry-After) as slack-sdk's retry handlers do, besides the default connection retries,
+    and gives up on a call after ``WEB_API_TIMEOUT_S``."""
+    client = WebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=WEB_API_TIMEOUT_S
+    )
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     return client
 
@@ -78,7 +85,7 @@ def create_app(
             request_verification_enabled=not socket_mode,
             process_before_response=False,
             listener_executor=listener_executor
-            or ThreadPoolExecutor(settings.listener_threads, thread_name_prefix="listener"),
+            or ContextExecutor(settings.listener_threads, thread_name_prefix="listener"),
         )
     except (OSError, SlackApiError, BoltError) as error:  # URLError is an OSError
         raise SlackConfigError(

@@ -10,6 +10,8 @@ unsigned. A request that fails the check gets 401 and nothing else happens.
 
 import json
 import logging
+import time
+import uuid
 from collections.abc import Iterable
 from concurrent.futures import Executor
 from http import HTTPStatus
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import create_app
 from models.db import make_engine, make_session_factory
 from models.migrate import is_current
+from partnerbot.logs import REQUEST_ID
 from partnerbot.program import Program, load_program
 from partnerbot.settings import Settings
 
@@ -35,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+STATEMENT_TIMEOUT_S = 30
+"""Longest a web request's SQL statement may run (PostgreSQL)."""
 MAX_BODY_BYTES = 1 << 20
 """Slack's payloads are a few kilobytes; anything near a megabyte is not from Slack."""
 
@@ -82,14 +87,30 @@ class SlackHttpApp:
     def __call__(
         self, environ: "WSGIEnvironment", start_response: "StartResponse"
     ) -> Iterable[bytes]:
+        """Answer one request under a fresh request id, which every log line of its work
+        (listener threads included) carries and the answer's ``X-Request-Id`` header shows."""
+        request_id = uuid.uuid4().hex[:12]
+        token = REQUEST_ID.set(request_id)
+        started = time.perf_counter()
         try:
-            status, headers, body = self.route(environ)
-        except Exception:
-            logger.exception("unhandled error for %s", environ.get("PATH_INFO"))
-            status, headers, body = _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"ok": False})
-        headers.append(("Content-Length", str(len(body))))
-        start_response(f"{status.value} {status.phrase}", headers)
-        return [body]
+            try:
+                status, headers, body = self.route(environ)
+            except Exception:
+                logger.exception("unhandled error for %s", environ.get("PATH_INFO"))
+                status, headers, body = _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"ok": False})
+            headers += [("Content-Length", str(len(body))), ("X-Request-Id", request_id)]
+            start_response(f"{status.value} {status.phrase}", headers)
+            if environ.get("PATH_INFO") != HEALTH_PATH or status != HTTPStatus.OK:
+                logger.info(
+                    "%s %s %s %.0f ms",
+                    environ.get("REQUEST_METHOD"),
+                    environ.get("PATH_INFO"),
+                    status.value,
+                    (time.perf_counter() - started) * 1000,
+                )
+            return [body]
+        finally:
+            REQUEST_ID.reset(token)
 
     def route(self, environ: "WSGIEnvironment") -> tuple[HTTPStatus, Headers, bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
@@ -169,7 +190,12 @@ def build_wsgi_app(
     """The WSGI app: Bolt wired to the database and program rules, behind the signature
     check and the health probe."""
     if session_factory is None:
-        session_factory = make_session_factory(make_engine(settings.database_url))
+        engine = make_engine(
+            settings.database_url,
+            statement_timeout_s=STATEMENT_TIMEOUT_S,
+            pool_size=settings.listener_threads // 2,
+        )
+        session_factory = make_session_factory(engine)
     if program is None:
         program = load_program(settings.program_path)
     bolt_app = create_app(settings, session_factory, program, listener_executor=listener_executor)

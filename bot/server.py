@@ -54,7 +54,7 @@ def serve(settings: Settings, port: int, workers: int, *, program: Program) -> N
             "threads": THREADS_PER_WORKER,
             "timeout": TIMEOUT_SECONDS,
             "graceful_timeout": TIMEOUT_SECONDS,
-            "accesslog": "-",
+            "accesslog": None,  # the app logs each request itself, with its request id
             "errorlog": "-",
             "limit_request_line": 8190,
             "limit_request_fields": 100,

@@ -5,12 +5,23 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, statement_timeout_s: int | None = None, pool_size: int = 5) -> Engine:
     """Create the engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout so the
-    web process and the worker can share the file."""
+    web process and the worker can share the file. On PostgreSQL, ``statement_timeout_s``
+    bounds every statement (the web app sets it: a stuck query must not hold a request
+    thread for ever) and ``pool_size`` (+ twice as many overflow) the connections."""
     if make_url(url).get_backend_name() != "sqlite":
         # a database that stops answering must fail a health check, not hang it
-        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+        connect_args: dict[str, object] = {"connect_timeout": 5}
+        if statement_timeout_s:
+            connect_args["options"] = f"-c statement_timeout={statement_timeout_s * 1000}"
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=2 * pool_size,
+            connect_args=connect_args,
+        )
     engine = create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")

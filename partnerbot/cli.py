@@ -1,7 +1,6 @@
 """The ``partnerbot`` command line: the terminal door to the same domain Slack and the
 scheduler use."""
 
-import logging
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -38,6 +37,7 @@ from partnerbot.console import (
     scorecard_panel,
 )
 from partnerbot.doctor import Check, diagnose
+from partnerbot.logs import configure_logging
 from partnerbot.partner_lookup import resolve_partner
 from partnerbot.program import Program, ProgramError, load_program
 from partnerbot.settings import Settings
@@ -284,7 +284,9 @@ def serve(ctx: Context, port: int | None, workers: int | None) -> None:
     """Answer Slack: slash commands, interactivity and events at POST /slack/events, and
     GET /healthz for the platform's probes, under gunicorn with several worker processes; or,
     when SLACK_APP_TOKEN is set, over a Socket Mode connection (no public URL needed)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = ctx.settings
+    secrets = (settings.slack_signing_secret, settings.slack_bot_token, settings.slack_app_token)
+    configure_logging(settings.log_format, tuple(s for s in secrets if s))
     program = ctx.program  # a bad program.toml stops here, not in every worker
     if ctx.settings.slack_app_token:
         serve_socket_mode(ctx.settings, program)

@@ -1,6 +1,7 @@
 """Process settings from the environment, read once at start and passed down."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,3 +33,5 @@ class Settings(BaseSettings):
     a 30 s background build per million active registrations); off: SQL lookups only."""
     web_concurrency: int = Field(2, validation_alias="WEB_CONCURRENCY", ge=1, le=64)
     """Web worker processes of ``partnerbot serve`` (the variable Heroku-style platforms set)."""
+    log_format: Literal["text", "json"] = Field("text", validation_alias="PARTNERBOT_LOG_FORMAT")
+    """``json``: one JSON object per log line, for log shippers."""

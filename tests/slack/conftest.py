@@ -2,7 +2,6 @@
 database (``engine`` from ``tests/conftest.py``, so every test runs on SQLite and PostgreSQL)."""
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.http import make_server
 from models.db import make_session_factory
+from partnerbot.logs import ContextExecutor
 from partnerbot.program import Program, example_text, parse_program
 from partnerbot.settings import Settings
 from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
@@ -42,7 +42,7 @@ def running_app(
 ) -> Iterator[RunningApp]:
     """Serve the app (the same server ``bot.http.serve`` runs) on a free port; on exit stop it
     and let running lazy listeners finish, so nothing reaches the fake after the test."""
-    executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bolt")
+    executor = ContextExecutor(max_workers=4, thread_name_prefix="bolt")
     server = make_server(
         slack_settings(database_url, fake),
         0,
