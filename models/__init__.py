@@ -5,6 +5,7 @@ from models.audit import AuditEntry
 from models.base import Base
 from models.deals import Account, DealRegistration, deal_influencers
 from models.enums import ActivityKind, DealSource, DealStatus, PartnerStatus, PersonRole
+from models.limits import RequestCount
 from models.partners import Partner, Person
 from models.scorecards import PartnerScorecard
 
@@ -22,5 +23,6 @@ __all__ = [
     "PartnerStatus",
     "Person",
     "PersonRole",
+    "RequestCount",
     "deal_influencers",
 ]

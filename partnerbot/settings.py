@@ -35,3 +35,7 @@ class Settings(BaseSettings):
     """Web worker processes of ``partnerbot serve`` (the variable Heroku-style platforms set)."""
     log_format: Literal["text", "json"] = Field("text", validation_alias="PARTNERBOT_LOG_FORMAT")
     """``json``: one JSON object per log line, for log shippers."""
+    scorecards_per_minute: int = Field(
+        20, validation_alias="PARTNERBOT_SCORECARDS_PER_MINUTE", ge=1
+    )
+    """Most ``/scorecard`` requests one person may make a minute (each draws a chart)."""

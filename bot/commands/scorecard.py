@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from bot.commands.deal import unknown_member
 from bot.deps import Deps
 from bot.identity import Identity, Kind, identify_asker
+from bot.limits import over_limit
 from bot.render import deal_messages, scorecard_messages
 from bot.render.blocks import Message, code, escape, plain, something_went_wrong, stranger_refusal
 from bot.render.charts import ChartRenderer
@@ -180,6 +181,9 @@ def answer(
         return scorecard_messages.scorecard_usage_error(parsed.problem)
     if who.kind is Kind.MEMBER:
         return unknown_member()
+    wait = over_limit(session, f"{COMMAND}:{who.user_id}", deps.settings.scorecards_per_minute)
+    if wait:
+        return plain(f"That is a lot of scorecards in a minute: try again in {wait} s.")
     if isinstance(parsed, Top):
         if not who.is_staff:
             return scorecard_messages.own_only()

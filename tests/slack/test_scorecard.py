@@ -233,3 +233,18 @@ def test_card_buttons_show_deals_and_the_quarter_in_brief(
         )
     )
     assert "your own partner's scorecard" in fake_slack.wait_for_response(url).body["text"]
+
+
+@pytest.mark.usefixtures("program")
+def test_scorecards_are_rate_limited_per_person(
+    slack_app: RunningApp, fake_slack: FakeSlack
+) -> None:
+    answers = []
+    while len(answers) < 41:  # 20 a minute (the default); a minute may turn meanwhile
+        answers.append(ask(slack_app, fake_slack, "top 1").body["text"])
+        if answers[-1].startswith("That is a lot of scorecards in a minute"):
+            break
+    assert 21 <= len(answers) <= 41
+    assert all(text.startswith("Top 1") for text in answers[:-1])
+    other = ask(slack_app, fake_slack, "", user=ACME_CONTACT, team=ACME_TEAM)
+    assert "*Acme Resellers*" in json.dumps(ensure_ascii=False, obj=blocks_of(other))
