@@ -1,0 +1,229 @@
+"""Load benchmark: ``partnerbot serve`` (gunicorn, PostgreSQL, a 10,000-partner program) under a
+steady stream of signed slash commands from another process.
+
+Target (from the issue): at 200 requests a second for 60 seconds, 0 unexpected errors (forged
+requests get 401) and acknowledgement p99 <= 250 ms. The mix: 40 % ``/deal status`` of random
+registrations, 20 % ``/deal list pending``, 15 % ``/scorecard`` of random partners, 15 %
+malformed commands (answered with usage), 10 % forged signatures.
+
+Run from the repository root (it needs the database ``bench/scorecard_bench.py`` describes)::
+
+    python bench/load_bench.py                      # 200/s for 60 s
+    python bench/load_bench.py --rate 80 --seconds 30
+
+The server runs as ``partnerbot serve`` with ``WEB_CONCURRENCY`` workers, its Slack calls going
+to a fake Slack in this process; the registration index is off (the mix registers nothing, and
+its build would compete for the CPU in the first minute).
+"""
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select  # noqa: E402
+
+from bench.scorecard_bench import DATABASE_URL, ensure_manager, ensure_scored, prepared_engine  # noqa: E402
+from bench.slack_load import TimedFake, latency_line, percentile, wait_quiet  # noqa: E402
+from bot.http import EVENTS_PATH  # noqa: E402
+from models import DealRegistration, Partner  # noqa: E402
+from tests.slack.fake_slack import HOME_TEAM, RESPONSE_URL  # noqa: E402
+from tests.slack.signing import SIGNING_SECRET, signed, slash_command_body  # noqa: E402
+
+MANAGER = "U0BENCHMGR"
+ACK_P99 = 0.250
+
+
+@dataclass(frozen=True)
+class Request:
+    kind: str
+    command: str
+    text: str
+    forged: bool = False
+
+
+@dataclass(frozen=True)
+class Result:
+    kind: str
+    path: str
+    sent: float
+    acked: float
+    status: int
+
+
+def mix(deal_ids: list[str], partners: list[str], count: int, seed: int) -> list[Request]:
+    rng = random.Random(seed)
+    requests = []
+    for _ in range(count):
+        roll = rng.random()
+        if roll < 0.40:
+            requests.append(Request("status", "/deal", f"status {rng.choice(deal_ids)}"))
+        elif roll < 0.60:
+            requests.append(Request("list", "/deal", "list pending"))
+        elif roll < 0.75:
+            requests.append(Request("scorecard", "/scorecard", rng.choice(partners)))
+        elif roll < 0.90:
+            bad = rng.choice(["frobnicate", "status", "extend R-1 x", "register Acme 5"])
+            requests.append(Request("malformed", "/deal", bad))
+        else:
+            requests.append(Request("forged", "/deal", "help", forged=True))
+    return requests
+
+
+def post(port: int, fake_url: str, index: int, request: Request) -> Result:
+    path = f"/{RESPONSE_URL}/load-{index}"
+    body = slash_command_body(
+        request.command,
+        request.text,
+        user_id=MANAGER,
+        team_id=HOME_TEAM,
+        response_url=fake_url + path,
+    )
+    message = signed(body, forge=request.forged)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    sent = time.monotonic()
+    try:
+        connection.request("POST", EVENTS_PATH, body=message.body, headers=message.headers)
+        response = connection.getresponse()
+        response.read()
+        status = response.status
+    except OSError:
+        status = 0
+    finally:
+        connection.close()
+    return Result(request.kind, path, sent, time.monotonic(), status)
+
+
+def client(port: int, fake_url: str, requests: list[Request], rate: float) -> list[Result]:
+    """In its own process: ``requests`` at a steady ``rate``, each from a pool thread."""
+    with ThreadPoolExecutor(max_workers=128) as pool:
+        start = time.monotonic()
+        futures = []
+        for index, request in enumerate(requests):
+            time.sleep(max(0.0, start + index / rate - time.monotonic()))
+            futures.append(pool.submit(post, port, fake_url, index, request))
+        return [f.result() for f in futures]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(url: str, fake: TimedFake, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SLACK_BOT_TOKEN": fake.token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+        "PARTNERBOT_REGISTRATION_INDEX": "false",
+        "PARTNERBOT_SCORECARDS_PER_MINUTE": "100000",  # one bench user asks for them all
+        "PARTNERBOT_LOG_FORMAT": "text",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "partnerbot", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    sys.exit("partnerbot serve did not become healthy within 60 s")
+
+
+def report(results: list[Result], fake: TimedFake, seconds: float) -> None:
+    expected = {"forged": 401}
+    unexpected = [r for r in results if r.status != expected.get(r.kind, 200)]
+    acks = [r.acked - r.sent for r in results]
+    answered = {r.path for r in fake.calls(RESPONSE_URL)}
+    delivered = [
+        fake.arrivals[r.path] - r.sent for r in results if r.path in answered and r.kind != "forged"
+    ]
+    print(
+        f"   sent {len(results):,} in {seconds:.1f} s = {len(results) / seconds:.0f}/s; "
+        f"answers delivered {len(delivered):,} of {sum(r.kind != 'forged' for r in results):,}"
+    )
+    print(f"   {'ms':<10}{'median':>9}{'p95':>9}{'p99':>9}{'max':>9}")
+    print(latency_line("ack", acks))
+    for kind in ("status", "list", "scorecard", "malformed", "forged"):
+        print(latency_line(kind, [r.acked - r.sent for r in results if r.kind == kind]))
+    print(latency_line("delivery", delivered))
+    statuses = Counter((r.kind, r.status) for r in unexpected)
+    print(f"   unexpected answers: {len(unexpected)} {dict(statuses) if statuses else ''}")
+    p99 = percentile(acks, 99)
+    verdict = "meets" if p99 <= ACK_P99 and not unexpected else "MISSES"
+    print(f"   ack p99 {p99 * 1000:.0f} ms vs {ACK_P99 * 1000:.0f} ms target: {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=DATABASE_URL)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    engine = prepared_engine(args.database_url)
+    ensure_manager(engine)
+    ensure_scored(args.database_url, engine)
+    with engine.connect() as connection:
+        deal_ids = list(
+            connection.scalars(
+                select(DealRegistration.external_id).order_by(func.random()).limit(20_000)
+            )
+        )
+        partners = list(connection.scalars(select(Partner.external_id)))
+    requests = mix(deal_ids, partners, int(args.rate * args.seconds), args.seed)
+    print(
+        f"load: {args.rate:g}/s for {args.seconds:g} s, {args.workers} gunicorn workers, "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
+    with TimedFake() as fake:
+        fake.add_user(MANAGER, HOME_TEAM)
+        port = free_port()
+        server = start_server(args.database_url, fake, port, args.workers)
+        try:
+            spawn = multiprocessing.get_context("spawn")
+            with spawn.Pool(1) as pool:
+                pool.apply(client, (port, fake.url, mix(deal_ids, partners, 50, 0), 20.0))
+                fake.clear()
+                fake.arrivals.clear()
+                began = time.monotonic()
+                results = pool.apply(client, (port, fake.url, requests, args.rate))
+                seconds = time.monotonic() - began
+            wait_quiet(fake)
+            report(results, fake, seconds)
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    print(f"   total run time {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
