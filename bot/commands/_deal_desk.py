@@ -300,7 +300,7 @@ class DealDesk:
         notice = messages.notice_extended if decision == "extend" else messages.notice_decided
         for view in views:
             self.post(view.partner_channel, notice(view))
-        return Outcome(messages.decision_confirmed(views), views)
+        return Outcome(messages.decided_card(views), views)
 
 
 def _where(destination: str) -> str:

@@ -262,11 +262,6 @@ def _outcome_line(deal: DealView) -> str:
     return head
 
 
-def decision_confirmed(deals: Sequence[DealView]) -> Message:
-    """The ephemeral answer to whoever decided by command."""
-    return decided_card(deals)
-
-
 # --- a partner's channel --------------------------------------------------------------------
 
 
