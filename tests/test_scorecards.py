@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from insights.scorecard_metrics import METRICS
 from insights.scorecards import (
     MIN_PEERS,
     WEIGHTED_METRICS,
@@ -22,25 +23,7 @@ from partnerbot.program import Program, Weights, example_text, parse_program
 
 PROGRAM = parse_program(example_text(), "program.example.toml")
 MONTH = pd.Period("2025-01", freq="M")
-COLUMNS = (
-    "sourced_revenue",
-    "influenced_revenue",
-    "revenue_share",
-    "deals_won",
-    "win_rate",
-    "avg_deal_size",
-    "deal_velocity_days",
-    "open_pipeline",
-    "pipeline_coverage",
-    "certifications",
-    "certification_completion",
-    "marketing_activities",
-    "satisfaction",
-    "trailing_revenue_12m",
-    "months_since_signed",
-    "time_to_first_revenue_days",
-    "roi",
-)
+COLUMNS = METRICS
 
 
 def metrics_frame(rows: list[dict[str, float | int | str]]) -> pd.DataFrame:

@@ -10,7 +10,7 @@ rest runs on the listener executor): identity checks and database work never rac
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,11 +33,12 @@ from bot.commands._deal_args import (
 )
 from bot.commands._deal_desk import DealDesk, Decision, Registration
 from bot.commands._deal_form import read_registration
+from bot.commands._listeners import Click, button, guarded
 from bot.deps import Deps
 from bot.identity import Identity, Kind, identify_asker
 from bot.render import deal_messages as messages
 from bot.render import deal_modals as modals
-from bot.render.blocks import Message, plain, something_went_wrong, stranger_refusal
+from bot.render.blocks import Message, plain, stranger_refusal
 from partnerbot.partner_lookup import search_partners
 
 COMMAND = messages.COMMAND
@@ -60,15 +61,6 @@ def _desk(
     with deps.session_factory() as session:
         who = identify_asker(session, client, context, user_id)
         yield DealDesk(deps, client, session), who
-
-
-def _guarded(what: str, user_id: str, work: Callable[[], Message | None]) -> Message | None:
-    """Run ``work``; an unexpected failure is logged and answered with an apology."""
-    try:
-        return work()
-    except Exception:
-        logger.exception("%s failed for %s", what, user_id)
-        return something_went_wrong()
 
 
 def _tell(client: WebClient, user_id: str, channel: str | None, message: Message) -> None:
@@ -157,7 +149,7 @@ def register(app: App, deps: Deps) -> None:
             with _desk(deps, client, context, user_id) as (desk, who):
                 return _command_answer(desk, who, parsed, command)
 
-        message = _guarded(COMMAND, user_id, work)
+        message = guarded(COMMAND, user_id, work)
         if message is not None:
             respond(**message.as_ephemeral())
 
@@ -183,76 +175,48 @@ def register(app: App, deps: Deps) -> None:
                     return stranger_refusal()
                 return desk.register(who, form)
 
-        message = _guarded("registration form", user_id, work)
+        message = guarded("registration form", user_id, work)
         assert message is not None
         _tell(client, user_id, metadata.get("channel"), message)
 
-    def decide_from_card(decision: Decision) -> Callable[..., None]:
-        def on_click(
-            ack: Ack,
-            body: dict[str, Any],
-            action: dict[str, Any],
-            respond: Respond,
-            client: WebClient,
-            context: BoltContext,
-        ) -> None:
-            ack()
-            user_id = body["user"]["id"]
+    def decide_from_card(decision: Decision) -> Click:
+        def work(
+            body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+        ) -> Message | None:
             card = body.get("container") or {}
-
-            def work() -> Message | None:
-                with _desk(deps, client, context, user_id) as (desk, who):
-                    outcome = desk.decide(who, decision, action["value"])
-                if outcome.changed:
-                    client.chat_update(
-                        channel=card["channel_id"],
-                        ts=card["message_ts"],
-                        **messages.decided_card(outcome.changed).as_post(),
-                    )
-                    return None
+            with _desk(deps, client, context, body["user"]["id"]) as (desk, who):
+                outcome = desk.decide(who, decision, action["value"])
+            if not outcome.changed:
                 return outcome.answer
+            client.chat_update(
+                channel=card["channel_id"],
+                ts=card["message_ts"],
+                **messages.decided_card(outcome.changed).as_post(),
+            )
+            return None
 
-            refusal = _guarded(f"{decision} button", user_id, work)
-            if refusal is not None:
-                respond(**refusal.as_ephemeral(), replace_original=False)
+        return work
 
-        return on_click
+    def ask_reason(whole_conflict: bool) -> Click:
+        def work(
+            body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+        ) -> Message | None:
+            deal_id, card = action["value"], body.get("container") or {}
+            with _desk(deps, client, context, body["user"]["id"]) as (desk, who):
+                allowed = desk.may_decide(who, deal_id)
+            if isinstance(allowed, Message):
+                return allowed
+            metadata = {
+                "deal": deal_id,
+                "all": "1" if whole_conflict else "",
+                "channel": card.get("channel_id", ""),
+                "ts": card.get("message_ts", ""),
+            }
+            view = modals.reject_modal(deal_id, whole_conflict=whole_conflict, metadata=metadata)
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+            return None
 
-    def ask_reason(whole_conflict: bool) -> Callable[..., None]:
-        def on_click(
-            ack: Ack,
-            body: dict[str, Any],
-            action: dict[str, Any],
-            respond: Respond,
-            client: WebClient,
-            context: BoltContext,
-        ) -> None:
-            ack()
-            user_id, deal_id = body["user"]["id"], action["value"]
-            card = body.get("container") or {}
-
-            def work() -> Message | None:
-                with _desk(deps, client, context, user_id) as (desk, who):
-                    allowed = desk.may_decide(who, deal_id)
-                if isinstance(allowed, Message):
-                    return allowed
-                metadata = {
-                    "deal": deal_id,
-                    "all": "1" if whole_conflict else "",
-                    "channel": card.get("channel_id", ""),
-                    "ts": card.get("message_ts", ""),
-                }
-                view = modals.reject_modal(
-                    deal_id, whole_conflict=whole_conflict, metadata=metadata
-                )
-                client.views_open(trigger_id=body["trigger_id"], view=view)
-                return None
-
-            refusal = _guarded("reject button", user_id, work)
-            if refusal is not None:
-                respond(**refusal.as_ephemeral(), replace_original=False)
-
-        return on_click
+        return work
 
     @app.view(modals.REJECT_VIEW)
     def on_reject_reason(
@@ -285,7 +249,7 @@ def register(app: App, deps: Deps) -> None:
                 return None
             return outcome.answer
 
-        message = _guarded("rejection", user_id, work)
+        message = guarded("rejection", user_id, work)
         if message is not None:
             _tell(client, user_id, metadata.get("channel"), message)
 
@@ -313,9 +277,9 @@ def register(app: App, deps: Deps) -> None:
             logger.exception("partner options failed for %s", user_id)
         ack(options=options)
 
-    app.action(messages.APPROVE)(decide_from_card("approve"))
-    app.action(messages.AWARD)(decide_from_card("approve"))
-    app.action(messages.REJECT)(ask_reason(whole_conflict=False))
-    app.action(messages.REJECT_ALL)(ask_reason(whole_conflict=True))
+    app.action(messages.APPROVE)(button("approve button", decide_from_card("approve")))
+    app.action(messages.AWARD)(button("award button", decide_from_card("approve")))
+    app.action(messages.REJECT)(button("reject button", ask_reason(whole_conflict=False)))
+    app.action(messages.REJECT_ALL)(button("reject-all button", ask_reason(whole_conflict=True)))
     app.options(modals.PARTNER)(partner_options)
     app.options(modals.INFLUENCERS)(partner_options)

@@ -12,6 +12,7 @@ read.
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,12 +22,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session
 
+from bot.commands._listeners import Click, button, guarded
 from bot.commands.deal import unknown_member
 from bot.deps import Deps
 from bot.identity import Identity, Kind, identify_asker
 from bot.limits import over_limit
 from bot.render import deal_messages, scorecard_messages
-from bot.render.blocks import Message, code, escape, plain, something_went_wrong, stranger_refusal
+from bot.render.blocks import Message, code, escape, plain, stranger_refusal
 from bot.render.charts import ChartRenderer
 from deals.lookup import DealFilter, find_deals
 from insights.scorecard_store import (
@@ -213,55 +215,47 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, command: dict[str, str], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
         ack()
-        try:
+
+        def work() -> Message:
             with deps.session_factory() as session:
                 who = identify_asker(session, client, context, command["user_id"])
                 parsed = parse(command.get("text", ""), deps.program)
-                message = answer(session, client, deps, who, parsed)
-        except Exception:
-            logger.exception("%s failed for %s", COMMAND, command.get("user_id"))
-            message = something_went_wrong()
+                return answer(session, client, deps, who, parsed)
+
+        message = guarded(COMMAND, command["user_id"], work)
+        assert message is not None
         respond(**message.as_ephemeral())
 
-    def on_button(render_for: str) -> Any:
-        def on_click(
-            ack: Ack,
-            body: dict[str, Any],
-            action: dict[str, Any],
-            respond: Respond,
-            client: WebClient,
-            context: BoltContext,
-        ) -> None:
-            ack()
+    def for_partner(show: Callable[[Session, int], Message]) -> Click:
+        """A card button showing something of the partner it names, if the clicker may see
+        that partner."""
+
+        def work(
+            body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+        ) -> Message:
             value = str(action.get("value", ""))
-            try:
-                with deps.session_factory() as session:
-                    who = identify_asker(session, client, context, body["user"]["id"])
-                    partner_id = int(value) if value.isdigit() else -1
-                    if not _may_see(who, partner_id):
-                        message = scorecard_messages.own_only()
-                    elif render_for == "deals":
-                        deals, total = find_deals(
-                            session,
-                            DealFilter(partner_id=partner_id, statuses=ACTIVE_DEAL_STATUSES),
-                            limit=deal_messages.MAX_LISTED,
-                        )
-                        message = deal_messages.deal_list(
-                            "Active registrations", deals, total, with_partner=False
-                        )
-                    else:
-                        card = _scorecard(session, deps.program, partner_id)
-                        message = (
-                            scorecard_messages.qbr_digest(card)
-                            if card
-                            else scorecard_messages.no_scorecard(value)
-                        )
-            except Exception:
-                logger.exception("%s button failed", render_for)
-                message = something_went_wrong()
-            respond(**message.as_ephemeral(), replace_original=False)
+            partner_id = int(value) if value.isdigit() else -1
+            with deps.session_factory() as session:
+                who = identify_asker(session, client, context, body["user"]["id"])
+                if not _may_see(who, partner_id):
+                    return scorecard_messages.own_only()
+                return show(session, partner_id)
 
-        return on_click
+        return work
 
-    app.action(scorecard_messages.DEALS)(on_button("deals"))
-    app.action(scorecard_messages.QBR)(on_button("qbr"))
+    def deals(session: Session, partner_id: int) -> Message:
+        found, total = find_deals(
+            session,
+            DealFilter(partner_id=partner_id, statuses=ACTIVE_DEAL_STATUSES),
+            limit=deal_messages.MAX_LISTED,
+        )
+        return deal_messages.deal_list("Active registrations", found, total, with_partner=False)
+
+    def qbr(session: Session, partner_id: int) -> Message:
+        card = _scorecard(session, deps.program, partner_id)
+        if card is None:
+            return scorecard_messages.no_scorecard(str(partner_id))
+        return scorecard_messages.qbr_digest(card)
+
+    app.action(scorecard_messages.DEALS)(button("deals button", for_partner(deals)))
+    app.action(scorecard_messages.QBR)(button("QBR button", for_partner(qbr)))
