@@ -4,14 +4,23 @@ from models.activities import PartnerActivity
 from models.audit import AuditEntry
 from models.base import Base
 from models.deals import Account, DealRegistration, deal_influencers
-from models.enums import ActivityKind, DealSource, DealStatus, PartnerStatus, PersonRole
+from models.enums import (
+    ActivityKind,
+    AlertState,
+    DealSource,
+    DealStatus,
+    PartnerStatus,
+    PersonRole,
+)
 from models.limits import RequestCount
+from models.monitoring import PartnerAlert, PartnerRiskScore, RiskRun
 from models.partners import Partner, Person
 from models.scorecards import PartnerScorecard
 
 __all__ = [
     "Account",
     "ActivityKind",
+    "AlertState",
     "AuditEntry",
     "Base",
     "DealRegistration",
@@ -19,10 +28,13 @@ __all__ = [
     "DealStatus",
     "Partner",
     "PartnerActivity",
+    "PartnerAlert",
+    "PartnerRiskScore",
     "PartnerScorecard",
     "PartnerStatus",
     "Person",
     "PersonRole",
     "RequestCount",
+    "RiskRun",
     "deal_influencers",
 ]

@@ -44,3 +44,13 @@ class ActivityKind(StrEnum):
     SATISFACTION = "satisfaction"
     MDF_SPEND = "mdf_spend"
     PROGRAM_COST = "program_cost"
+
+
+class AlertState(StrEnum):
+    """What the manager did with an alert: the feedback that silences a condition and labels
+    the model's output for later evaluation."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    SNOOZED = "snoozed"
+    DISMISSED = "dismissed"
