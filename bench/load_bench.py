@@ -14,6 +14,11 @@ Run from the repository root (it needs the database ``bench/scorecard_bench.py``
 The server runs as ``partnerbot serve`` with ``WEB_CONCURRENCY`` workers, its Slack calls going
 to a fake Slack in this process; the registration index is off (the mix registers nothing, and
 its build would compete for the CPU in the first minute).
+
+Besides latencies it reports CPU time per request — of the server (gunicorn master, workers and
+their chart processes), of the PostgreSQL backends serving it, and of this process (the fake
+Slack) — over the whole run and, first, for each kind of command alone (``--calibrate`` of
+each at a low rate): unlike latency, that figure holds when other work shares the machine.
 """
 
 import argparse
@@ -24,6 +29,7 @@ import random
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select  # noqa: E402
+import psutil  # noqa: E402
+from sqlalchemy import func, make_url, select  # noqa: E402
 
 from bench.scorecard_bench import DATABASE_URL, ensure_manager, ensure_scored, prepared_engine  # noqa: E402
 from bench.slack_load import TimedFake, latency_line, percentile, wait_quiet  # noqa: E402
@@ -45,6 +52,9 @@ from tests.slack.signing import SIGNING_SECRET, signed, slash_command_body  # no
 
 MANAGER = "U0BENCHMGR"
 ACK_P99 = 0.250
+KINDS = ("status", "list", "scorecard", "malformed", "forged")
+CALIBRATION_RATE = 20.0
+"""Requests a second of each kind when measuring its CPU cost alone: low, so nothing queues."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,8 @@ class Result:
     sent: float
     acked: float
     status: int
+    inline: bool
+    """The acknowledgement carried the answer (nothing goes to ``response_url`` then)."""
 
 
 def mix(deal_ids: list[str], partners: list[str], count: int, seed: int) -> list[Request]:
@@ -98,13 +110,13 @@ def post(port: int, fake_url: str, index: int, request: Request) -> Result:
     try:
         connection.request("POST", EVENTS_PATH, body=message.body, headers=message.headers)
         response = connection.getresponse()
-        response.read()
+        inline = bool(response.read()) and response.status == 200
         status = response.status
     except OSError:
-        status = 0
+        status, inline = 0, False
     finally:
         connection.close()
-    return Result(request.kind, path, sent, time.monotonic(), status)
+    return Result(request.kind, path, sent, time.monotonic(), status, inline)
 
 
 def client(port: int, fake_url: str, requests: list[Request], rate: float) -> list[Result]:
@@ -156,27 +168,127 @@ def start_server(url: str, fake: TimedFake, port: int, workers: int) -> subproce
     sys.exit("partnerbot serve did not become healthy within 60 s")
 
 
-def report(results: list[Result], fake: TimedFake, seconds: float) -> None:
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds (user + system) spent so far by the server, the PostgreSQL backends of the
+    bench database, and this process (the fake Slack)."""
+
+    server: float
+    database: float
+    bench: float
+
+    def __sub__(self, other: "Cpu") -> "Cpu":
+        return Cpu(
+            self.server - other.server, self.database - other.database, self.bench - other.bench
+        )
+
+    def per_request(self, count: int) -> str:
+        ms = [1000 * s / max(count, 1) for s in (self.server, self.database, self.bench)]
+        return f"{ms[0]:.1f} server + {ms[1]:.1f} PostgreSQL + {ms[2]:.1f} fake Slack ms"
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0
+    return times.user + times.system
+
+
+class CpuMeter:
+    """CPU time of the server's processes (gunicorn master, workers, chart processes), of the
+    PostgreSQL backends connected to ``database``, and of this process. Backends are sampled
+    every ``SAMPLE_S`` on a thread, each one's last reading kept: the pools close connections
+    beyond their size, and a backend that ends takes its CPU time with it."""
+
+    SAMPLE_S = 0.25
+
+    def __init__(self, server: subprocess.Popen[bytes], database: str) -> None:
+        self.master = psutil.Process(server.pid)
+        self.database = database
+        self._backends: dict[int, psutil.Process | None] = {}
+        """Every process seen: a backend of ``database``, or None for any other."""
+        self._last: dict[int, float] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample_until_stopped, daemon=True)
+        self._thread.start()
+
+    def _backend(self, pid: int) -> psutil.Process | None:
+        try:
+            process = psutil.Process(pid)
+            command = " ".join(process.cmdline())
+        except psutil.Error:
+            return None
+        return process if process.name() == "postgres" and f" {self.database} " in command else None
+
+    def _sample(self) -> None:
+        with self._lock:
+            for pid in psutil.pids():
+                if pid not in self._backends:
+                    self._backends[pid] = self._backend(pid)
+                backend = self._backends[pid]
+                if backend is not None and (seconds := _cpu_seconds(backend)):
+                    self._last[pid] = seconds
+
+    def _sample_until_stopped(self) -> None:
+        while not self._stop.wait(self.SAMPLE_S):
+            self._sample()
+
+    def now(self) -> Cpu:
+        self._sample()
+        processes = [self.master, *self.master.children(recursive=True)]
+        server = sum(_cpu_seconds(process) for process in processes)
+        return Cpu(server, sum(self._last.values()), time.process_time())
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def calibrate(
+    port: int, fake: TimedFake, meter: CpuMeter, requests: list[Request], count: int
+) -> None:
+    """CPU per request of each kind alone: ``count`` of each from ``requests``, at a rate low
+    enough that nothing queues, each measured until its answers (and uploads) have arrived."""
+    by_kind: dict[str, list[Request]] = {kind: [] for kind in KINDS}
+    for request in requests:
+        by_kind[request.kind].append(request)
+    print(f"   CPU per request of each kind alone ({count} at {CALIBRATION_RATE:g}/s):")
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Pool(1) as pool:
+        for kind, requests in by_kind.items():
+            before = meter.now()
+            pool.apply(client, (port, fake.url, requests[:count], CALIBRATION_RATE))
+            wait_quiet(fake)
+            print(f"   {kind:<10}{(meter.now() - before).per_request(count)}")
+
+
+def report(results: list[Result], fake: TimedFake, seconds: float, cpu: Cpu) -> None:
     expected = {"forged": 401}
     unexpected = [r for r in results if r.status != expected.get(r.kind, 200)]
     acks = [r.acked - r.sent for r in results]
     answered = {r.path for r in fake.calls(RESPONSE_URL)}
     delivered = [
-        fake.arrivals[r.path] - r.sent for r in results if r.path in answered and r.kind != "forged"
+        (r.acked if r.inline else fake.arrivals[r.path]) - r.sent
+        for r in results
+        if (r.inline or r.path in answered) and r.kind != "forged"
     ]
     print(
         f"   sent {len(results):,} in {seconds:.1f} s = {len(results) / seconds:.0f}/s; "
-        f"answers delivered {len(delivered):,} of {sum(r.kind != 'forged' for r in results):,}"
+        f"answers delivered {len(delivered):,} of {sum(r.kind != 'forged' for r in results):,}, "
+        f"{sum(r.inline for r in results):,} of them in the acknowledgement"
     )
     print(f"   {'ms':<10}{'median':>9}{'p95':>9}{'p99':>9}{'max':>9}")
     print(latency_line("ack", acks))
-    for kind in ("status", "list", "scorecard", "malformed", "forged"):
+    for kind in KINDS:
         print(latency_line(kind, [r.acked - r.sent for r in results if r.kind == kind]))
     print(latency_line("delivery", delivered))
     statuses = Counter((r.kind, r.status) for r in unexpected)
     print(f"   unexpected answers: {len(unexpected)} {dict(statuses) if statuses else ''}")
     p99 = percentile(acks, 99)
     verdict = "meets" if p99 <= ACK_P99 and not unexpected else "MISSES"
+    print(f"   CPU per request: {cpu.per_request(len(results))}")
     print(f"   ack p99 {p99 * 1000:.0f} ms vs {ACK_P99 * 1000:.0f} ms target: {verdict}")
 
 
@@ -187,6 +299,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--calibrate", type=int, default=100, help="requests of each kind timed alone (0: none)"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     engine = prepared_engine(args.database_url)
@@ -212,13 +327,22 @@ def main() -> None:
             spawn = multiprocessing.get_context("spawn")
             with spawn.Pool(1) as pool:
                 pool.apply(client, (port, fake.url, mix(deal_ids, partners, 50, 0), 20.0))
-                fake.clear()
-                fake.arrivals.clear()
+            meter = CpuMeter(server, make_url(args.database_url).database or "")
+            if args.calibrate:
+                calibrate_mix = mix(deal_ids, partners, 20 * args.calibrate, args.seed + 1)
+                calibrate(port, fake, meter, calibrate_mix, args.calibrate)
+            wait_quiet(fake)
+            fake.clear()
+            fake.arrivals.clear()
+            before = meter.now()
+            with spawn.Pool(1) as pool:
                 began = time.monotonic()
                 results = pool.apply(client, (port, fake.url, requests, args.rate))
                 seconds = time.monotonic() - began
             wait_quiet(fake)
-            report(results, fake, seconds)
+            cpu = meter.now() - before
+            meter.close()
+            report(results, fake, seconds, cpu)
         finally:
             server.terminate()
             server.wait(timeout=60)

@@ -1,9 +1,9 @@
 """Timing slash commands through the real HTTP server, as Slack would send them: the server and
 a fake Slack (``tests.slack.fake_slack``) in this process, a client in another process sending
 signed commands at a steady rate. Ack latency is send → HTTP answer; delivery latency is send →
-the fake receives the POST on that command's ``response_url`` (both on CLOCK_MONOTONIC, which
-is system-wide, so comparable across the two processes). Used by the scorecard and
-registration benchmarks."""
+the answer: the acknowledgement itself when it carries the answer, else the fake receiving the
+POST on that command's ``response_url`` (both on CLOCK_MONOTONIC, which is system-wide, so
+comparable across the two processes). Used by the scorecard and registration benchmarks."""
 
 import http.client
 import json
@@ -72,6 +72,8 @@ class Sent:
     sent: float
     acked: float
     status: int
+    answer: Recorded | None = None
+    """The answer, when it came in the acknowledgement."""
 
 
 @contextmanager
@@ -118,8 +120,15 @@ def post_command(server: str, fake_url: str, command: Command, path: str, text: 
         sent = time.monotonic()
         connection.request("POST", EVENTS_PATH, body=request.body, headers=request.headers)
         response = connection.getresponse()
-        response.read()
-        return Sent(path, sent, time.monotonic(), response.status)
+        raw = response.read()
+        acked = time.monotonic()
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        answer = (
+            Recorded.acknowledgement(fake_url + path, headers, raw, response.status)
+            if raw and response.status == 200
+            else None
+        )
+        return Sent(path, sent, acked, response.status, answer)
     finally:
         connection.close()
 
@@ -141,7 +150,8 @@ def client(
 @dataclass(frozen=True)
 class Phase:
     results: list[tuple[Sent, float | None]]
-    """Each command and when its answer reached the fake (None: it did not)."""
+    """Each command and when its answer arrived: with the acknowledgement, or at the fake
+    (None: it did not)."""
     cpu_seconds: float
     """CPU time this process (server and fake Slack) spent meanwhile."""
 
@@ -157,11 +167,12 @@ def send(
         cpu = time.process_time()
         sent = pool.apply(client, (server, fake.url, command, paths, rate))
         deadline = time.monotonic() + DELIVERY_WAIT
-        while time.monotonic() < deadline and any(s.path not in fake.arrivals for s in sent):
+        awaited = [s for s in sent if s.answer is None]
+        while time.monotonic() < deadline and any(s.path not in fake.arrivals for s in awaited):
             time.sleep(0.05)
         wait_quiet(fake)
         cpu = time.process_time() - cpu
-    return Phase([(s, fake.arrivals.get(s.path)) for s in sent], cpu)
+    return Phase([(s, s.acked if s.answer else fake.arrivals.get(s.path)) for s in sent], cpu)
 
 
 def wait_quiet(fake: TimedFake) -> None:
@@ -213,6 +224,7 @@ def report_phase(
     the given percentile, in seconds."""
     results = phase.results
     answers = {r.path: r for r in fake.calls(RESPONSE_URL)}
+    answers |= {s.path: s.answer for s, _ in results if s.answer is not None}
     acks = [s.acked - s.sent for s, _ in results]  # a late ack's 404 counts too
     delivered = [arrived - s.sent for s, arrived in results if arrived is not None]
     wrong = [s for s, _ in results if s.path in answers and not wanted(answers[s.path])]

@@ -15,7 +15,9 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy.orm import Session, sessionmaker
 
 import bot.commands
+from bot.deadlines import Deadlines
 from bot.deps import Deps
+from bot.identity import SlackTeams
 from bot.render.charts import ChartRenderer
 from deals.active_index import ActiveIndex
 from partnerbot.logs import ContextExecutor
@@ -96,6 +98,8 @@ def create_app(
         session_factory=session_factory,
         program=program,
         charts=ChartRenderer(settings.chart_processes),
+        teams=SlackTeams(settings.identity_cache_s),
+        deadlines=Deadlines(),
         registrations=ActiveIndex(session_factory) if settings.registration_index else None,
     )
     if deps.registrations is not None:

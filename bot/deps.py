@@ -1,10 +1,13 @@
-"""What every command module receives at registration: configuration read once at start and the
-session factory. Passed down explicitly so nothing deep in ``bot/`` reads the environment."""
+"""What every command module receives at registration: configuration read once at start, the
+session factory and the process's shared helpers. Passed down explicitly so nothing deep in
+``bot/`` reads the environment."""
 
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.deadlines import Deadlines
+from bot.identity import SlackTeams
 from bot.render.charts import ChartRenderer
 from deals.active_index import ActiveIndex
 from partnerbot.program import Program
@@ -17,5 +20,9 @@ class Deps:
     session_factory: sessionmaker[Session]
     program: Program
     charts: ChartRenderer
+    teams: SlackTeams
+    """Users' Slack teams, remembered briefly (``bot.identity``)."""
+    deadlines: Deadlines
+    """When to acknowledge a slash command whose answer is not ready yet."""
     registrations: ActiveIndex | None = None
     """The look-alike index of active registrations, when enabled."""

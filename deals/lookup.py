@@ -7,13 +7,16 @@ with the same words.
 """
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import FromClause, Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 from deals.routing import RoutingSubject
 from models import Account, DealRegistration, DealSource, DealStatus, Partner, deal_influencers
@@ -121,63 +124,95 @@ def _views() -> Select[Any]:
     )
 
 
-def _view(row: Any) -> DealView:
-    fields = row._asdict()
-    del fields["id"]
-    fields["partner_specialties"] = tuple(fields["partner_specialties"] or ())
-    return DealView(**fields)
+Order = tuple[tuple[str, bool], ...]
+"""Column names, each with whether it sorts descending."""
+NEWEST_FIRST: Order = (("registered_at", True), ("id", True))
+SOONEST_EXPIRY_FIRST: Order = (("expires_at", False), ("id", False))
+
+_CONDITIONS: dict[str, Any] = {
+    "external_id": DealRegistration.external_id == bindparam("external_id"),
+    "partner_id": DealRegistration.partner_id == bindparam("partner_id"),
+    "statuses": DealRegistration.status.in_(bindparam("statuses", expanding=True)),
+    "registered_by": DealRegistration.registered_by == bindparam("registered_by"),
+    "managed_by": Partner.manager_slack_id == bindparam("managed_by"),
+    "expiring_by": and_(
+        DealRegistration.status == DealStatus.APPROVED,
+        DealRegistration.expires_at <= bindparam("expiring_by"),
+    ),
+}
+"""Every filter, its value a bound parameter of the same name."""
 
 
-def _with_influencers(session: Session, ids: list[int], views: list[DealView]) -> list[DealView]:
-    if not ids:
-        return views
-    names: dict[int, list[str]] = {}
-    rows = session.execute(
-        select(deal_influencers.c.deal_id, Partner.name)
-        .join(Partner, Partner.id == deal_influencers.c.partner_id)
-        .where(deal_influencers.c.deal_id.in_(ids))
-        .order_by(Partner.name)
+def _sort(columns: ReadOnlyColumnCollection[str, Any], order: Order) -> list[Any]:
+    return [columns[name].desc() if descending else columns[name] for name, descending in order]
+
+
+@cache
+def _page_statement(filters: frozenset[str], order: Order, limit: int) -> Select[Any]:
+    """Up to ``limit`` registrations matching ``filters`` in ``order``, each with its
+    influencers' names, in one round trip: the page is chosen first, then joined to its
+    influencers (a row per influencer, by name). Built once per shape: building a statement
+    costs more CPU than running it."""
+    conditions = [_CONDITIONS[name] for name in sorted(filters)]
+    chosen = _views().where(*conditions).order_by(*_sort(DealRegistration.__table__.c, order))
+    page = chosen.limit(limit).subquery()
+    influencer = Partner.__table__.alias("influencer")
+    return (
+        select(page, influencer.c.name.label("influencer"))
+        .outerjoin(deal_influencers, deal_influencers.c.deal_id == page.c.id)
+        .outerjoin(influencer, influencer.c.id == deal_influencers.c.partner_id)
+        .order_by(*_sort(page.c, order), influencer.c.name)
     )
-    for deal_id, name in rows:
-        names.setdefault(deal_id, []).append(name)
-    return [
-        replace(view, influencers=tuple(names[i])) if i in names else view
-        for i, view in zip(ids, views, strict=True)
-    ]
+
+
+@cache
+def _count_statement(filters: frozenset[str]) -> Select[Any]:
+    """How many registrations match ``filters``. Every registration has its partner and
+    account (non-null foreign keys), so the count joins only what a filter names."""
+    counted: FromClause = DealRegistration.__table__
+    if "managed_by" in filters:
+        counted = counted.join(Partner.__table__, Partner.id == DealRegistration.partner_id)
+    conditions = [_CONDITIONS[name] for name in sorted(filters)]
+    return select(func.count()).select_from(counted).where(*conditions)
+
+
+def _fetch(session: Session, values: dict[str, Any], order: Order, limit: int) -> list[DealView]:
+    """The registrations :func:`_page_statement` finds for filter ``values``, each row's
+    influencers folded into its view. Plain columns, so run on the session's connection: the
+    ORM's execution path would only add work."""
+    statement = _page_statement(frozenset(values), order, limit)
+    rows = session.connection().execute(statement, values)
+    views = []
+    for _, group in groupby(rows, key=lambda row: row.id):
+        rows_of_deal = list(group)
+        fields = rows_of_deal[0]._asdict()
+        del fields["id"], fields["influencer"]
+        fields["partner_specialties"] = tuple(fields["partner_specialties"] or ())
+        names = tuple(row.influencer for row in rows_of_deal if row.influencer is not None)
+        views.append(DealView(**fields, influencers=names))
+    return views
 
 
 def deal_view(session: Session, external_id: str) -> DealView | None:
     """One registration by its id (as stored; see :func:`parse_deal_id`)."""
-    row = session.execute(_views().where(DealRegistration.external_id == external_id)).first()
-    if row is None:
-        return None
-    return _with_influencers(session, [row.id], [_view(row)])[0]
+    found = _fetch(session, {"external_id": external_id}, NEWEST_FIRST, 1)
+    return found[0] if found else None
 
 
 def find_deals(session: Session, where: DealFilter, limit: int = 20) -> tuple[list[DealView], int]:
     """Up to ``limit`` registrations matching ``where`` (newest first; soonest expiry first for
     ``expiring_by``) and how many match in all, so a long list can say "and 130 more"."""
-    conditions = []
-    if where.partner_id is not None:
-        conditions.append(DealRegistration.partner_id == where.partner_id)
-    if where.statuses is not None:
-        conditions.append(DealRegistration.status.in_(where.statuses))
-    if where.registered_by is not None:
-        conditions.append(DealRegistration.registered_by == where.registered_by)
-    if where.managed_by is not None:
-        conditions.append(Partner.manager_slack_id == where.managed_by)
-    if where.expiring_by is not None:
-        conditions += [
-            DealRegistration.status == DealStatus.APPROVED,
-            DealRegistration.expires_at <= where.expiring_by,
-        ]
-        order = (DealRegistration.expires_at, DealRegistration.id)
-    else:
-        order = (DealRegistration.registered_at.desc(), DealRegistration.id.desc())
-    rows = session.execute(_views().where(*conditions).order_by(*order).limit(limit)).all()
-    total = len(rows)
+    values: dict[str, Any] = {
+        "partner_id": where.partner_id,
+        "statuses": list(where.statuses) if where.statuses is not None else None,
+        "registered_by": where.registered_by,
+        "managed_by": where.managed_by,
+        "expiring_by": where.expiring_by,
+    }
+    values = {name: value for name, value in values.items() if value is not None}
+    order = SOONEST_EXPIRY_FIRST if where.expiring_by is not None else NEWEST_FIRST
+    views = _fetch(session, values, order, limit)
+    total = len(views)
     if total == limit:
-        counted = _views().where(*conditions).with_only_columns(func.count())
-        total = session.scalar(counted) or 0
-    views = _with_influencers(session, [row.id for row in rows], [_view(row) for row in rows])
+        total = session.connection().scalar(_count_statement(frozenset(values)), values) or 0
     return views, total

@@ -39,3 +39,21 @@ class Settings(BaseSettings):
         20, validation_alias="PARTNERBOT_SCORECARDS_PER_MINUTE", ge=1
     )
     """Most ``/scorecard`` requests one person may make a minute (each draws a chart)."""
+    inline_answer_ms: int = Field(
+        200, validation_alias="PARTNERBOT_INLINE_ANSWER_MS", ge=0, le=2500
+    )
+    """A slash command's answer ready within this many milliseconds goes in the
+    acknowledgement itself; a slower one follows through ``response_url``. 0: always the
+    latter. Slack waits 3 s for the acknowledgement."""
+    identity_cache_s: float = Field(60.0, validation_alias="PARTNERBOT_IDENTITY_CACHE_S", ge=0)
+    """Seconds a process remembers a user's Slack team from ``users.info`` (0: ask every
+    time). The people table is read on every request regardless."""
+    delivery_interval_s: float = Field(5, validation_alias="PARTNERBOT_DELIVERY_INTERVAL", gt=0)
+    """Seconds between the worker's delivery runs of the outbox (where retries go out)."""
+    worker_poll_s: float = Field(10, validation_alias="PARTNERBOT_WORKER_POLL", gt=0)
+    """Seconds between a standby worker's attempts to take over, and the leader's checks
+    that it still holds the lead."""
+    delivery_lease_s: float = Field(60, validation_alias="PARTNERBOT_DELIVERY_LEASE", gt=0)
+    """How long a sender's claim on a message lasts: after a crash, another run may look for
+    it in Slack and resend it only then. Must exceed one delivery attempt (a few Slack calls
+    of at most 10 s each)."""

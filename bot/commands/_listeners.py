@@ -1,14 +1,17 @@
-"""What every button listener does around its own work: acknowledge at once, run the work with
-an apology for any unexpected failure, and show its answer (if any) only to whoever clicked,
-leaving the message with the button as it is."""
+"""What every listener does around its own work: run it with an apology for any unexpected
+failure, and show its answer (if any) only to whoever asked. A button is acknowledged at once
+and answered through ``response_url``, leaving the message with the button as it is; a slash
+command is answered in its acknowledgement when the answer is ready soon enough."""
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.deps import Deps
 from bot.render.blocks import Message, something_went_wrong
 
 logger = logging.getLogger(__name__)
@@ -24,6 +27,46 @@ def guarded(what: str, user_id: str, work: Callable[[], Message | None]) -> Mess
     except Exception:
         logger.exception("%s failed for %s", what, user_id)
         return something_went_wrong()
+
+
+def answer_command(
+    ack: Ack,
+    respond: Respond,
+    deps: Deps,
+    what: str,
+    user_id: str,
+    work: Callable[[], Message | None],
+) -> None:
+    """Run ``work`` (:func:`guarded`) for a slash command and show its answer to the person
+    asking. Ready within ``settings.inline_answer_ms``, the answer goes in the acknowledgement
+    itself (Slack shows it as it would a ``response_url`` post: one request fewer for both
+    sides and no wait in between); later, the command is acknowledged empty at the deadline
+    and the answer follows through ``response_url``. None from ``work`` (a modal was opened
+    instead) answers nothing."""
+    lock = threading.Lock()
+    acknowledged = False
+
+    def acknowledge(message: Message | None) -> bool:
+        """Acknowledge with ``message`` unless that was done already; True if done now."""
+        nonlocal acknowledged
+        with lock:
+            if acknowledged:
+                return False
+            acknowledged = True
+            if message is None:
+                ack()
+            else:
+                ack(**message.as_ephemeral())
+            return True
+
+    budget_ms = deps.settings.inline_answer_ms
+    if budget_ms > 0:
+        deps.deadlines.call_later(budget_ms / 1000, lambda: acknowledge(None))
+    else:
+        acknowledge(None)
+    message = guarded(what, user_id, work)
+    if not acknowledge(message) and message is not None:
+        respond(**message.as_ephemeral())
 
 
 def button(what: str, work: Click) -> Callable[..., None]:

@@ -4,8 +4,9 @@ modals, the approval and conflict card buttons, and the partner pickers' option 
 Every listener acknowledges first and works afterwards (the app runs with
 ``process_before_response=False``, so Bolt answers Slack as soon as ``ack()`` is called and the
 rest runs on the listener executor): identity checks and database work never race Slack's
-3-second window. Who is asking is decided from the user id Slack sends, verified through
-``users.info`` (``bot.identity``), on every request.
+3-second window; the slash command's answer comes in the acknowledgement itself when it is ready
+soon enough (``answer_command``). Who is asking is decided from the user id Slack sends, its
+team verified through ``users.info`` (``bot.identity``), on every request.
 """
 
 import json
@@ -33,7 +34,7 @@ from bot.commands._deal_args import (
 )
 from bot.commands._deal_desk import DealDesk, Decision, Registration
 from bot.commands._deal_form import read_registration
-from bot.commands._listeners import Click, button, guarded
+from bot.commands._listeners import Click, answer_command, button, guarded
 from bot.deps import Deps
 from bot.identity import Identity, Kind, identify_asker
 from bot.render import deal_messages as messages
@@ -59,7 +60,7 @@ def _desk(
     deps: Deps, client: WebClient, context: BoltContext, user_id: str
 ) -> Iterator[tuple[DealDesk, Identity]]:
     with deps.session_factory() as session:
-        who = identify_asker(session, client, context, user_id)
+        who = identify_asker(session, client, deps.teams, context, user_id)
         yield DealDesk(deps, client, session), who
 
 
@@ -141,7 +142,6 @@ def register(app: App, deps: Deps) -> None:
     def on_command(
         ack: Ack, command: dict[str, str], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
-        ack()
         user_id = command["user_id"]
         parsed = parse(command.get("text", ""))
 
@@ -149,9 +149,7 @@ def register(app: App, deps: Deps) -> None:
             with _desk(deps, client, context, user_id) as (desk, who):
                 return _command_answer(desk, who, parsed, command)
 
-        message = guarded(COMMAND, user_id, work)
-        if message is not None:
-            respond(**message.as_ephemeral())
+        answer_command(ack, respond, deps, COMMAND, user_id, work)
 
     @app.view(modals.REGISTER_VIEW)
     def on_register(

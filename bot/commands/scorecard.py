@@ -1,7 +1,8 @@
 """``/scorecard``: a partner's weighted scorecard with a 12-month chart, and the leaderboard.
 
-Acknowledged at once; the card is answered through ``response_url`` from the stored scorecard
-(``insights.scorecard_store``), computing the program's scorecards first if none is stored.
+The card comes from the stored scorecard (``insights.scorecard_store``), computing the program's
+scorecards first if none is stored; it is answered in the acknowledgement when ready in time
+(``answer_command``: a card whose chart was drawn before), else through ``response_url``.
 The chart is uploaded privately (``files_upload_v2`` without a channel) and shown in the
 ephemeral card by file id, so it is never shared into a channel the asker did not choose.
 
@@ -22,7 +23,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session
 
-from bot.commands._listeners import Click, button, guarded
+from bot.commands._listeners import Click, answer_command, button
 from bot.commands.deal import unknown_member
 from bot.deps import Deps
 from bot.identity import Identity, Kind, identify_asker
@@ -214,17 +215,15 @@ def register(app: App, deps: Deps) -> None:
     def on_command(
         ack: Ack, command: dict[str, str], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
-        ack()
+        user_id = command["user_id"]
 
         def work() -> Message:
             with deps.session_factory() as session:
-                who = identify_asker(session, client, context, command["user_id"])
+                who = identify_asker(session, client, deps.teams, context, user_id)
                 parsed = parse(command.get("text", ""), deps.program)
                 return answer(session, client, deps, who, parsed)
 
-        message = guarded(COMMAND, command["user_id"], work)
-        assert message is not None
-        respond(**message.as_ephemeral())
+        answer_command(ack, respond, deps, COMMAND, user_id, work)
 
     def for_partner(show: Callable[[Session, int], Message]) -> Click:
         """A card button showing something of the partner it names, if the clicker may see
@@ -236,7 +235,7 @@ def register(app: App, deps: Deps) -> None:
             value = str(action.get("value", ""))
             partner_id = int(value) if value.isdigit() else -1
             with deps.session_factory() as session:
-                who = identify_asker(session, client, context, body["user"]["id"])
+                who = identify_asker(session, client, deps.teams, context, body["user"]["id"])
                 if not _may_see(who, partner_id):
                     return scorecard_messages.own_only()
                 return show(session, partner_id)

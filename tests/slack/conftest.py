@@ -3,6 +3,7 @@ database (``engine`` from ``tests/conftest.py``, so every test runs on SQLite an
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -21,8 +22,9 @@ PROGRAM = parse_program(example_text(), "program.example.toml")
 
 
 def slack_settings(
-    database_url: str, fake: FakeSlack, *, registration_index: bool = True
+    database_url: str, fake: FakeSlack, *, registration_index: bool = True, **environment: Any
 ) -> Settings:
+    """Settings for the app under test; ``environment`` sets more of them by variable name."""
     return Settings(
         DATABASE_URL=database_url,
         SLACK_BOT_TOKEN=BOT_TOKEN,
@@ -30,6 +32,7 @@ def slack_settings(
         SLACK_API_URL=fake.api_url,
         PARTNERBOT_CHART_PROCESSES=0,  # drawn in the request's thread: no pool per test
         PARTNERBOT_REGISTRATION_INDEX=registration_index,
+        **environment,
     )
 
 
@@ -39,12 +42,14 @@ def running_app(
     database_url: str,
     session_factory: sessionmaker[Session] | None = None,
     program: Program = PROGRAM,
+    **environment: Any,
 ) -> Iterator[RunningApp]:
-    """Serve the app (the same server ``bot.http.serve`` runs) on a free port; on exit stop it
-    and let running lazy listeners finish, so nothing reaches the fake after the test."""
+    """Serve the app (the same server ``bot.http.serve`` runs) on a free port, with settings
+    ``environment`` besides the tests' own; on exit stop it and let running lazy listeners
+    finish, so nothing reaches the fake after the test."""
     executor = ContextExecutor(max_workers=4, thread_name_prefix="bolt")
     server = make_server(
-        slack_settings(database_url, fake),
+        slack_settings(database_url, fake, **environment),
         0,
         host="127.0.0.1",
         session_factory=session_factory,

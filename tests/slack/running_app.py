@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIServer
 
-from tests.slack.fake_slack import HOME_TEAM, FakeSlack
+from tests.slack.fake_slack import HOME_TEAM, FakeSlack, Recorded
 from tests.slack.signing import SlackRequest, interactivity_body, signed, slash_command_body
 
 
@@ -70,6 +70,14 @@ class RunningApp:
             command, text, user_id=user_id, team_id=team_id, response_url=response_url
         )
         return self.post_events(signed(body)), response_url
+
+    def answer(self, http: HttpAnswer, response_url: str, *, timeout: float = 5.0) -> Recorded:
+        """The ephemeral answer to a slash command as its sender sees it: the acknowledgement's
+        body when the app answered in it (recorded under the name ``ack``), else the message it
+        then posted to ``response_url``."""
+        if http.body:
+            return Recorded.acknowledgement(response_url, http.headers, http.body, http.status)
+        return self.fake.wait_for_response(response_url, timeout=timeout)
 
     def interact(self, payload: dict[str, Any]) -> HttpAnswer:
         """Send a signed interactivity request (``payload=`` JSON), as Slack does."""

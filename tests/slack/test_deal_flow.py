@@ -146,10 +146,10 @@ def submit_registration(
     )
 
 
-def register_inline(app: RunningApp, fake: FakeSlack, text: str, user: str, team: str) -> str:
+def register_inline(app: RunningApp, text: str, user: str, team: str) -> str:
     """``/deal register …`` and the ephemeral answer's text."""
-    _, url = app.slash("/deal", f"register {text}", user_id=user, team_id=team)
-    return shown(fake.wait_for_response(url))
+    http, url = app.slash("/deal", f"register {text}", user_id=user, team_id=team)
+    return shown(app.answer(http, url))
 
 
 def deal_ids(session_factory: sessionmaker[Session]) -> dict[str, DealStatus]:
@@ -286,20 +286,16 @@ def test_inline_registration_by_staff_names_the_partner(
     slack_app: RunningApp, fake_slack: FakeSlack, session_factory: sessionmaker[Session]
 ) -> None:
     answer = register_inline(
-        slack_app, fake_slack, "Umbrella Corp umbrella.com 75000 EUR for globex", NA_MANAGER, ""
+        slack_app, "Umbrella Corp umbrella.com 75000 EUR for globex", NA_MANAGER, ""
     )
     assert "Registered *R-000001* · Umbrella Corp · EUR 75,000 for Globex Systems" in answer
     assert "Registration to approve" in shown(posted_to(fake_slack, DESK)[0])
 
-    answer = register_inline(slack_app, fake_slack, "Soylent soylent.com 5000", NA_MANAGER, "")
+    answer = register_inline(slack_app, "Soylent soylent.com 5000", NA_MANAGER, "")
     assert "say which partner" in answer
-    answer = register_inline(
-        slack_app, fake_slack, "Soylent soylent.com 5000 for Nobody Ltd", NA_MANAGER, ""
-    )
+    answer = register_inline(slack_app, "Soylent soylent.com 5000 for Nobody Ltd", NA_MANAGER, "")
     assert "I know no partner called `Nobody Ltd`" in answer
-    answer = register_inline(
-        slack_app, fake_slack, "Soylent soylent.com 5000 CHF for globex", BOSS, ""
-    )
+    answer = register_inline(slack_app, "Soylent soylent.com 5000 CHF for globex", BOSS, "")
     assert "not `CHF`" in answer
     assert deal_ids(session_factory) == {"R-000001": DealStatus.PENDING}
 
@@ -308,9 +304,9 @@ def test_inline_registration_by_staff_names_the_partner(
 def test_same_partner_registering_again_is_refused_with_the_existing_id(
     slack_app: RunningApp, fake_slack: FakeSlack, session_factory: sessionmaker[Session]
 ) -> None:
-    register_inline(slack_app, fake_slack, "Initech initech.com 1000", ACME_CONTACT, ACME_TEAM)
+    register_inline(slack_app, "Initech initech.com 1000", ACME_CONTACT, ACME_TEAM)
     answer = register_inline(
-        slack_app, fake_slack, "INITECH, Inc. www.initech.com/about 2000", ACME_CONTACT, ACME_TEAM
+        slack_app, "INITECH, Inc. www.initech.com/about 2000", ACME_CONTACT, ACME_TEAM
     )
     assert "already registered by the same partner: *R-000001*" in answer
     assert deal_ids(session_factory) == {"R-000001": DealStatus.PENDING}
@@ -321,7 +317,7 @@ def test_a_partner_cannot_register_for_another(
     slack_app: RunningApp, fake_slack: FakeSlack, session_factory: sessionmaker[Session]
 ) -> None:
     answer = register_inline(
-        slack_app, fake_slack, "Initech initech.com 1000 for Globex", ACME_CONTACT, ACME_TEAM
+        slack_app, "Initech initech.com 1000 for Globex", ACME_CONTACT, ACME_TEAM
     )
     assert "you register for your own partner" in answer
     assert deal_ids(session_factory) == {}
@@ -334,12 +330,10 @@ def test_a_partner_cannot_register_for_another(
 def test_conflict_is_recorded_carded_and_told_without_naming_the_rival(
     slack_app: RunningApp, fake_slack: FakeSlack, session_factory: sessionmaker[Session]
 ) -> None:
-    register_inline(
-        slack_app, fake_slack, "Vandelay Industries vandelay.com 91000", ACME_CONTACT, ACME_TEAM
-    )
+    register_inline(slack_app, "Vandelay Industries vandelay.com 91000", ACME_CONTACT, ACME_TEAM)
     fake_slack.clear()
     answer = register_inline(
-        slack_app, fake_slack, "Vandelay Ind. vandelay.com 12000", GLOBEX_CONTACT, GLOBEX_TEAM
+        slack_app, "Vandelay Ind. vandelay.com 12000", GLOBEX_CONTACT, GLOBEX_TEAM
     )
     assert "already registered with us" in answer
     assert deal_ids(session_factory) == {
@@ -373,10 +367,8 @@ def test_conflict_is_recorded_carded_and_told_without_naming_the_rival(
 def test_awarding_a_conflict_approves_one_and_rejects_the_rest(
     slack_app: RunningApp, fake_slack: FakeSlack, session_factory: sessionmaker[Session]
 ) -> None:
-    register_inline(slack_app, fake_slack, "Vandelay vandelay.com 91000", ACME_CONTACT, ACME_TEAM)
-    register_inline(
-        slack_app, fake_slack, "Vandelay vandelay.com 12000", GLOBEX_CONTACT, GLOBEX_TEAM
-    )
+    register_inline(slack_app, "Vandelay vandelay.com 91000", ACME_CONTACT, ACME_TEAM)
+    register_inline(slack_app, "Vandelay vandelay.com 12000", GLOBEX_CONTACT, GLOBEX_TEAM)
     card = posted_to(fake_slack, DESK)[0]
     fake_slack.clear()
 
@@ -402,7 +394,7 @@ def test_awarding_a_conflict_approves_one_and_rejects_the_rest(
 def test_routed_manager_approves_from_the_card_once(
     slack_app: RunningApp, fake_slack: FakeSlack, session_factory: sessionmaker[Session]
 ) -> None:
-    register_inline(slack_app, fake_slack, "Initech initech.com 1000", ACME_CONTACT, ACME_TEAM)
+    register_inline(slack_app, "Initech initech.com 1000", ACME_CONTACT, ACME_TEAM)
     card = posted_to(fake_slack, EMEA_APPROVER)[0]
     fake_slack.clear()
 
@@ -433,7 +425,7 @@ def test_only_the_routed_manager_or_leadership_may_decide(
     session_factory: sessionmaker[Session],
     clicker: str,
 ) -> None:
-    register_inline(slack_app, fake_slack, "Initech initech.com 1000", ACME_CONTACT, ACME_TEAM)
+    register_inline(slack_app, "Initech initech.com 1000", ACME_CONTACT, ACME_TEAM)
     card = posted_to(fake_slack, EMEA_APPROVER)[0]
     fake_slack.clear()
     url = click(slack_app, fake_slack, card, deal_messages.APPROVE, "R-000001", clicker)
@@ -445,8 +437,8 @@ def test_only_the_routed_manager_or_leadership_may_decide(
     assert fake_slack.calls("chat.postMessage") == []
     assert deal_ids(session_factory) == {"R-000001": DealStatus.PENDING}
 
-    _, url = slack_app.slash("/deal", "approve R-000001", user_id=BOSS)
-    assert "approved by <@U0BOSS>" in shown(fake_slack.wait_for_response(url))
+    http, url = slack_app.slash("/deal", "approve R-000001", user_id=BOSS)
+    assert "approved by <@U0BOSS>" in shown(slack_app.answer(http, url))
     assert deal_ids(session_factory) == {"R-000001": DealStatus.APPROVED}
 
 
@@ -454,7 +446,7 @@ def test_only_the_routed_manager_or_leadership_may_decide(
 def test_reject_button_asks_for_a_reason_and_tells_the_partner(
     slack_app: RunningApp, fake_slack: FakeSlack, session_factory: sessionmaker[Session]
 ) -> None:
-    register_inline(slack_app, fake_slack, "Initech initech.com 1000", ACME_CONTACT, ACME_TEAM)
+    register_inline(slack_app, "Initech initech.com 1000", ACME_CONTACT, ACME_TEAM)
     card = posted_to(fake_slack, EMEA_APPROVER)[0]
     fake_slack.clear()
     click(slack_app, fake_slack, card, deal_messages.REJECT, "R-000001", EMEA_APPROVER)
@@ -495,11 +487,11 @@ def test_commands_approve_reject_extend_status_and_list(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
     def say(text: str, user: str = EMEA_APPROVER, team: str = HOME_TEAM) -> str:
-        _, url = slack_app.slash("/deal", text, user_id=user, team_id=team)
-        return shown(fake_slack.wait_for_response(url))
+        http, url = slack_app.slash("/deal", text, user_id=user, team_id=team)
+        return shown(slack_app.answer(http, url))
 
-    register_inline(slack_app, fake_slack, "Initech initech.com 1000", ACME_CONTACT, ACME_TEAM)
-    register_inline(slack_app, fake_slack, "Hooli hooli.com 2000", ACME_CONTACT, ACME_TEAM)
+    register_inline(slack_app, "Initech initech.com 1000", ACME_CONTACT, ACME_TEAM)
+    register_inline(slack_app, "Hooli hooli.com 2000", ACME_CONTACT, ACME_TEAM)
     pending = say("list pending")
     assert "R-000001" in pending
     assert "R-000002" in pending
@@ -523,14 +515,12 @@ def test_commands_approve_reject_extend_status_and_list(
 def test_a_partner_sees_nothing_of_another_partners_registrations(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
-    register_inline(
-        slack_app, fake_slack, "Vandelay Industries vandelay.com 91000", ACME_CONTACT, ACME_TEAM
-    )
+    register_inline(slack_app, "Vandelay Industries vandelay.com 91000", ACME_CONTACT, ACME_TEAM)
     fake_slack.clear()
 
     def ask(text: str) -> str:
-        _, url = slack_app.slash("/deal", text, user_id=GLOBEX_CONTACT, team_id=GLOBEX_TEAM)
-        return shown(fake_slack.wait_for_response(url))
+        http, url = slack_app.slash("/deal", text, user_id=GLOBEX_CONTACT, team_id=GLOBEX_TEAM)
+        return shown(slack_app.answer(http, url))
 
     assert "no registration `R-000001` that you can see" in ask("status R-000001")
     assert "no registration `R-000999` that you can see" in ask("status R-000999")
@@ -578,8 +568,8 @@ def test_any_subcommand_text_gets_an_answer_never_an_error(
     assume(not isinstance(parse(text), OpenRegisterForm))
     team = ACME_TEAM if user == ACME_CONTACT else HOME_TEAM
     http, url = slack_app.slash("/deal", text, user_id=user, team_id=team)
-    assert (http.status, http.body) == (200, b"")
-    answer = fake_slack.wait_for_response(url)
+    assert http.status == 200
+    answer = slack_app.answer(http, url)
     assert answer.body["response_type"] == "ephemeral"
     assert "something went wrong" not in shown(answer)
     assert 0 < len(answer.body["blocks"]) <= 50

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.render.deal_messages import DEAL_SUBCOMMANDS
@@ -63,31 +64,74 @@ def markdown_of(answer: Recorded) -> str:
 
 
 @pytest.mark.usefixtures("people")
-def test_deal_help_is_acknowledged_at_once_and_answered_ephemerally(
+def test_deal_help_is_answered_ephemerally_in_the_acknowledgement(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
     started = time.monotonic()
     http, response_url = slack_app.slash("/deal", "help", user_id=MANAGER)
     assert http.status == 200
-    assert http.body == b""  # an empty ack: the answer goes to response_url
     assert time.monotonic() - started < 3
+    assert http.headers["content-type"].startswith("application/json")
 
-    answer = fake_slack.wait_for_response(response_url)
-    assert answer.http_method == "POST"
-    assert answer.headers["content-type"].startswith("application/json")
+    answer = slack_app.answer(http, response_url)
+    assert answer.name == "ack"  # ready at once, so no second request to response_url
     assert answer.body["response_type"] == "ephemeral"
     assert answer.body["text"] == "/deal usage"
     shown = markdown_of(answer)
     for usage, _ in DEAL_SUBCOMMANDS:
         assert f"`/deal {usage}`" in shown
-    assert [r.name for r in fake_slack.requests] == ["users.info", "response_url"]
+    assert [r.name for r in fake_slack.requests] == ["users.info"]
     assert fake_slack.calls("users.info")[0].body["user"] == MANAGER
+
+    http, response_url = slack_app.slash("/deal", "help", user_id=MANAGER)
+    assert slack_app.answer(http, response_url).body["text"] == "/deal usage"
+    assert len(fake_slack.calls("users.info")) == 1  # the user's team is remembered a while
+
+
+@pytest.mark.usefixtures("people")
+@pytest.mark.parametrize("budget_ms", [0, 1])
+def test_an_answer_not_ready_in_time_follows_through_response_url(
+    engine: Engine,
+    fake_slack: FakeSlack,
+    session_factory: sessionmaker[Session],
+    budget_ms: int,
+) -> None:
+    """0: never in the acknowledgement; 1 ms: too soon for any answer (users.info alone takes
+    longer), so the acknowledgement goes out empty at the deadline and the answer after it."""
+    url = engine.url.render_as_string(hide_password=False)
+    with running_app(
+        fake_slack,
+        url,
+        session_factory,
+        PARTNERBOT_INLINE_ANSWER_MS=budget_ms,
+        PARTNERBOT_IDENTITY_CACHE_S=0,
+    ) as app:
+        for _ in range(2):
+            http, response_url = app.slash("/deal", "help", user_id=MANAGER)
+            assert (http.status, http.body) == (200, b"")
+            answer = fake_slack.wait_for_response(response_url)
+            assert answer.headers["content-type"].startswith("application/json")
+            assert answer.body["response_type"] == "ephemeral"
+            assert answer.body["text"] == "/deal usage"
+    assert len(fake_slack.calls("users.info")) == 2  # not remembered: asked each time
+
+
+@pytest.mark.usefixtures("people")
+def test_a_user_slack_cannot_tell_about_is_asked_about_again(
+    slack_app: RunningApp, fake_slack: FakeSlack
+) -> None:
+    newcomer = "U0NEWCOMER"
+    http, response_url = slack_app.slash("/deal", "help", user_id=newcomer)
+    assert slack_app.answer(http, response_url).body["text"].startswith("Sorry")
+    fake_slack.add_user(newcomer, HOME_TEAM)
+    http, response_url = slack_app.slash("/deal", "help", user_id=newcomer)
+    assert slack_app.answer(http, response_url).body["text"] == "/deal usage"
 
 
 @pytest.mark.usefixtures("people")
 def test_empty_text_is_help(slack_app: RunningApp, fake_slack: FakeSlack) -> None:
-    _, response_url = slack_app.slash("/deal", "   ", user_id=MANAGER)
-    assert fake_slack.wait_for_response(response_url).body["text"] == "/deal usage"
+    http, response_url = slack_app.slash("/deal", "   ", user_id=MANAGER)
+    assert slack_app.answer(http, response_url).body["text"] == "/deal usage"
 
 
 @pytest.mark.usefixtures("people")
@@ -96,7 +140,7 @@ def test_unknown_subcommand_names_the_word_and_shows_usage(
 ) -> None:
     http, response_url = slack_app.slash("/deal", "frobnicate <@U1> & more", user_id=MANAGER)
     assert http.status == 200
-    answer = fake_slack.wait_for_response(response_url)
+    answer = slack_app.answer(http, response_url)
     assert answer.body["response_type"] == "ephemeral"
     shown = markdown_of(answer)
     assert shown.startswith("Unknown subcommand `frobnicate`.")
@@ -105,8 +149,8 @@ def test_unknown_subcommand_names_the_word_and_shows_usage(
 
 @pytest.mark.usefixtures("people")
 def test_user_input_is_escaped_when_echoed(slack_app: RunningApp, fake_slack: FakeSlack) -> None:
-    _, response_url = slack_app.slash("/deal", "<!channel>&`x`", user_id=MANAGER)
-    shown = markdown_of(fake_slack.wait_for_response(response_url))
+    http, response_url = slack_app.slash("/deal", "<!channel>&`x`", user_id=MANAGER)
+    shown = markdown_of(slack_app.answer(http, response_url))
     assert "Unknown subcommand `&lt;!channel&gt;&amp;'x'`." in shown
     assert "<!channel>" not in shown
 
@@ -115,8 +159,8 @@ def test_user_input_is_escaped_when_echoed(slack_app: RunningApp, fake_slack: Fa
 def test_malformed_arguments_say_what_was_wrong_and_show_that_usage(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
-    _, response_url = slack_app.slash("/deal", "Register Acme acme.com lots", user_id=MANAGER)
-    answer = fake_slack.wait_for_response(response_url)
+    http, response_url = slack_app.slash("/deal", "Register Acme acme.com lots", user_id=MANAGER)
+    answer = slack_app.answer(http, response_url)
     assert answer.body["response_type"] == "ephemeral"
     shown = markdown_of(answer)
     assert shown.startswith("`lots` is not an amount")
@@ -131,8 +175,8 @@ def test_malformed_arguments_say_what_was_wrong_and_show_that_usage(
 def test_partner_contact_from_another_team_is_verified_through_users_info(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
-    _, response_url = slack_app.slash("/deal", "help", user_id=CONTACT, team_id=PARTNER_TEAM)
-    assert fake_slack.wait_for_response(response_url).body["text"] == "/deal usage"
+    http, response_url = slack_app.slash("/deal", "help", user_id=CONTACT, team_id=PARTNER_TEAM)
+    assert slack_app.answer(http, response_url).body["text"] == "/deal usage"
     assert [r.body["user"] for r in fake_slack.calls("users.info")] == [CONTACT]
 
 
@@ -140,13 +184,14 @@ def test_partner_contact_from_another_team_is_verified_through_users_info(
 def test_unmapped_user_from_another_team_is_politely_refused_and_nothing_else(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
-    _, response_url = slack_app.slash("/deal", "help", user_id=OUTSIDER, team_id=PARTNER_TEAM)
-    answer = fake_slack.wait_for_response(response_url)
+    http, response_url = slack_app.slash("/deal", "help", user_id=OUTSIDER, team_id=PARTNER_TEAM)
+    answer = slack_app.answer(http, response_url)
     assert answer.body["response_type"] == "ephemeral"
     assert answer.body["text"].startswith("Sorry, I can only help people my partner team knows.")
     assert "/deal" not in markdown_of(answer)
     time.sleep(0.2)  # nothing else follows
-    assert [r.name for r in fake_slack.requests] == ["users.info", "response_url"]
+    answered = [answer.name] if answer.name == "response_url" else []
+    assert [r.name for r in fake_slack.requests] == ["users.info", *answered]
 
 
 @pytest.mark.usefixtures("people")
@@ -154,8 +199,8 @@ def test_partner_contact_whose_slack_team_is_not_the_partners_is_refused(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
     fake_slack.add_user(CONTACT, "T0IMPOSTOR")  # the payload's team is not what decides
-    _, response_url = slack_app.slash("/deal", "help", user_id=CONTACT, team_id=PARTNER_TEAM)
-    assert fake_slack.wait_for_response(response_url).body["text"].startswith("Sorry")
+    http, response_url = slack_app.slash("/deal", "help", user_id=CONTACT, team_id=PARTNER_TEAM)
+    assert slack_app.answer(http, response_url).body["text"].startswith("Sorry")
 
 
 @pytest.mark.usefixtures("people")
@@ -163,15 +208,15 @@ def test_staff_row_for_a_user_of_another_team_is_refused(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
     fake_slack.add_user(MANAGER, PARTNER_TEAM)
-    _, response_url = slack_app.slash("/deal", "help", user_id=MANAGER)
-    assert fake_slack.wait_for_response(response_url).body["text"].startswith("Sorry")
+    http, response_url = slack_app.slash("/deal", "help", user_id=MANAGER)
+    assert slack_app.answer(http, response_url).body["text"].startswith("Sorry")
 
 
 @pytest.mark.usefixtures("people")
 def test_users_info_rate_limit_is_waited_out(slack_app: RunningApp, fake_slack: FakeSlack) -> None:
     fake_slack.fail("users.info", status=429, retry_after=1)
-    _, response_url = slack_app.slash("/deal", "help", user_id=CONTACT, team_id=PARTNER_TEAM)
-    answer = fake_slack.wait_for_response(response_url, timeout=5)
+    http, response_url = slack_app.slash("/deal", "help", user_id=CONTACT, team_id=PARTNER_TEAM)
+    answer = slack_app.answer(http, response_url, timeout=5)
     assert answer.body["text"] == "/deal usage"
     assert [r.status for r in fake_slack.calls("users.info")] == [429, 200]
 
@@ -289,7 +334,7 @@ def test_any_deal_text_gets_200_and_an_ephemeral_answer(
 ) -> None:
     http, response_url = slack_app.slash("/deal", text, user_id=MANAGER)
     assert http.status == 200, http.body
-    answer = fake_slack.wait_for_response(response_url)
+    answer = slack_app.answer(http, response_url)
     assert answer.body["response_type"] == "ephemeral"
     assert (
         answer.body["text"]
@@ -306,8 +351,8 @@ def test_unknown_member_of_our_workspace_gets_help(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
     fake_slack.add_user("U0NEWHIRE", HOME_TEAM)
-    _, response_url = slack_app.slash("/deal", "help", user_id="U0NEWHIRE")
-    assert fake_slack.wait_for_response(response_url).body["text"] == "/deal usage"
+    http, response_url = slack_app.slash("/deal", "help", user_id="U0NEWHIRE")
+    assert slack_app.answer(http, response_url).body["text"] == "/deal usage"
 
 
 @pytest.mark.usefixtures("people")
@@ -315,6 +360,6 @@ def test_when_slack_cannot_say_who_it_is_the_answer_is_a_refusal(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
     fake_slack.fail("users.info", status=500, retry_after=None)
-    _, response_url = slack_app.slash("/deal", "help", user_id=CONTACT, team_id=PARTNER_TEAM)
-    assert fake_slack.wait_for_response(response_url).body["text"].startswith("Sorry")
+    http, response_url = slack_app.slash("/deal", "help", user_id=CONTACT, team_id=PARTNER_TEAM)
+    assert slack_app.answer(http, response_url).body["text"].startswith("Sorry")
     assert [r.status for r in fake_slack.calls("users.info")] == [500]

@@ -21,7 +21,7 @@ def test_a_requests_log_lines_share_its_request_id(
     caplog.set_level(logging.INFO)
     fake_slack.fail("users.info", status=500, retry_after=None)  # makes the listener log
     http, response_url = slack_app.slash("/deal", "help", user_id="U0SOMEONE")
-    fake_slack.wait_for_response(response_url)
+    slack_app.answer(http, response_url)
     request_id = http.headers["x-request-id"]
     mine = [r for r in caplog.records if getattr(r, "request_id", None) == request_id]
     assert any(r.name == "bot.http" and "POST /slack/events 200" in r.message for r in mine)

@@ -109,12 +109,10 @@ def everything_sent(fake: FakeSlack) -> str:
     return "\n".join(r.raw.decode("utf-8", "replace") for r in fake.requests)
 
 
-def ask(
-    app: RunningApp, fake: FakeSlack, text: str, user: str = MANAGER, team: str = HOME_TEAM
-) -> Recorded:
+def ask(app: RunningApp, text: str, user: str = MANAGER, team: str = HOME_TEAM) -> Recorded:
     http, url = app.slash("/scorecard", text, user_id=user, team_id=team)
-    assert (http.status, http.body) == (200, b"")
-    return fake.wait_for_response(url, timeout=20)
+    assert http.status == 200
+    return app.answer(http, url, timeout=20)
 
 
 def blocks_of(answer: Recorded) -> list[dict[str, Any]]:
@@ -126,7 +124,7 @@ def blocks_of(answer: Recorded) -> list[dict[str, Any]]:
 def test_staff_get_the_card_with_an_uploaded_chart(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
-    answer = ask(slack_app, fake_slack, "acme")
+    answer = ask(slack_app, "acme")
     assert answer.body["response_type"] == "ephemeral"
     text = json.dumps(ensure_ascii=False, obj=blocks_of(answer))
     assert "*Acme Resellers* · gold · EMEA" in text
@@ -139,7 +137,8 @@ def test_staff_get_the_card_with_an_uploaded_chart(
     names = [r.name for r in fake_slack.requests]
     assert names.index("files.getUploadURLExternal") < names.index("upload")
     assert names.index("upload") < names.index("files.completeUploadExternal")
-    assert names.index("files.completeUploadExternal") < names.index("response_url")
+    if answer.name == "response_url":  # not ready in time for the acknowledgement
+        assert names.index("files.completeUploadExternal") < names.index("response_url")
     upload = fake_slack.calls("upload")[0]
     assert upload.raw.startswith(b"\x89PNG")
     completed = fake_slack.calls("files.completeUploadExternal")[0].body
@@ -160,23 +159,25 @@ def test_staff_get_the_card_with_an_uploaded_chart(
     assert scorecard_messages.QBR in buttons
 
     fake_slack.clear()  # the chart is drawn and uploaded once per scorecard, then reused
-    again = ask(slack_app, fake_slack, "Acme Resellers")
+    again = ask(slack_app, "Acme Resellers")
     assert [b for b in blocks_of(again) if b["type"] == "image"] == images
-    assert [r.name for r in fake_slack.requests] == ["users.info", "response_url"]
+    # no upload, and the asker's team is remembered: at most the answer reaches Slack
+    assert {r.name for r in fake_slack.requests} <= {"response_url"}
 
 
 @pytest.mark.usefixtures("program")
 def test_a_partner_contact_sees_only_their_own_scorecard(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
-    own = ask(slack_app, fake_slack, "", user=ACME_CONTACT, team=ACME_TEAM)
+    own = ask(slack_app, "", user=ACME_CONTACT, team=ACME_TEAM)
     assert "*Acme Resellers*" in json.dumps(ensure_ascii=False, obj=blocks_of(own))
     fake_slack.clear()
 
+    refusals = []
     for text in ("Globex Systems", "P-1", "globex", "top", "top 3 EMEA"):
-        refusal = ask(slack_app, fake_slack, text, user=ACME_CONTACT, team=ACME_TEAM)
-        assert "your own partner's scorecard" in refusal.body["text"]
-    sent = everything_sent(fake_slack)
+        refusals.append(ask(slack_app, text, user=ACME_CONTACT, team=ACME_TEAM))
+        assert "your own partner's scorecard" in refusals[-1].body["text"]
+    sent = "\n".join([everything_sent(fake_slack), *(r.raw.decode() for r in refusals)])
     for other in NAMES[1:]:
         assert other not in sent
     assert fake_slack.calls("upload") == []
@@ -184,18 +185,18 @@ def test_a_partner_contact_sees_only_their_own_scorecard(
 
 @pytest.mark.usefixtures("program")
 def test_leaderboard_and_forgiving_names(slack_app: RunningApp, fake_slack: FakeSlack) -> None:
-    top = json.dumps(ensure_ascii=False, obj=blocks_of(ask(slack_app, fake_slack, "top 3 emea")))
+    top = json.dumps(ensure_ascii=False, obj=blocks_of(ask(slack_app, "top 3 emea")))
     assert "1. *Acme Resellers*" in top  # the most revenue, the fastest wins
     assert top.count(" · gold · EMEA — ") == 3
 
-    card = ask(slack_app, fake_slack, "UMBRELLA")
+    card = ask(slack_app, "UMBRELLA")
     assert "*Umbrella IT* · gold · EMEA" in json.dumps(ensure_ascii=False, obj=blocks_of(card))
-    misspelt = ask(slack_app, fake_slack, "Umbrela")
+    misspelt = ask(slack_app, "Umbrela")
     assert (
         "Which partner do you mean by `Umbrela`? Closest: *Umbrella IT*"
         in misspelt.body["blocks"][0]["text"]["text"]
     )
-    unknown = ask(slack_app, fake_slack, "Zzyzx Unheard")
+    unknown = ask(slack_app, "Zzyzx Unheard")
     assert "I know no partner called `Zzyzx Unheard`" in unknown.body["text"]
 
 
@@ -241,10 +242,10 @@ def test_scorecards_are_rate_limited_per_person(
 ) -> None:
     answers = []
     while len(answers) < 41:  # 20 a minute (the default); a minute may turn meanwhile
-        answers.append(ask(slack_app, fake_slack, "top 1").body["text"])
+        answers.append(ask(slack_app, "top 1").body["text"])
         if answers[-1].startswith("That is a lot of scorecards in a minute"):
             break
     assert 21 <= len(answers) <= 41
     assert all(text.startswith("Top 1") for text in answers[:-1])
-    other = ask(slack_app, fake_slack, "", user=ACME_CONTACT, team=ACME_TEAM)
+    other = ask(slack_app, "", user=ACME_CONTACT, team=ACME_TEAM)
     assert "*Acme Resellers*" in json.dumps(ensure_ascii=False, obj=blocks_of(other))
