@@ -34,7 +34,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, roc_auc_score
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
@@ -42,8 +42,11 @@ from insights.purchase_process import BetaGeometricNBD
 from insights.risk_features import DAY, DEFAULT_WINDOWS_DAYS, risk_features
 
 MODEL_VERSION = "risk-1.0"
-Label = Literal["inactive", "revenue_drop"]
+Label = Literal["inactive", "revenue_drop", "at_risk"]
 Family = Literal["logistic", "boosting"]
+BLEND = "blend"
+"""The mean of every family's calibrated probability: chosen when the back-test says the
+families' errors differ enough for their average to beat each."""
 Method = Literal["model", "heuristic"]
 PROCESS_COLUMNS = ("p_alive", "p_silent", "logit_silent", "expected", "log_expected")
 _EPS = 1e-9
@@ -55,6 +58,9 @@ class RiskConfig:
 
     horizon_days: int = 91
     label: Label = "inactive"
+    """``inactive``: no won deal in the horizon. ``revenue_drop``: won revenue below
+    ``revenue_drop_ratio`` of the trailing average. ``at_risk`` (what a partner program
+    alerts on): no won deal *and* no ``registration_kind`` event in the horizon, or a drop."""
     n_snapshots: int = 16
     step_days: int = 14
     min_label_days: int = 28  # shorter windows say more about timing than about churn
@@ -65,12 +71,14 @@ class RiskConfig:
     calibration_snapshots: int = 1
     min_class_examples: int = 100  # per class, over all snapshots, to trust a learned model
     min_process_partners: int = 30
-    max_training_rows: int = 400_000  # beyond this, a seeded sample of partners is kept
+    max_training_rows: int = 400_000  # beyond this, a seeded sample of partners is trained on
     time_unit_days: float = 7.0  # BG/NBD time unit: weeks keep the parameters well scaled
     revenue_drop_ratio: float = 0.5
     trailing_periods: int = 4
+    min_trailing_deals: int = 1
     windows_days: tuple[int, ...] = DEFAULT_WINDOWS_DAYS
     won_kind: str = "won"
+    registration_kind: str = "registered"
     extra_kinds: tuple[str, ...] = ()
     seed: int = 0
 
@@ -89,7 +97,12 @@ class Snapshot:
 
 
 def _before(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    return events.loc[events["date"] < as_of]
+    """Events dated before ``as_of``. Date-sorted input (what ``program_events`` gives) is cut
+    with a binary search instead of a mask over every row — it runs once per snapshot."""
+    dates = events["date"]
+    if dates.is_monotonic_increasing:
+        return events.iloc[: dates.searchsorted(as_of, side="left")]
+    return events.loc[dates < as_of]
 
 
 def _process_inputs(
@@ -163,11 +176,11 @@ def snapshot_dates(
 
 
 def _won_in(
-    events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, kind: str
+    events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, *kinds: str
 ) -> pd.DataFrame:
     window = events.loc[(events["date"] >= start) & (events["date"] < end)]
     if "kind" in window.columns:
-        window = window.loc[window["kind"] == kind]
+        window = window.loc[window["kind"].isin(kinds)]
     return window
 
 
@@ -177,9 +190,11 @@ def inactive_label(
     days: float,
     partners: pd.Index,
     won_kind: str = "won",
+    *also: str,
 ) -> pd.Series:
-    """1 if the partner has no won event in ``[start, start + days)``, else 0."""
-    window = _won_in(events, start, start + days * DAY, won_kind)
+    """1 if the partner has no event of ``won_kind`` (or of the kinds in ``also``) in
+    ``[start, start + days)``, else 0."""
+    window = _won_in(events, start, start + days * DAY, won_kind, *also)
     return pd.Series((~partners.isin(window["partner_id"].unique())).astype(int), index=partners)
 
 
@@ -191,13 +206,18 @@ def trailing_revenue(
     *,
     won_kind: str = "won",
     trailing_periods: int = 4,
-) -> pd.Series:
-    """Average won revenue per ``days``-long window over the ``trailing_periods`` windows
-    before ``start``."""
+) -> pd.DataFrame:
+    """Per partner, over the ``trailing_periods`` windows of ``days`` before ``start``: the
+    average won revenue per window (``average``) and the number of won deals (``deals``)."""
     span = days * DAY
     behind = _won_in(events, start - trailing_periods * span, start, won_kind)
-    total = behind.groupby("partner_id")["amount"].sum()
-    return (total / trailing_periods).reindex(partners, fill_value=0.0)
+    grouped = behind.groupby("partner_id")["amount"].agg(["sum", "size"])
+    return pd.DataFrame(
+        {
+            "average": (grouped["sum"] / trailing_periods).reindex(partners, fill_value=0.0),
+            "deals": grouped["size"].reindex(partners, fill_value=0),
+        }
+    )
 
 
 def revenue_drop_label(
@@ -209,25 +229,28 @@ def revenue_drop_label(
     won_kind: str = "won",
     trailing_periods: int = 4,
     ratio: float = 0.5,
+    min_trailing_deals: int = 1,
 ) -> pd.Series:
     """1 if won revenue in ``[start, start + days)`` falls below ``ratio`` times the partner's
-    :func:`trailing_revenue`. NaN for partners with no trailing revenue, for whom a drop is
-    undefined."""
+    trailing average (:func:`trailing_revenue`). NaN where the trailing windows hold fewer
+    than ``min_trailing_deals`` won deals or no revenue: for a partner who wins a deal every
+    other quarter, an empty quarter is its rhythm, not a drop."""
     ahead = _won_in(events, start, start + days * DAY, won_kind)
     ahead = ahead.groupby("partner_id")["amount"].sum().reindex(partners, fill_value=0.0)
     trailing = trailing_revenue(
         events, start, days, partners, won_kind=won_kind, trailing_periods=trailing_periods
     )
-    label = (ahead < ratio * trailing).astype(float)
-    return label.where(trailing > 0)
+    label = (ahead < ratio * trailing["average"]).astype(float)
+    return label.where((trailing["average"] > 0) & (trailing["deals"] >= min_trailing_deals))
 
 
-def _label(
+def outcome(
     events: pd.DataFrame, start: pd.Timestamp, days: float, partners: pd.Index, config: RiskConfig
 ) -> pd.Series:
+    """The configured label of each partner over ``[start, start + days)`` (NaN: undefined)."""
     if config.label == "inactive":
         return inactive_label(events, start, days, partners, config.won_kind)
-    return revenue_drop_label(
+    drop = revenue_drop_label(
         events,
         start,
         days,
@@ -235,7 +258,12 @@ def _label(
         won_kind=config.won_kind,
         trailing_periods=config.trailing_periods,
         ratio=config.revenue_drop_ratio,
+        min_trailing_deals=config.min_trailing_deals,
     )
+    if config.label == "revenue_drop":
+        return drop
+    quiet = inactive_label(events, start, days, partners, config.won_kind, config.registration_kind)
+    return np.maximum(quiet, drop.fillna(0)).astype(int)
 
 
 # ----------------------------------------------------------------------------- training frame
@@ -267,7 +295,7 @@ def training_frame(
             continue  # without the process model the horizon features would be missing
         days = float(min(horizon_days, (as_of - s) / DAY))
         frame = horizon_frame(cache[s], days, config)
-        frame["y"] = _label(past, s, days, frame.index, config)
+        frame["y"] = outcome(past, s, days, frame.index, config)
         frame = frame.loc[frame["y"].notna()]
         frame["label_days"] = days
         parts.append(frame.assign(snapshot=s).set_index("snapshot", append=True))
@@ -286,8 +314,10 @@ def model_inputs(
 ) -> pd.DataFrame:
     """The columns a family sees. Logistic: the process model's view of the horizon and log
     money (few, monotone, NaN-free — they extrapolate to horizons longer than the training
-    windows) plus log counts of ``feature_columns``. Boosting: ``feature_columns`` as they are
-    (it handles NaN)."""
+    windows) plus, for each other event kind's count in ``feature_columns``, its log ratio to
+    the won occasions of the same window — registrations *beyond* wins are the pipeline
+    building up; registrations that were all won say nothing the purchase process has not
+    said already. Boosting: ``feature_columns`` as they are (it handles NaN)."""
     if family == "boosting":
         return frame.loc[:, list(feature_columns)].astype(float)
 
@@ -301,7 +331,9 @@ def model_inputs(
         "log_amount_mean": log_money("amount_mean"),
         "log_amount_total": log_money("amount_total"),
     }
-    columns |= {f"log_{col}": log_money(col) for col in feature_columns}
+    for col in feature_columns:
+        kind, window = col.split("_count_")
+        columns[f"{kind}_beyond_wins_{window}"] = log_money(col) - log_money(f"occasions_{window}")
     return pd.DataFrame(columns, index=frame.index).fillna(0.0)
 
 
@@ -338,6 +370,16 @@ def make_pipeline(family: str, feature_columns: tuple[str, ...], seed: int) -> P
         )
         return Pipeline([("inputs", inputs), ("classifier", booster)])
     raise ValueError(f"unknown model family {family!r}")
+
+
+@dataclass(frozen=True)
+class Blend:
+    """Averages its members' probabilities (each member an estimator with ``predict_proba``)."""
+
+    members: tuple[Any, ...]
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        return np.mean([member.predict_proba(frame) for member in self.members], axis=0)
 
 
 @dataclass
@@ -389,10 +431,13 @@ def precision_at_top(y: np.ndarray, score: np.ndarray, fraction: float = 0.10) -
 
 
 def metrics(y: np.ndarray, p: np.ndarray, *, probabilities: bool = True) -> dict[str, float]:
-    """ROC-AUC, precision in the top decile, base rate and (for probabilities) Brier score."""
+    """ROC-AUC, average precision, precision in the top decile, base rate and (for
+    probabilities) Brier score."""
     y = np.asarray(y)
+    both = len(np.unique(y)) == 2
     out = {
-        "roc_auc": float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan"),
+        "roc_auc": float(roc_auc_score(y, p)) if both else float("nan"),
+        "average_precision": float(average_precision_score(y, p)) if both else float("nan"),
         "precision_top10": precision_at_top(y, p),
         "base_rate": float(y.mean()),
         "n": len(y),
@@ -446,13 +491,12 @@ class RiskModel:
         ``as_of`` — or fall back to the heuristic when the labelled history is too short."""
         cfg = self.config
         as_of = pd.Timestamp(as_of).normalize()
-        past = _before(events, as_of)  # nothing on or after as_of is ever looked at
+        past = _training_sample(_before(events, as_of), cfg)  # nothing on or after as_of
         cache: dict[pd.Timestamp, Snapshot] = {}
         validation = self._validate(past, as_of, cache)
         train = training_frame(
             past, as_of, cfg.horizon_days, cfg.n_snapshots, config=cfg, cache=cache
         )
-        train = _subsample(train, cfg)
         self.as_of = as_of
         self.model_card = {
             "version": MODEL_VERSION,
@@ -470,23 +514,38 @@ class RiskModel:
             return self
 
         family = validation.get("chosen") or cfg.families[0]
-        fitted = _fit_family(train, family, cfg)
+        members = cfg.families if family == BLEND else (family,)
+        fitted = {member: _fit_family(train, member, cfg) for member in members}
         self.method, self.family = "model", family
-        self.pipeline, self._estimator = fitted.pipeline, fitted.estimator
-        inputs = fitted.pipeline.named_steps["inputs"].transform(train.head(1))
+        first = fitted[members[0]]
+        self.pipeline = first.pipeline
+        estimators = tuple(f.estimator for f in fitted.values())
+        self._estimator = estimators[0] if len(estimators) == 1 else Blend(estimators)
+        features: dict[str, None] = {}
+        for member in fitted.values():
+            inputs = member.pipeline.named_steps["inputs"].transform(train.head(1))
+            features |= dict.fromkeys(inputs.columns)
         self.model_card |= {
             "method": "model",
             "family": family,
             "fallback_reason": None,
-            "calibration": fitted.calibration,
-            "features": list(inputs.columns),
+            "calibration": {member: f.calibration for member, f in fitted.items()},
+            "features": list(features),
         }
-        if family == "logistic":
-            coef = fitted.pipeline.named_steps["classifier"].coef_[0]
+        if "logistic" in fitted:
+            logistic = fitted["logistic"].pipeline
+            inputs = logistic.named_steps["inputs"].transform(train.head(1))
+            coef = logistic.named_steps["classifier"].coef_[0]
             self.model_card["coefficients"] = dict(
                 zip(inputs.columns, np.round(coef, 4).tolist(), strict=True)
             )
         return self
+
+    @property
+    def estimator(self) -> Any:
+        """What scores: the calibrated pipeline, or the :class:`Blend` of them (None for the
+        heuristic) — what a run persists."""
+        return self._estimator
 
     def _validate(
         self, past: pd.DataFrame, as_of: pd.Timestamp, cache: dict[pd.Timestamp, Snapshot]
@@ -498,7 +557,6 @@ class RiskModel:
         cutoff = as_of - days * DAY
         out: dict[str, Any] = {"cutoff": cutoff.date().isoformat(), "horizon_days": days}
         train = training_frame(past, cutoff, days, cfg.n_snapshots, config=cfg, cache=cache)
-        train = _subsample(train, cfg)
         reason = _too_short(train, cfg)
         if reason is not None:
             return out | {"skipped": reason, "chosen": None}
@@ -506,20 +564,25 @@ class RiskModel:
         if snap.process is None:
             return out | {"skipped": "no purchase-process fit at the cut-off", "chosen": None}
         test = horizon_frame(snap, days, cfg)
-        y = _label(past, cutoff, days, test.index, cfg)
+        y = outcome(past, cutoff, days, test.index, cfg)
         keep = y.notna().to_numpy()
         test, y = test.loc[keep], y.loc[keep].astype(int).to_numpy()
         if len(np.unique(y)) < 2:
             return out | {"skipped": "one class only in the validation window", "chosen": None}
         scores: dict[str, dict[str, float]] = {}
-        for family in cfg.families:
-            fitted = _fit_family(train, family, cfg)
-            scores[family] = metrics(y, fitted.estimator.predict_proba(test)[:, 1])
+        probabilities = {
+            family: _fit_family(train, family, cfg).estimator.predict_proba(test)[:, 1]
+            for family in cfg.families
+        }
+        if len(probabilities) > 1:
+            probabilities[BLEND] = np.mean(list(probabilities.values()), axis=0)
+        for candidate, p in probabilities.items():
+            scores[candidate] = metrics(y, p)
         recency = test["recency_days"].fillna(test["tenure_days"]).to_numpy()
         scores["recency"] = metrics(y, recency, probabilities=False)
         scores["bgnbd_expected"] = metrics(y, -test["expected"].to_numpy(), probabilities=False)
         scores["heuristic"] = metrics(y, heuristic_risk(test, days).to_numpy())
-        chosen = max(cfg.families, key=lambda f: scores[f]["roc_auc"])
+        chosen = max(probabilities, key=lambda f: scores[f]["roc_auc"])
         return out | {"metrics": scores, "chosen": chosen, "training": _describe_training(train)}
 
     def predict_proba(self, events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.Series:
@@ -531,6 +594,13 @@ class RiskModel:
         """``p_at_risk`` and the ``method`` that produced it, per partner. For the
         ``revenue_drop`` label, partners without trailing revenue get NaN: a drop from nothing
         is undefined."""
+        return self.score_with_features(events, as_of)[0]
+
+    def score_with_features(
+        self, events: pd.DataFrame, as_of: pd.Timestamp | None = None
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """:meth:`score` and the snapshot features it scored (what explanations are made of),
+        so a nightly run builds the snapshot once."""
         if self.method is None or self.as_of is None:
             raise RuntimeError("RiskModel.fit must run before scoring")
         cfg = self.config
@@ -552,21 +622,24 @@ class RiskModel:
                 won_kind=cfg.won_kind,
                 trailing_periods=cfg.trailing_periods,
             )
-            out.loc[trailing.to_numpy() <= 0, "p_at_risk"] = np.nan
-        return out
+            undefined = (trailing["average"] <= 0) | (trailing["deals"] < cfg.min_trailing_deals)
+            out.loc[undefined.to_numpy(), "p_at_risk"] = np.nan
+        return out, snap.features
 
 
-def _subsample(train: pd.DataFrame, cfg: RiskConfig) -> pd.DataFrame:
-    """Keep a seeded random share of *partners* (all their snapshots) when the frame exceeds
-    ``max_training_rows``: the fit stays minutes-bounded on large programs, and no partner is
-    split between kept and dropped rows."""
-    if len(train) <= cfg.max_training_rows:
-        return train
-    ids = train.index.get_level_values("partner_id")
-    partners = np.sort(ids.unique().to_numpy())
+def _training_sample(past: pd.DataFrame, cfg: RiskConfig) -> pd.DataFrame:
+    """The events of a seeded random share of partners when every partner in every snapshot
+    would exceed ``max_training_rows``. Sampling partners *before* building snapshots keeps a
+    100,000-partner fit to the cost of a 25,000-partner one; the classifier and the purchase
+    process describe the population, which a large sample describes as well. Scoring still
+    covers every partner."""
+    partners = np.sort(past["partner_id"].unique())
+    share = cfg.max_training_rows / max(1, len(partners) * cfg.n_snapshots)
+    if share >= 1:
+        return past
     rng = np.random.default_rng(cfg.seed)
-    kept = partners[rng.random(len(partners)) < cfg.max_training_rows / len(train)]
-    return train.loc[ids.isin(kept)]
+    kept = partners[rng.random(len(partners)) < share]
+    return past.loc[past["partner_id"].isin(kept)]
 
 
 def _too_short(train: pd.DataFrame, cfg: RiskConfig) -> str | None:

@@ -94,7 +94,8 @@ class ProgramFrames:
     source, activity kind) are categoricals; dates are naive UTC datetime64."""
 
     partners: pd.DataFrame
-    """Index partner_id; name, tier, region, status, signed_at, quarterly_target (NaN: none)."""
+    """Index partner_id; external_id, name, tier, region, status, signed_at, quarterly_target
+    (NaN: none)."""
     deals: pd.DataFrame
     """deal_id, partner_id, amount (program currency), status, source, registered_at,
     closed_at, expires_at."""
@@ -107,6 +108,7 @@ class ProgramFrames:
 def _partners_query() -> Select[Any]:
     return select(
         Partner.id.label("partner_id"),
+        Partner.external_id,
         Partner.name,
         Partner.tier,
         Partner.region,
@@ -170,7 +172,7 @@ def load_frames(session: Session, program: Program) -> ProgramFrames:
     partners = _read(
         session,
         _partners_query(),
-        {"partner_id": "int64", "quarterly_target": "float64"},
+        {"partner_id": "int64", "external_id": "str", "quarterly_target": "float64"},
         ("signed_at",),
     ).set_index("partner_id")
     deals = _read(

@@ -153,6 +153,9 @@ class Schedules(Rules):
 class Alerts(Rules):
     risk_threshold: Share = 0.6
     churn_horizon_days: int = Field(90, ge=7)
+    revenue_drop_ratio: float = Field(0.5, ge=0, lt=1)
+    """Won revenue over the horizon below this share of the trailing average counts as at risk
+    too; 0 leaves only going quiet (no won deal and no registration)."""
     cooldown_days: int = Field(14, ge=0)
     snooze_days: int = Field(30, ge=1)
     max_per_manager_per_day: int = Field(5, ge=1)

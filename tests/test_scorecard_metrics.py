@@ -310,6 +310,7 @@ def test_load_frames_types_converts_and_reads_utc(
 ) -> None:
     ids, frames = program
     assert list(frames.partners.columns) == [
+        "external_id",
         "name",
         "tier",
         "region",
@@ -318,6 +319,7 @@ def test_load_frames_types_converts_and_reads_utc(
         "quarterly_target",
     ]
     assert frames.partners.loc[ids["Calm"], "status"] == "active"
+    assert frames.partners.loc[ids["Calm"], "external_id"] == "Calm"
     assert np.isnan(frames.partners.loc[ids["Calm"], "quarterly_target"])
     assert frames.partners.loc[ids["Newbie"], "signed_at"] == pd.Timestamp("2025-03-10")
 

@@ -1,0 +1,133 @@
+"""``partnerbot score --as-of DATE --out FILE.csv``: the risk contract, what is stored, and that
+nothing dated after DATE changes a score — on SQLite and PostgreSQL, through the command line a
+user runs. Plus the plain-language reasons on hand-made histories."""
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from ingest import import_file
+from insights.risk_factors import top_factors
+from insights.risk_features import risk_features
+from insights.risk_store import CSV_COLUMNS
+from models import DealRegistration, DealStatus, Partner, PartnerActivity
+from models.enums import PartnerStatus
+from models.monitoring import PartnerRiskScore, RiskRun
+from partnerbot.program import EXAMPLE, example_text, parse_program
+from synth import ProgramSpec, generate_program
+from tests.test_demo import run_cli
+
+AS_OF = date(2026, 6, 30)
+EXAMPLE_PROGRAM = parse_program(example_text(), EXAMPLE)  # what the CLI uses without a file
+
+
+def read_scores(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
+        return list(reader)
+
+
+def generated_program(engine: Engine, folder: Path) -> None:
+    """A generated 60-partner program (18 months to November 2026), imported as a user would."""
+    generated = generate_program(ProgramSpec(partners=60, months=18, seed=11), folder)
+    for kind in ("partners", "people", "deals", "activities"):
+        import_file(kind, generated.paths[kind], engine, EXAMPLE_PROGRAM)
+
+
+def score(url: str, out: Path) -> list[dict[str, str]]:
+    done = run_cli("score", "--as-of", AS_OF.isoformat(), "--out", str(out), database_url=url,
+                   cwd=out.parent)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "At risk as of 2026-06-30" in done.stdout
+    return read_scores(out)
+
+
+def test_score_writes_the_contract_stores_it_and_ignores_later_data(
+    engine: Engine, tmp_path: Path
+) -> None:
+    generated_program(engine, tmp_path)
+    url = engine.url.render_as_string(hide_password=False)
+    rows = score(url, tmp_path / "risk.csv")
+
+    with engine.connect() as connection:
+        active = connection.scalars(
+            select(Partner.external_id).where(
+                Partner.status == PartnerStatus.ACTIVE,
+                (Partner.signed_at.is_(None)) | (Partner.signed_at <= AS_OF),
+            )
+        ).all()
+        stored = connection.execute(
+            select(func.count(), func.min(PartnerRiskScore.risk), func.max(PartnerRiskScore.risk))
+            .where(PartnerRiskScore.as_of == AS_OF)
+        ).one()  # fmt: skip
+    with Session(engine) as session:
+        runs = session.scalars(select(RiskRun).where(RiskRun.as_of == AS_OF)).all()
+    assert sorted(r["partner_id"] for r in rows) == sorted(active)
+    assert stored[0] == len(rows)
+    risks = [float(r["risk"]) for r in rows]
+    assert risks == sorted(risks, reverse=True)
+    assert 0 <= min(risks) < max(risks) <= 1
+    assert {r["risk_band"] for r in rows} <= {"low", "medium", "high"}
+    for row in rows:
+        flags = json.loads(row["drift_flags"])
+        assert isinstance(flags, list)
+        for flag in flags:
+            assert {"metric", "expected", "observed", "magnitude", "since"} <= set(flag)
+        if row["risk_band"] != "low":
+            assert row["top_factors"], row  # an at-risk score always comes with a why
+    (run,) = runs
+    assert run.card["as_of"] == "2026-07-01"  # the model's cut-off: events before it
+    assert run.card["version"] == run.model_version
+    assert run.partners == len(rows)
+
+    # Rewind the database to what it held at the end of AS_OF: later registrations and
+    # activities never happened, and deals that closed later are still open.
+    with engine.begin() as connection:
+        later = DealRegistration.registered_at >= pd.Timestamp(AS_OF) + pd.Timedelta(days=1)
+        connection.execute(delete(DealRegistration).where(later))
+        connection.execute(delete(PartnerActivity).where(PartnerActivity.occurred_on > AS_OF))
+        connection.execute(
+            update(DealRegistration)
+            .where(DealRegistration.closed_at > AS_OF)
+            .values(status=DealStatus.APPROVED, closed_at=None)
+        )
+    assert score(url, tmp_path / "rewound.csv") == rows
+
+
+D0 = pd.Timestamp("2025-01-01")
+
+
+def events(rows: list[tuple[int, int, str, float]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["partner_id", "day", "kind", "amount"])
+    frame["date"] = D0 + pd.to_timedelta(frame.pop("day"), unit="D")
+    return frame
+
+
+def test_reasons_are_measured_against_the_partners_own_rhythm_and_peers() -> None:
+    as_of = D0 + pd.Timedelta(days=400)
+    rows: list[tuple[int, int, str, float]] = []
+    # 1: won every 20 days until day 300, then silence (100 days at as_of).
+    rows += [(1, d, "won", 10_000.0) for d in range(0, 301, 20)]
+    # 2: same rhythm, still winning: nothing unusual.
+    rows += [(2, d, "won", 10_000.0) for d in range(0, 400, 20)]
+    # 3..8: peers closing 6 wins and 4 losses in the last six months; 3 loses most.
+    for partner in range(3, 9):
+        wins, losses = (1, 9) if partner == 3 else (6, 4)
+        rows += [(partner, 230 + 10 * k, "won", 5_000.0) for k in range(wins)]
+        rows += [(partner, 235 + 10 * k, "lost", 5_000.0) for k in range(losses)]
+        rows += [(partner, d, "won", 5_000.0) for d in range(0, 200, 25)]
+    frame = events(rows)
+    partners = pd.Index([1, 2, 3], name="partner_id")
+    features = risk_features(frame, as_of)
+    peers = pd.Series("gold/EMEA", index=pd.Index(range(1, 9)))
+    found = top_factors(frame, as_of, partners, features, peers, "USD")
+    assert found[1][0] == "no won deal in 100 days, usually every 20"
+    assert any(f.startswith("won USD 0 in the last 90 days, usually USD") for f in found[1])
+    assert found[2] == ["18 won deals and no deal registrations in the last 12 months"]
+    assert "win rate 10% vs 60% peer median (last 6 months)" in found[3]
