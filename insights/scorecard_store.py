@@ -7,6 +7,7 @@ in progress would compare half a month with whole ones.
 """
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from insights.scorecard_metrics import load_frames, monthly_metrics
+from insights.scorecard_metrics import ProgramFrames, load_frames, monthly_metrics
 from insights.scorecards import Scorecard, scorecards
 from models import Partner, PartnerScorecard
 from partnerbot.program import Program
@@ -160,12 +161,14 @@ def _replace_month(session: Session, first_day: date, rows: list[dict[str, Any]]
             )
 
 
-def compute_and_store(session: Session, program: Program, as_of: date) -> ScoringRun:
+def compute_and_store(
+    session: Session, program: Program, as_of: date, frames: ProgramFrames | None = None
+) -> ScoringRun:
     """Compute every partner's scorecard for the month before ``as_of`` and replace that
-    month's stored rows in one transaction."""
+    month's stored rows in one transaction. ``frames``: the program as already loaded."""
     started = datetime.now()
     month = scorecard_month(as_of)
-    frames = load_frames(session, program)
+    frames = frames or load_frames(session, program)
     months = pd.period_range(month - (HISTORY_MONTHS - 1), month, freq="M")
     metrics = monthly_metrics(frames, program, months)
     cards = scorecards(metrics, frames.partners, program, month)
@@ -233,6 +236,21 @@ def latest_scorecard(session: Session, partner_id: int) -> StoredScorecard | Non
         .limit(1)
     ).first()
     return _stored(*found) if found else None
+
+
+def month_scorecards(
+    session: Session, month: date, partner_ids: Collection[int] | None = None
+) -> dict[int, StoredScorecard]:
+    """The stored scorecards of ``month`` (all, or those of ``partner_ids``) by partner id: one
+    query for digests that show many partners' own cards."""
+    stmt = (
+        select(PartnerScorecard, Partner)
+        .join(Partner, Partner.id == PartnerScorecard.partner_id)
+        .where(PartnerScorecard.month == month)
+    )
+    if partner_ids is not None:
+        stmt = stmt.where(PartnerScorecard.partner_id.in_(partner_ids))
+    return {row.partner_id: _stored(row, partner) for row, partner in session.execute(stmt)}
 
 
 def leaderboard(

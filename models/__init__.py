@@ -9,11 +9,13 @@ from models.enums import (
     AlertState,
     DealSource,
     DealStatus,
+    OutboxStatus,
     PartnerStatus,
     PersonRole,
 )
 from models.limits import RequestCount
 from models.monitoring import PartnerAlert, PartnerRiskScore, RiskRun
+from models.outbox import JobRun, OutboxMessage
 from models.partners import Partner, Person
 from models.scorecards import PartnerScorecard
 
@@ -26,6 +28,9 @@ __all__ = [
     "DealRegistration",
     "DealSource",
     "DealStatus",
+    "JobRun",
+    "OutboxMessage",
+    "OutboxStatus",
     "Partner",
     "PartnerActivity",
     "PartnerAlert",

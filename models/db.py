@@ -1,8 +1,13 @@
 """Engine and session factory. One engine per process; sessions scoped to a unit of work."""
 
-from sqlalchemy import Engine, create_engine, event
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from models.base import Base
 
 
 def make_engine(url: str, *, statement_timeout_s: int | None = None, pool_size: int = 5) -> Engine:
@@ -38,3 +43,13 @@ def make_engine(url: str, *, statement_timeout_s: int | None = None, pool_size: 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_new(
+    session: Session, entity: type[Base], values: dict[str, Any], unique: list[str]
+) -> bool:
+    """``INSERT … ON CONFLICT (unique) DO NOTHING`` on either backend, in the session's
+    transaction; True when the row was new. Never raises on a duplicate, even under races."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(entity).values(values).on_conflict_do_nothing(index_elements=unique)
+    return session.execute(statement.returning(*inspect(entity).primary_key)).first() is not None

@@ -54,3 +54,11 @@ class AlertState(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     SNOOZED = "snoozed"
     DISMISSED = "dismissed"
+
+
+class OutboxStatus(StrEnum):
+    """A queued Slack message: waiting (or retrying), delivered, or refused for good."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"

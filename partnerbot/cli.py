@@ -1,39 +1,70 @@
 """The ``partnerbot`` command line: the terminal door to the same domain Slack and the
 scheduler use."""
 
+import logging
+import signal
 import sys
+import threading
 import time
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 import click
+import pandas as pd
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+from threadpoolctl import threadpool_limits
 
 from bot.app import SlackConfigError, require_credentials
+from bot.render.blocks import Message
+from bot.render.digests import qbr_messages, weekly_messages
 from bot.server import serve as serve_http
 from bot.socket_mode import serve_socket_mode
 from deals.registration import active_matches, expire_due
 from ingest import CsvImportError, ImportResult, import_file
 from ingest.loaders import LOADERS
+from insights.backtest import backtest_dates, drift_backtest, risk_backtest
+from insights.digests import (
+    DAY,
+    Period,
+    last_complete,
+    parse_period,
+    qbr_digests,
+    quarter_of,
+    week_of,
+    weekly_digest,
+)
 from insights.overview import program_overview
+from insights.program_events import peer_groups, program_events
+from insights.risk_scoring import risk_config
+from insights.risk_store import assess_and_store, write_assessment_csv
+from insights.scorecard_metrics import load_frames
 from insights.scorecard_store import (
     compute_and_store,
     latest_scorecard,
     leaderboard,
     write_scorecards_csv,
 )
+from jobs.digests import QBR, WEEKLY, local_day, qbr_key, queue_messages, weekly_key
+from jobs.leadership import WorkerError
+from jobs.outbox import delivery_client, retry_failed
+from jobs.worker import LostLeadError, Worker
 from models import Account, DealRegistration, Partner
 from models.db import make_engine, make_session_factory
 from models.enums import ACTIVE_DEAL_STATUSES
 from models.migrate import upgrade
 from partnerbot.console import (
+    backtest_table,
     checks_table,
     import_line,
     make_console,
     matches_table,
+    message_panel,
     overview_panel,
+    risk_summary,
     scorecard_panel,
 )
 from partnerbot.doctor import Check, diagnose
@@ -193,22 +224,82 @@ def deals_expire(ctx: Context, today: datetime | None) -> None:
 
 
 @cli.command()
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Default: today (UTC).")
 @click.option(
-    "--out", type=click.Path(path_type=Path, dir_okay=False), help="Also write them to a CSV file."
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Score as at the end of this day, from data dated on or before it. Default: today.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the risk scores here: partner_id, risk, risk_band, top_factors, drift_flags.",
+)
+@click.option(
+    "--scorecards-out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the scorecards here (one row per partner, every metric and percentile).",
 )
 @pass_context
-def score(ctx: Context, as_of: datetime | None, out: Path | None) -> None:
-    """Compute every partner's scorecard for the last complete month before --as-of and store
-    them (what /scorecard shows)."""
+def score(
+    ctx: Context, as_of: datetime | None, out: Path | None, scorecards_out: Path | None
+) -> None:
+    """Score every partner as the nightly job does: the scorecards for the last complete month
+    and the at-risk model with drift flags, stored for /scorecard, alerts and digests."""
     day = as_of.date() if as_of else datetime.now(UTC).date()
     with make_session_factory(ctx.engine)() as session:
-        run = compute_and_store(session, ctx.program, day)
-        if out is not None:
-            write_scorecards_csv(session, run.month, out)
+        frames = load_frames(session, ctx.program)
+        run = compute_and_store(session, ctx.program, day, frames)
+        if scorecards_out is not None:
+            write_scorecards_csv(session, run.month, scorecards_out)
+        assessment = assess_and_store(session, ctx.program, day, frames)
     console.print(
         f"Scored {run.partners:,} partners for {run.month:%B %Y} in {run.seconds:.1f} s"
-        + (f"; written to {out}" if out else "")
+        + (f"; written to {scorecards_out}" if scorecards_out else "")
+    )
+    console.print(risk_summary(assessment, frames.partners["name"]))
+    if out is not None:
+        rows = write_assessment_csv(assessment, frames.partners["external_id"], out)
+        console.print(f"{rows:,} risk scores written to {out}")
+
+
+def _partner(session: Session, name: str) -> Partner:
+    """The partner called ``name`` (forgiving, as /scorecard is), or exit with suggestions."""
+    match = resolve_partner(session, name)
+    if match.partner is None:
+        hint = ", ".join(p.name for p in match.suggestions)
+        console.print(f"No partner called {name!r}." + (f" Closest: {hint}." if hint else ""))
+        raise SystemExit(2)
+    return match.partner
+
+
+@cli.command()
+@click.option(
+    "--dates", "count", default=4, show_default=True, help="Back-test dates, a quarter apart."
+)
+@click.option("--drift-months", default=12, show_default=True, help="Monthly drift runs to replay.")
+@pass_context
+def evaluate(ctx: Context, count: int, drift_months: int) -> None:
+    """Back-test the at-risk model and the drift detector on the database's own history: each
+    date is fitted on what came before it and compared with what happened next."""
+    with make_session_factory(ctx.engine)() as session:
+        frames = load_frames(session, ctx.program)
+    events = program_events(frames)
+    config = risk_config(ctx.program)
+    dates = backtest_dates(events, config.horizon_days, count)
+    if not dates:
+        console.print("Not enough history to back-test: a year before and a horizon after.")
+        raise SystemExit(1)
+    with threadpool_limits(limits=1):
+        risk = risk_backtest(events, config, dates)
+    console.print(backtest_table(risk, config.horizon_days))
+    last = events["date"].max().to_period("M").to_timestamp()
+    months = pd.date_range(end=last - pd.offsets.MonthBegin(3), periods=drift_months, freq="MS")
+    drift = drift_backtest(events, peer_groups(frames.partners), months)
+    console.print(
+        f"Drift, {months[0]:%b %Y}–{months[-1]:%b %Y}: {drift.drops:,} realised drops (won deals "
+        f"and registrations below 40 % of the trailing year for 3 months), recall within 2 "
+        f"months {drift.recall:.0%}, median delay {drift.delay_months:.1f} months; "
+        f"{drift.false_alarm_rate:.1%} of {drift.steady:,} steady partners flagged per quarter."
     )
 
 
@@ -218,18 +309,90 @@ def score(ctx: Context, as_of: datetime | None, out: Path | None) -> None:
 def scorecard_command(ctx: Context, partner: str) -> None:
     """Print a partner's scorecard (by name or id), as /scorecard shows it."""
     with make_session_factory(ctx.engine)() as session:
-        match = resolve_partner(session, partner)
-        if match.partner is None:
-            hint = ", ".join(p.name for p in match.suggestions)
-            console.print(
-                f"No partner called {partner!r}." + (f" Closest: {hint}." if hint else "")
-            )
-            raise SystemExit(2)
-        card = latest_scorecard(session, match.partner.id)
+        found = _partner(session, partner)
+        card = latest_scorecard(session, found.id)
     if card is None:
-        console.print(f"No scorecard for {match.partner.name} yet: run `partnerbot score`.")
+        console.print(f"No scorecard for {found.name} yet: run `partnerbot score`.")
         raise SystemExit(1)
     console.print(scorecard_panel(card))
+
+
+@cli.group()
+def digest() -> None:
+    """The weekly leadership digest and partners' quarterly business reviews."""
+
+
+def _period(text: str | None, kind: Literal["week", "quarter"], program: Program) -> Period:
+    if text is None:
+        return last_complete(kind, local_day(program, datetime.now(UTC)))
+    try:
+        period = parse_period(text)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    if period.kind != kind:
+        raise click.BadParameter(f"{text!r} is not a {kind}")
+    return period
+
+
+def _show(title: str, messages: list[Message]) -> None:
+    for part, message in enumerate(messages, start=1):
+        of = f" ({part}/{len(messages)})" if len(messages) > 1 else ""
+        console.print(message_panel(title + of, [b.to_dict() for b in message.blocks]))
+
+
+@digest.command("weekly")
+@click.option("--week", help="An ISO week, e.g. 2026-W47. Default: the last complete week.")
+@click.option("--dry-run", is_flag=True, help="Render only; queue nothing.")
+@pass_context
+def digest_weekly(ctx: Context, week: str | None, dry_run: bool) -> None:
+    """Render a week's leadership digest and queue it for channels.leadership_digest."""
+    period = _period(week, "week", ctx.program)
+    channel = ctx.program.channels.leadership_digest
+    if channel is None and not dry_run:
+        raise click.UsageError("program.toml sets no channels.leadership_digest (or: --dry-run)")
+    with make_session_factory(ctx.engine).begin() as session:
+        messages = weekly_messages(weekly_digest(session, ctx.program, period))
+        _show(f"weekly digest {period.label} → {channel or 'no channel set'}", messages)
+        if dry_run or channel is None:
+            return
+        queued = queue_messages(
+            session, key=weekly_key(period), kind=WEEKLY, channel=channel, messages=messages
+        )
+    console.print("queued for delivery" if queued else f"{weekly_key(period)} was queued before")
+
+
+@digest.command("qbr")
+@click.option("--partner", help="One partner, by name or id. Default: every active partner.")
+@click.option("--quarter", help="A quarter, e.g. 2026-Q3. Default: the last complete quarter.")
+@click.option("--dry-run", is_flag=True, help="Render only; queue nothing.")
+@pass_context
+def digest_qbr(ctx: Context, partner: str | None, quarter: str | None, dry_run: bool) -> None:
+    """Render partners' quarterly business reviews and queue each for its shared channel."""
+    period = _period(quarter, "quarter", ctx.program)
+    queued = before = no_channel = 0
+    with make_session_factory(ctx.engine).begin() as session:
+        ids = [_partner(session, partner).id] if partner else None
+        for qbr in qbr_digests(session, ctx.program, period, ids):
+            messages = qbr_messages(qbr)
+            _show(f"QBR {period.label} · {qbr.name} → {qbr.channel or 'no channel'}", messages)
+            if dry_run:
+                continue
+            if qbr.channel is None:
+                no_channel += 1
+                continue
+            fresh = queue_messages(
+                session,
+                key=qbr_key(period, qbr.partner_id),
+                kind=QBR,
+                channel=qbr.channel,
+                messages=messages,
+            )
+            queued, before = queued + fresh, before + (not fresh)
+    if not dry_run:
+        console.print(
+            f"{queued} QBR(s) queued for delivery; {before} queued before; "
+            f"{no_channel} partner(s) without a channel"
+        )
 
 
 @cli.command()
@@ -272,6 +435,16 @@ def demo(click_ctx: click.Context, folder: Path, partners: int, months: int) -> 
         top = leaderboard(session, limit=3)
     for card in top:
         console.print(scorecard_panel(card))
+    console.rule("digests: the last week of the program's data, and a QBR of its last quarter")
+    with make_session_factory(ctx.engine)() as session:
+        last_day = session.scalar(select(func.max(DealRegistration.registered_at))).date()
+        quarter = quarter_of(last_day).previous
+        compute_and_store(session, ctx.program, quarter.end + DAY)  # the QBR's scorecards
+    click_ctx.invoke(digest_weekly, week=week_of(last_day).label, dry_run=True)
+    if top:
+        click_ctx.invoke(
+            digest_qbr, partner=top[0].external_id, quarter=quarter.label, dry_run=True
+        )
 
 
 @cli.command()
@@ -298,6 +471,40 @@ def serve(ctx: Context, port: int | None, workers: int | None) -> None:
         workers or ctx.settings.web_concurrency,
         program=program,
     )
+
+
+@cli.command()
+@pass_context
+def worker(ctx: Context) -> None:
+    """Run the scheduled jobs of program.toml's [schedules] and deliver queued Slack messages.
+    One worker leads; on PostgreSQL others wait as standbys and take over when it stops."""
+    settings = ctx.settings
+    configure_logging(settings.log_format, (settings.slack_bot_token or "",))
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per 5-second delivery
+    require_credentials(settings, socket_mode=True)  # like Socket Mode: no signed requests
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    try:
+        Worker(settings, ctx.program, ctx.engine, delivery_client(settings)).run(stop)
+    except LostLeadError as error:
+        _fail(f"{error}; stopping so that a restarted worker waits for the lead", code=1)
+
+
+@cli.group()
+def outbox() -> None:
+    """Slack messages queued for delivery."""
+
+
+@outbox.command("retry")
+@click.option("--key", help="Only the message with this key.")
+@pass_context
+def outbox_retry(ctx: Context, key: str | None) -> None:
+    """Queue the messages Slack refused (partnerbot doctor lists them) again, once their
+    cause is fixed."""
+    with make_session_factory(ctx.engine)() as session:
+        count = retry_failed(session, key)
+    console.print(f"{count} message(s) queued again: the worker delivers them.")
 
 
 @cli.command()
@@ -340,7 +547,7 @@ def main() -> None:
     """Entry point: known failures end with a clear message and exit code, never a traceback."""
     try:
         cli.main(standalone_mode=False)
-    except (ProgramError, SlackConfigError) as error:
+    except (ProgramError, SlackConfigError, WorkerError) as error:
         _fail(str(error), code=2)
     except CsvImportError as error:
         _fail("\n".join(error.lines), code=1)

@@ -1,20 +1,27 @@
-"""Terminal rendering with rich: the program overview, import reports, registration checks
-and scorecards."""
+"""Terminal rendering with rich: the program overview, import reports, registration checks,
+scorecards and Slack messages (digests)."""
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
+from rich.markup import escape
 from rich.panel import Panel
+from rich.rule import Rule
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import Row
 
 from ingest import ImportResult
 from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric
 from insights.overview import Overview
+from insights.risk_scoring import RiskAssessment
 from insights.scorecard_store import StoredScorecard
 from partnerbot.doctor import Check
+
+BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 
 
 def money(value: Decimal, currency: str) -> str:
@@ -142,6 +149,35 @@ def scorecard_panel(card: StoredScorecard) -> Panel:
     return Panel(Group(*lines, "", table), title=title, title_align="left")
 
 
+def _mrkdwn(text: str) -> str:
+    """Slack mrkdwn as rich markup: entities decoded, ``*bold*`` in bold."""
+    plain = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return BOLD.sub(r"[bold]\1[/bold]", escape(plain))
+
+
+def message_panel(title: str, blocks: Sequence[dict[str, Any]]) -> Panel:
+    """A Slack message's blocks as the terminal can show them: what ``partnerbot digest``
+    would post, and where."""
+    parts: list[RenderableType] = []
+    for block in blocks:
+        kind = block["type"]
+        if kind == "header":
+            parts.append(Text(block["text"]["text"], style="bold"))
+        elif kind == "divider":
+            parts.append(Rule(style="dim"))
+        elif kind == "context":
+            parts += [f"[dim]{_mrkdwn(e['text'])}[/dim]" for e in block["elements"]]
+        elif "fields" in block:
+            grid = Table.grid(padding=(0, 4))
+            cells = [_mrkdwn(field["text"]) for field in block["fields"]]
+            for start in range(0, len(cells), 2):
+                grid.add_row(*cells[start : start + 2])
+            parts.append(grid)
+        elif "text" in block:
+            parts.append(_mrkdwn(block["text"]["text"]))
+    return Panel(Group(*parts), title=escape(title), title_align="left")
+
+
 def checks_table(checks: Sequence[Check]) -> Table:
     """``partnerbot doctor``'s findings, a line each, with what to do about each problem."""
     table = Table(title="partnerbot doctor", title_justify="left")
@@ -150,6 +186,64 @@ def checks_table(checks: Sequence[Check]) -> Table:
     for check in checks:
         mark = "[green]✓[/]" if check.ok else "[red]✗[/]"
         table.add_row(mark, check.name, check.found, check.fix)
+    return table
+
+
+def risk_summary(assessment: RiskAssessment, names: Any, top: int = 5) -> Table:
+    """The riskiest partners with their reasons, under a title saying how they were scored
+    (the model and its validation, or the heuristic and why)."""
+    card = assessment.card
+    bands = assessment.scores["risk_band"].value_counts()
+    if card.get("method") == "model":
+        how = f"{card['family']} model, {card['training']['rows']:,} training rows"
+    else:
+        how = f"heuristic ({card.get('fallback_reason')})"
+    table = Table(
+        title=f"At risk as of {assessment.as_of}: {bands.get('high', 0):,} high, "
+        f"{bands.get('medium', 0):,} medium, {bands.get('low', 0):,} low — {how}",
+        title_justify="left",
+    )
+    table.add_column("partner")
+    table.add_column("risk", justify="right")
+    table.add_column("why")
+    riskiest = assessment.scores.sort_values("risk", ascending=False, kind="stable").head(top)
+    for partner, row in riskiest.iterrows():
+        why = "; ".join(row["top_factors"])
+        if row["drift_flags"]:
+            why += f" (+{len(row['drift_flags'])} drift flag(s))"
+        table.add_row(escape(str(names.get(partner, partner))), f"{row['risk']:.0%}", escape(why))
+    return table
+
+
+def backtest_table(results: Any, horizon_days: int) -> Table:
+    """Each method's figures per back-test date and on average, best model first."""
+    families = ", ".join(sorted(set(results["model"])))
+    table = Table(
+        title=f"At-risk back-test: label over the {horizon_days} days after each date "
+        f"(model chosen: {families})",
+        title_justify="left",
+    )
+    for column in ("as of", "method", "partners", "positive", "ROC-AUC", "avg. precision"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    table.add_column("prec. top 10 %", justify="right")
+    for row in results.itertuples(index=False):
+        table.add_row(
+            str(row.as_of),
+            row.method,
+            f"{row.n:,}",
+            f"{row.base_rate:.0%}",
+            f"{row.roc_auc:.3f}",
+            f"{row.average_precision:.3f}",
+            f"{row.precision_top10:.3f}",
+        )
+    means = results.groupby("method", sort=False)[
+        ["roc_auc", "average_precision", "precision_top10"]
+    ].mean()
+    for method, row in means.iterrows():
+        table.add_row(
+            "mean", str(method), "", "", f"{row.roc_auc:.3f}",
+            f"{row.average_precision:.3f}", f"{row.precision_top10:.3f}",
+        )  # fmt: skip
     return table
 
 

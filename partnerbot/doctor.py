@@ -10,7 +10,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import Engine, select
 
 from bot.app import make_client
+from jobs.outbox import undelivered
 from models import Partner
+from models.db import make_session_factory
 from models.migrate import is_current
 from partnerbot.program import Program
 from partnerbot.settings import Settings
@@ -121,9 +123,29 @@ def check_slack(settings: Settings, program: Program, engine: Engine | None) -> 
         yield _membership(client, channel, what)
 
 
+def check_outbox(engine: Engine) -> Iterator[Check]:
+    """Messages Slack refused for good (never dropped silently), each with what to do."""
+    with make_session_factory(engine)() as session:
+        failed, total = undelivered(session)
+    if not total:
+        yield Check("outbox", True, "every queued message was delivered or is being retried")
+        return
+    for message in failed:
+        yield Check(
+            f"message {message.key}",
+            False,
+            f"{message.kind} to {message.channel} not delivered: {message.error}",
+            f"{message.fix}; then partnerbot outbox retry",
+        )
+    if total > len(failed):
+        yield Check("outbox", False, f"{total - len(failed)} older undelivered message(s)")
+
+
 def diagnose(settings: Settings, program: Program, engine: Engine) -> list[Check]:
     checks = [*check_settings(settings), *check_database(engine)]
     database_ok = all(c.ok for c in checks if c.name in {"database", "schema"})
+    if database_ok:
+        checks += check_outbox(engine)
     if settings.slack_bot_token:
         checks += check_slack(settings, program, engine if database_ok else None)
     return checks

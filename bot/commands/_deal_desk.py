@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.identity import Identity, Kind
 from bot.render import deal_messages as messages
-from bot.render.blocks import Message, code, escape, plain
+from bot.render.blocks import Message, code, escape, plain, where
 from deals import decisions
 from deals.lookup import DealFilter, DealView, deal_view, find_deals
 from deals.registration import RegistrationRequest, register
@@ -197,7 +197,7 @@ class DealDesk:
         assert deal is not None
         if outcome.kind == "registered":
             route = route_for(self.program, deal.routing_subject)
-            self.post(target(route), messages.approval_card(deal, _where(target(route))))
+            self.post(target(route), messages.approval_card(deal, where(target(route))))
             self.post(deal.partner_channel, messages.notice_registered(deal))
             return messages.registered(deal)
         rivals = [deal_view(self.session, i) for i in outcome.conflicting_ids]
@@ -250,7 +250,7 @@ class DealDesk:
         route = route_for(self.program, deal.routing_subject)
         if not may_decide(route, user_id=who.user_id, role=who.role):
             return plain(
-                f"{escape(deal.external_id)} is routed to {_where(target(route))}: only they "
+                f"{escape(deal.external_id)} is routed to {where(target(route))}: only they "
                 f"or leadership can decide it."
             )
         return deal
@@ -301,7 +301,3 @@ class DealDesk:
         for view in views:
             self.post(view.partner_channel, notice(view))
         return Outcome(messages.decided_card(views), views)
-
-
-def _where(destination: str) -> str:
-    return f"<#{destination}>" if destination[:1] in {"C", "G"} else f"<@{destination}>"

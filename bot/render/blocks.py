@@ -77,6 +77,11 @@ def person(user_id: str | None) -> str:
     return f"<@{user_id}>" if user_id and not user_id.startswith("cli:") else "partnerbot"
 
 
+def where(destination: str) -> str:
+    """A mention of a message's destination: a channel (``C…``/``G…``) or a person."""
+    return f"<#{destination}>" if destination[:1] in {"C", "G"} else f"<@{destination}>"
+
+
 def stranger_refusal() -> Message:
     return plain(
         "Sorry, I can only help people my partner team knows. If you work with one of our "

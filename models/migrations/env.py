@@ -9,10 +9,16 @@ from models import Base
 config = context.config
 
 
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """APScheduler's job store creates and owns ``apscheduler_jobs``: not ours to migrate."""
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 def run_on(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
+        include_name=include_name,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

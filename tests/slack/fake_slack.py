@@ -3,13 +3,17 @@ answers the Web API methods partnerbot uses, the ``response_url`` endpoint and f
 and records every request it receives so tests can assert on what the bot sent.
 
 Point the app at it with ``SLACK_API_URL=fake.api_url``; give commands ``fake.response_url()``.
-Make calls fail with ``fake.fail("chat.postMessage", status=429, retry_after=1)``.
+Make calls fail with ``fake.fail("chat.postMessage", status=429, retry_after=1)``, or at random
+with ``fake.flaky(0.3, seed=1)``; hold an answer back with ``fake.hold("chat.postMessage")``.
+Posted messages (with their ``metadata``) are kept per channel and ``conversations.history``
+answers from them.
 
 Written for partnerbot after the idea of bolt-python's ``tests/mock_web_api_server``.
 """
 
 import itertools
 import json
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -44,12 +48,34 @@ class Recorded:
     status: int
     """What the fake answered: 200, or an injected failure."""
 
+    @classmethod
+    def acknowledgement(
+        cls, response_url: str, headers: dict[str, str], raw: bytes, status: int
+    ) -> "Recorded":
+        """An answer the app gave in a command's acknowledgement (HTTP answer ``raw``), which
+        Slack shows as it would one posted to the command's ``response_url``: recorded under
+        the name ``ack`` with that URL's path, so it is read like a posted answer."""
+        path = urlsplit(response_url).path
+        return cls("ack", "POST", path, headers, json.loads(raw), raw, status)
+
+    received_at: float = field(default_factory=time.monotonic)
+
 
 @dataclass
 class _Failure:
     status: int
     retry_after: int | None
     remaining: int
+    took_effect: bool = False
+    """The call did its work (a message was posted) before the error was answered."""
+
+
+@dataclass
+class _Flaky:
+    rate: float
+    names: frozenset[str] | None
+    retry_after: int
+    rng: random.Random
 
 
 @dataclass
@@ -62,7 +88,13 @@ class FakeSlack:
     channels: dict[str, bool] = field(default_factory=dict)
     """Channels ``conversations.info`` knows, and whether the bot is a member of each."""
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Messages posted with ``chat.postMessage``, by channel, oldest first."""
+    post_errors: dict[str, str] = field(default_factory=dict)
+    """Channels ``chat.postMessage`` refuses, with the error it answers (``not_in_channel``)."""
     _requests: list[Recorded] = field(default_factory=list)
+    _flaky: _Flaky | None = None
+    _holds: dict[str, list[threading.Event]] = field(default_factory=dict)
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
     _changed: threading.Condition = field(default_factory=threading.Condition)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -121,6 +153,38 @@ class FakeSlack:
         ``Retry-After``), then answer normally again."""
         with self._changed:
             self._failures.setdefault(name, []).append(_Failure(status, retry_after, times))
+
+    def flaky(
+        self,
+        rate: float,
+        *,
+        seed: int,
+        names: tuple[str, ...] | None = None,
+        retry_after: int = 1,
+    ) -> None:
+        """Answer a random ``rate`` of the calls of ``names`` (default: every Web API method)
+        with 429 (with ``Retry-After``) or 500, half each. Like Slack under load, a 500 on
+        ``chat.postMessage`` may come after the message was posted: the client cannot tell."""
+        with self._changed:
+            chosen = frozenset(names) if names is not None else None
+            self._flaky = _Flaky(rate, chosen, retry_after, random.Random(seed))
+
+    def hold(self, name: str) -> threading.Event:
+        """Do the next call of ``name`` (a message is posted) but hold its answer back until
+        the returned event is set: the moment to kill the caller."""
+        release = threading.Event()
+        with self._changed:
+            self._holds.setdefault(name, []).append(release)
+        return release
+
+    def all_messages(self) -> list[dict[str, Any]]:
+        """Every posted message, each with its ``channel``."""
+        with self._changed:
+            return [
+                {**message, "channel": channel}
+                for channel, messages in self.messages.items()
+                for message in messages
+            ]
 
     def clear(self) -> None:
         """Forget what was recorded so far (failures still queued stay queued)."""
@@ -181,12 +245,62 @@ class FakeSlack:
         with self._changed:
             queue = self._failures.get(name, [])
             if not queue:
-                return None
+                return self._random_failure(name)
             failure = queue[0]
             failure.remaining -= 1
             if failure.remaining <= 0:
                 queue.pop(0)
             return failure
+
+    def _random_failure(self, name: str) -> _Failure | None:
+        flaky = self._flaky
+        if flaky is None or (flaky.names is not None and name not in flaky.names):
+            return None
+        if name in {RESPONSE_URL, UPLOAD} or flaky.rng.random() >= flaky.rate:
+            return None
+        if flaky.rng.random() < 0.5:
+            return _Failure(429, flaky.retry_after, 1)
+        return _Failure(500, None, 1, took_effect=flaky.rng.random() < 0.5)
+
+    def _held(self, name: str) -> threading.Event | None:
+        with self._changed:
+            queue = self._holds.get(name, [])
+            return queue.pop(0) if queue else None
+
+    def _post(self, body: dict[str, Any], ts: str) -> dict[str, Any]:
+        channel = str(body.get("channel"))
+        if channel in self.post_errors:
+            return {"ok": False, "error": self.post_errors[channel]}
+        message = {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": ts}
+        message |= {k: body[k] for k in ("text", "blocks", "metadata") if k in body}
+        if isinstance(message.get("metadata"), str):  # form-encoded calls send JSON text
+            message["metadata"] = json.loads(message["metadata"])
+        with self._changed:
+            self.messages.setdefault(channel, []).append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _history(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, from ``oldest``; metadata only with ``include_all_metadata``;
+        ``cursor`` is an offset."""
+        channel = str(body.get("channel"))
+        if channel in self.post_errors:
+            return {"ok": False, "error": self.post_errors[channel]}
+        with self._changed:
+            found = list(self.messages.get(channel, []))
+        oldest = float(body.get("oldest") or 0)
+        with_metadata = str(body.get("include_all_metadata")).lower() in {"1", "true"}
+        found = [m for m in reversed(found) if float(m["ts"]) > oldest]
+        if not with_metadata:
+            found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+        start, limit = int(body.get("cursor") or 0), int(body.get("limit") or 100)
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _answer_api(self, method: str, body: dict[str, Any], auth: str) -> dict[str, Any]:
         if not auth.startswith("Bearer "):
@@ -208,9 +322,12 @@ class FakeSlack:
                     "is_enterprise_install": False,
                 }
             case "chat.postMessage":
-                message = {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": ts}
-                message |= {k: body[k] for k in ("text", "blocks") if k in body}
-                return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": message}
+                return self._post(body, ts)
+            case "conversations.history":
+                return self._history(body)
+            case "conversations.open":
+                user = str(body.get("users"))
+                return {"ok": True, "channel": {"id": f"D{user[1:]}"}}
             case "apps.connections.open":
                 if self.socket_url is None:
                     return {"ok": False, "error": "socket_mode_not_enabled"}
@@ -297,6 +414,8 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             failure = fake._injected_failure(name)
             status = failure.status if failure else 200
             fake._record(Recorded(name, self.command, url.path, headers, body, raw, status))
+            if failure and failure.took_effect:
+                fake._answer_api(name, body, self.headers.get("Authorization", ""))
             if failure:
                 extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
                 error = "ratelimited" if failure.status == 429 else "internal_error"
@@ -308,6 +427,9 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 self._send(HTTPStatus.OK, b"ok", "text/plain")
             else:
                 answer = fake._answer_api(name, body, self.headers.get("Authorization", ""))
+                held = fake._held(name)
+                if held is not None:
+                    held.wait(timeout=60)
                 self._send(HTTPStatus.OK, json.dumps(answer).encode(), "application/json")
 
         def _send(

@@ -75,8 +75,10 @@ def block_actions(
     message_ts: str,
     response_url: str,
     block_id: str = "decide",
+    message_blocks: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A button click on a message the bot posted at ``channel_id``/``message_ts``."""
+    """A button click on a message the bot posted at ``channel_id``/``message_ts`` (whose
+    blocks Slack sends along as ``message_blocks``)."""
     return {
         "type": "block_actions",
         "team": {"id": team_id, "domain": "partner"},
@@ -91,7 +93,12 @@ def block_actions(
         },
         "trigger_id": "3333.4444.click",
         "channel": {"id": channel_id, "name": "privategroup"},
-        "message": {"type": "message", "ts": message_ts, "text": "card"},
+        "message": {
+            "type": "message",
+            "ts": message_ts,
+            "text": "card",
+            "blocks": message_blocks or [],
+        },
         "response_url": response_url,
         "actions": [
             {
@@ -125,3 +132,27 @@ def block_suggestion(*, user_id: str, team_id: str, action_id: str, value: str) 
 
 def metadata(**fields: str) -> str:
     return json.dumps(fields)
+
+
+def click(
+    message: dict[str, Any],
+    block: dict[str, Any],
+    element: dict[str, Any],
+    *,
+    user_id: str,
+    team_id: str,
+    response_url: str,
+) -> dict[str, Any]:
+    """:func:`block_actions` for clicking button ``element`` of actions ``block`` on a message
+    the fake Slack received (``FakeSlack.all_messages``)."""
+    return block_actions(
+        user_id=user_id,
+        team_id=team_id,
+        action_id=element["action_id"],
+        value=element["value"],
+        channel_id=message["channel"],
+        message_ts=message["ts"],
+        response_url=response_url,
+        block_id=block["block_id"],
+        message_blocks=message["blocks"],
+    )

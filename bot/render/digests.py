@@ -1,0 +1,91 @@
+"""Digest messages: the weekly leadership digest and partners' quarterly business reviews,
+from ``templates/weekly_digest.j2`` and ``templates/qbr_digest.j2`` (see
+:mod:`bot.render.templating` for how a template becomes Block Kit within Slack's limits).
+Lists are cut to ``LISTED`` entries with the rest counted, so a digest stays a digest at any
+program size.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.render.blocks import Message
+from bot.render.templating import render
+from insights.digests import MOVER_WEEKS, Compared, Period, QbrDigest, WeeklyDigest
+from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric
+from insights.scorecard_store import StoredScorecard
+
+LISTED = 10
+MAX_REASONS = 3
+MAX_REASON = 200
+"""Longest risk reason, highlight or tier gap shown."""
+LIMITS = {"listed": LISTED, "max_reasons": MAX_REASONS, "max_reason": MAX_REASON}
+
+
+def _change(now: float, before: float) -> str:
+    if before == 0:
+        return "no change" if now == 0 else "▲ from 0"
+    share = now / before - 1
+    if abs(share) < 0.005:
+        return "level"
+    return f"{'▲' if share > 0 else '▼'} {abs(share):.0%}"
+
+
+def _helpers(period: Period, currency: str) -> dict[str, Callable[..., str]]:
+    """The helpers that depend on the digest: its currency and the period compared with."""
+
+    def money(value: float | None) -> str:
+        return format_metric(value, "money", currency)
+
+    def figure(label: str, value: str, compared: Compared) -> str:
+        return (
+            f"*{label}*\n{value}\n{_change(compared.now, compared.previous)} vs last "
+            f"{period.kind} · {_change(compared.now, compared.year_ago)} vs a year ago"
+        )
+
+    return {"money": money, "figure": figure}
+
+
+def weekly_messages(digest: WeeklyDigest) -> list[Message]:
+    """The leadership digest as Slack messages (one, unless it outgrows 50 blocks)."""
+    return render(
+        "weekly_digest.j2",
+        d=digest,
+        mover_weeks=MOVER_WEEKS,
+        **LIMITS,
+        **_helpers(digest.week, digest.currency),
+    )
+
+
+@dataclass(frozen=True)
+class _MetricRow:
+    label: str
+    value: str
+    percentile: int | None
+
+
+def _metric_rows(card: StoredScorecard) -> list[_MetricRow]:
+    """The scorecard's weighted metrics with the partner's percentile among its peers. The
+    others are left out: the month's figures would muddle a quarter's review, and the share of
+    program revenue gives away the program's total (in a small program, the peers' figures)."""
+    rows = []
+    for shown in KEY_METRICS:
+        value = card.metrics.get(shown.key)
+        if shown.weight is None or (value is None and shown.key in OPTIONAL_METRICS):
+            continue
+        percentile = card.percentiles.get(shown.weight)
+        number = format_metric(value, shown.kind, card.currency)
+        rows.append(
+            _MetricRow(shown.label, number, None if percentile is None else round(percentile))
+        )
+    return rows
+
+
+def qbr_messages(digest: QbrDigest) -> list[Message]:
+    """A partner's quarterly business review as Slack messages, for its own channel."""
+    return render(
+        "qbr_digest.j2",
+        d=digest,
+        metrics=_metric_rows(digest.scorecard) if digest.scorecard else [],
+        **LIMITS,
+        **_helpers(digest.quarter, digest.currency),
+    )

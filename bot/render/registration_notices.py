@@ -1,0 +1,54 @@
+"""What the daily registrations job says: expiry reminders to the partner's channel and to its
+partner manager, and nudges to the approver of a registration waiting past the approval SLA."""
+
+from datetime import timedelta
+
+from bot.render import deal_messages
+from bot.render.blocks import Message, context, day, escape, money, plain, section
+from deals.lookup import DealView
+
+
+def _when(days_left: int) -> str:
+    if days_left <= 0:
+        return "today"
+    if days_left == 1:
+        return "tomorrow"
+    return f"in {days_left} days"
+
+
+def _subject(deal: DealView) -> str:
+    return f"*{escape(deal.external_id)}* · {escape(deal.account_name)}"
+
+
+def expiry_reminder(deal: DealView, days_left: int) -> Message:
+    """To the partner's shared channel."""
+    return plain(
+        f"⏳ Your registration {_subject(deal)} · {money(deal.amount, deal.currency)} is "
+        f"protected until {day(deal.expires_at)}: that ends {_when(days_left)}. Close it, or ask "
+        f"your partner manager to extend it."
+    )
+
+
+def expiry_reminder_for_manager(deal: DealView, days_left: int) -> Message:
+    """To the partner's manager, as a direct message."""
+    text = (
+        f"⏳ {escape(deal.partner_name)}'s registration {_subject(deal)} · "
+        f"{money(deal.amount, deal.currency)} stops being protected {_when(days_left)} "
+        f"({day(deal.expires_at)})."
+    )
+    action = f"Extend it with `{deal_messages.COMMAND} extend {escape(deal.external_id)} DAYS`."
+    return Message(text=text, blocks=[section(text), context(action)])
+
+
+def approval_nudge(deal: DealView, waited: timedelta, sla_hours: int, routed_to: str) -> Message:
+    """To the approver: the approval card again, under a line saying how long it has waited."""
+    hours = int(waited.total_seconds() // 3600)
+    waiting = f"{hours // 24} days" if hours >= 48 else f"{hours} hours"
+    headline = (
+        f"🕓 {_subject(deal)} from {escape(deal.partner_name)} has waited {waiting} for a "
+        f"decision (the program's target is {sla_hours} hours)."
+    )
+    card = deal_messages.approval_card(deal, routed_to)
+    return Message(
+        text=f"Waiting for approval: {deal.external_id}", blocks=[section(headline), *card.blocks]
+    )

@@ -1,0 +1,33 @@
+"""Fixtures for job tests: the fake Slack and session factory of the Slack tests, a delivery
+client pointed at the fake, and helpers to read the outbox."""
+
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs.outbox import delivery_client
+from models import OutboxMessage
+from partnerbot.settings import Settings
+from tests.slack.conftest import fake_slack, session_factory
+from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
+
+__all__ = ["client", "fake_slack", "outbox", "posted_keys", "session_factory"]
+
+
+@pytest.fixture
+def client(fake_slack: FakeSlack) -> WebClient:
+    return delivery_client(Settings(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=fake_slack.api_url))
+
+
+def outbox(session_factory: sessionmaker[Session]) -> dict[str, OutboxMessage]:
+    with session_factory() as session:
+        return {m.key: m for m in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))}
+
+
+def posted_keys(fake: FakeSlack) -> list[str]:
+    """The outbox key of every message that reached the fake Slack, in posting order."""
+    return [
+        m["metadata"]["event_payload"]["key"]
+        for m in sorted(fake.all_messages(), key=lambda m: float(m["ts"]))
+    ]

@@ -1,0 +1,65 @@
+"""``partnerbot worker`` as a real process for tests: started with the environment an operator
+sets, fast intervals, its log in a file the test can wait on, and SIGKILL to crash it."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from partnerbot.program import example_text
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.signing import SIGNING_SECRET
+
+
+class WorkerProcess:
+    def __init__(
+        self, name: str, database_url: str, fake: FakeSlack, folder: Path, program: str = ""
+    ) -> None:
+        self.log = folder / f"{name}.log"
+        rules = folder / "program.toml"
+        if not rules.exists():
+            rules.write_text(program or example_text(), encoding="utf-8")
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SLACK_API_URL": fake.api_url,
+            "SLACK_BOT_TOKEN": fake.token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "PARTNERBOT_PROGRAM": str(rules),
+            "PARTNERBOT_DELIVERY_INTERVAL": "0.3",
+            "PARTNERBOT_WORKER_POLL": "0.5",
+            "PARTNERBOT_DELIVERY_LEASE": "3",
+        }
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "partnerbot", "worker"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=folder,
+            )
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8")
+
+    def wait_for(self, text: str, timeout: float = 60) -> float:
+        """Seconds until ``text`` appeared in the log; fails the test after ``timeout``."""
+        started = time.monotonic()
+        while text not in self.output():
+            if time.monotonic() - started > timeout:
+                raise AssertionError(f"no {text!r} in {timeout}s; the log:\n{self.output()}")
+            if self.process.poll() is not None and text not in self.output():
+                raise AssertionError(f"worker exited before {text!r}:\n{self.output()}")
+            time.sleep(0.1)
+        return time.monotonic() - started
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
