@@ -429,15 +429,18 @@ def demo(click_ctx: click.Context, folder: Path, partners: int, months: int) -> 
     for name, domain in held:
         _check(ctx, name, domain)
         _check(ctx, f"The {name.upper()}", None)  # how else someone may type it
-    console.rule("scorecards")
-    click_ctx.invoke(score)
+    with make_session_factory(ctx.engine)() as session:
+        last_day = session.scalar(select(func.max(DealRegistration.registered_at))).date()
+    # Scored the day after the data ends, as the nightly job would have: scored today, weeks
+    # after a generated program's last day, every partner would look silent.
+    console.rule(f"scorecards and risk, the night after the program's data ends ({last_day})")
+    click_ctx.invoke(score, as_of=datetime.combine(last_day + DAY, datetime.min.time()))
     with make_session_factory(ctx.engine)() as session:
         top = leaderboard(session, limit=3)
     for card in top:
         console.print(scorecard_panel(card))
     console.rule("digests: the last week of the program's data, and a QBR of its last quarter")
     with make_session_factory(ctx.engine)() as session:
-        last_day = session.scalar(select(func.max(DealRegistration.registered_at))).date()
         quarter = quarter_of(last_day).previous
         compute_and_store(session, ctx.program, quarter.end + DAY)  # the QBR's scorecards
     click_ctx.invoke(digest_weekly, week=week_of(last_day).label, dry_run=True)
