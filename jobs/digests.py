@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -118,3 +119,17 @@ def qbr_digest_job(
             )
     with_channel = sum(1 for _, channel in partners if channel)
     return DigestReport(quarter.label, queued, with_channel - queued, len(partners) - with_channel)
+
+
+def partner_qbr(session: Session, program: Program, today: date, partner_id: int) -> Message | None:
+    """A partner's business review of the last complete quarter before ``today``, as the
+    worker posted it (its first message) when it has — read back from the outbox, a lookup —
+    else computed now; None for a partner with nothing to review."""
+    quarter = last_complete("quarter", today)
+    posted = session.scalar(
+        select(OutboxMessage).where(OutboxMessage.key == qbr_key(quarter, partner_id))
+    )
+    if posted is not None:
+        return Message(posted.text, [b for block in posted.blocks if (b := Block.parse(block))])
+    found = qbr_digests(session, program, quarter, [partner_id])
+    return qbr_messages(found[0])[0] if found else None

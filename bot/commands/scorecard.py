@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
@@ -40,6 +41,7 @@ from insights.scorecard_store import (
     leaderboard,
     remember_chart,
 )
+from jobs.digests import partner_qbr
 from models.enums import ACTIVE_DEAL_STATUSES
 from partnerbot.partner_lookup import resolve_partner
 from partnerbot.program import Program
@@ -251,10 +253,11 @@ def register(app: App, deps: Deps) -> None:
         return deal_messages.deal_list("Active registrations", found, total, with_partner=False)
 
     def qbr(session: Session, partner_id: int) -> Message:
-        card = _scorecard(session, deps.program, partner_id)
-        if card is None:
-            return scorecard_messages.no_scorecard(str(partner_id))
-        return scorecard_messages.qbr_digest(card)
+        """The partner's business review of the last complete quarter: the one the worker
+        posts in its channel."""
+        today = datetime.now(ZoneInfo(deps.program.program.timezone)).date()
+        review = partner_qbr(session, deps.program, today, partner_id)
+        return review or scorecard_messages.no_scorecard(str(partner_id))
 
     app.action(scorecard_messages.DEALS)(button("deals button", for_partner(deals)))
     app.action(scorecard_messages.QBR)(button("QBR button", for_partner(qbr)))

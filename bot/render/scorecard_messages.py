@@ -137,38 +137,6 @@ def leaderboard(title: str, cards: Sequence[StoredScorecard]) -> Message:
     return Message(text=title, blocks=blocks)
 
 
-def _quarter_sum(values: Sequence[float | None], back: int) -> float:
-    """Sum of the 3 months ending ``back`` quarters before the last month of the series."""
-    end = len(values) - 3 * back
-    return float(sum(v or 0 for v in values[max(0, end - 3) : end]))
-
-
-def qbr_digest(card: StoredScorecard) -> Message:
-    """The quarter in brief for one partner: revenue vs the quarter before, pipeline, score,
-    certifications and what would move them up a tier."""
-    series = card.series
-    sourced = series.get("sourced_revenue") or []
-    influenced = series.get("influenced_revenue") or []
-    pipeline = series.get("open_pipeline") or []
-    now, before = _quarter_sum(sourced, 0), _quarter_sum(sourced, 1)
-    change = f" ({(now - before) / before:+.0%} vs the quarter before)" if before else ""
-
-    def money(value: float | None) -> str:
-        return format_metric(value, "money", card.currency)
-
-    lines = [
-        f"*{escape(card.name)}* — the last three months to {card.month:%B %Y}",
-        f"• Sourced revenue: {money(now)}{change}",
-        f"• Influenced revenue: {money(_quarter_sum(influenced, 0))}",
-        f"• Open pipeline: {money(pipeline[-1] if pipeline else None)}",
-        f"• Win rate: {format_metric(card.metrics.get('win_rate'), 'percent', card.currency)}",
-        f"• Certifications: {format_metric(card.metrics.get('certifications'), 'count', '')}",
-        f"• {_score_line(card)}",
-        *_tier_lines(card),
-    ]
-    return Message(text=f"{card.name}: quarter in brief", blocks=[section("\n".join(lines))])
-
-
 def scorecard_help() -> Message:
     lines = "\n".join(
         f"`{COMMAND}{' ' + usage if usage else ''}`  {what}" for usage, what in SCORECARD_USAGE

@@ -2,14 +2,15 @@
 channel with its sections, and each partner's QBR in that partner's channel only, naming no
 other partner."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from slack_sdk import WebClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 
-from jobs.digests import qbr_digest_job, weekly_digest_job
+from jobs.digests import partner_qbr, qbr_digest_job, weekly_digest_job
 from jobs.outbox import Pacer, deliver_pending
+from models import OutboxMessage
 from tests.slack.fake_slack import FakeSlack
 from tests.test_digests import PROGRAM, add_risk, seed
 
@@ -29,6 +30,7 @@ def test_digests_reach_the_right_channels(
     assert (report.sent, report.failed) == (3, 0)
 
     by_channel: dict[str, list[str]] = {}
+    by_text = {m["channel"]: m["text"] for m in fake_slack.all_messages()}
     for message in fake_slack.all_messages():
         words = message["text"] + str(message["blocks"])
         by_channel.setdefault(message["channel"], []).append(words)
@@ -43,3 +45,13 @@ def test_digests_reach_the_right_channels(
         assert "2026-Q4 business review" in qbr
         assert other not in qbr
         assert "Gone" not in qbr
+
+    # The /scorecard QBR button shows the review as posted (read back), or computes it.
+    with Session(engine) as session:
+        posted = partner_qbr(session, PROGRAM, date(2027, 1, 1), ids["Alpha"])
+        assert posted is not None
+        assert posted.text == by_text["C0ALPHA"]
+        session.execute(delete(OutboxMessage))
+        computed = partner_qbr(session, PROGRAM, date(2027, 1, 1), ids["Alpha"])
+    assert computed is not None
+    assert computed.as_post() == posted.as_post()

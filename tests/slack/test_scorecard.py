@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.render import scorecard_messages
+from insights.digests import last_complete
 from models import (
     Account,
     ActivityKind,
@@ -200,13 +201,14 @@ def test_leaderboard_and_forgiving_names(slack_app: RunningApp, fake_slack: Fake
     assert "I know no partner called `Zzyzx Unheard`" in unknown.body["text"]
 
 
-def test_card_buttons_show_deals_and_the_quarter_in_brief(
+def test_card_buttons_show_deals_and_the_business_review(
     slack_app: RunningApp, fake_slack: FakeSlack, program: dict[str, int]
 ) -> None:
     acme = str(program[NAMES[0]])
+    quarter = last_complete("quarter", datetime.now(UTC).date()).label
     for action, expected in (
         (scorecard_messages.DEALS, "Active registrations: none."),
-        (scorecard_messages.QBR, "Acme Resellers: quarter in brief"),
+        (scorecard_messages.QBR, f"Acme Resellers · {quarter} business review"),
     ):
         url = fake_slack.response_url()
         slack_app.interact(
@@ -220,7 +222,8 @@ def test_card_buttons_show_deals_and_the_quarter_in_brief(
                 response_url=url,
             )
         )
-        assert fake_slack.wait_for_response(url, timeout=20).body["text"] == expected
+        answer = fake_slack.wait_for_response(url, timeout=20).body["text"]
+        assert answer.split("\n")[0] == expected
     url = fake_slack.response_url()
     slack_app.interact(
         block_actions(
