@@ -108,17 +108,31 @@ def realised_drops(
     return onsets.dropna(), monthly.index[steady]
 
 
+def truth_drops(truth: pd.DataFrame, months: pd.DatetimeIndex) -> tuple[pd.Series, pd.Index]:
+    """The same two sets from a generated program's ``truth.csv`` (indexed by partner_id):
+    abrupt ``drop`` and ``churned`` partners with an onset among ``months``, and the
+    ``stable`` partners."""
+    onset = pd.to_datetime(truth["onset"])
+    dropped = truth["pattern"].isin(["drop", "churned"]) & onset.isin(months)
+    return onset[dropped], truth.index[truth["pattern"] == "stable"]
+
+
 def drift_backtest(
     events: pd.DataFrame,
     peers: pd.Series | None,
     months: pd.DatetimeIndex,
     config: DriftConfig | None = None,
     *,
+    truth: pd.DataFrame | None = None,
     window_months: int = 2,
 ) -> DriftEvaluation:
     """Run the detector as of each month start in ``months`` (events before it only) and score
-    it against :func:`realised_drops`."""
-    onsets, steady = realised_drops(events, months)
+    it against the drops that happened: :func:`realised_drops`, or with a generated program's
+    ``truth`` the injected ones (:func:`truth_drops`)."""
+    if truth is None:
+        onsets, steady = realised_drops(events, months)
+    else:
+        onsets, steady = truth_drops(truth, months)
     flagged: dict[int, list[pd.Timestamp]] = {}
     steady_flags: set[tuple[int, pd.Period]] = set()
     steady_ids = set(steady.tolist())

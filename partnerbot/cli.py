@@ -277,8 +277,13 @@ def _partner(session: Session, name: str) -> Partner:
     "--dates", "count", default=4, show_default=True, help="Back-test dates, a quarter apart."
 )
 @click.option("--drift-months", default=12, show_default=True, help="Monthly drift runs to replay.")
+@click.option(
+    "--truth",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="A generated program's truth.csv: score drift against the injected drops instead.",
+)
 @pass_context
-def evaluate(ctx: Context, count: int, drift_months: int) -> None:
+def evaluate(ctx: Context, count: int, drift_months: int, truth: Path | None) -> None:
     """Back-test the at-risk model and the drift detector on the database's own history: each
     date is fitted on what came before it and compared with what happened next."""
     with make_session_factory(ctx.engine)() as session:
@@ -294,10 +299,21 @@ def evaluate(ctx: Context, count: int, drift_months: int) -> None:
     console.print(backtest_table(risk, config.horizon_days))
     last = events["date"].max().to_period("M").to_timestamp()
     months = pd.date_range(end=last - pd.offsets.MonthBegin(3), periods=drift_months, freq="MS")
-    drift = drift_backtest(events, peer_groups(frames.partners), months)
+    injected = None
+    if truth is not None:  # truth.csv names partners by their imported ids
+        ids = pd.Series(frames.partners.index, index=frames.partners["external_id"])
+        injected = pd.read_csv(truth, dtype={"partner_id": str})
+        injected = injected.loc[injected["partner_id"].isin(ids.index)]
+        injected.index = pd.Index(ids[injected["partner_id"]].to_numpy(), name="partner_id")
+    drift = drift_backtest(events, peer_groups(frames.partners), months, truth=injected)
+    what = (
+        "injected drops and churn (truth.csv)"
+        if truth is not None
+        else "realised drops (won deals and registrations below 40 % of the trailing year "
+        "for 3 months)"
+    )
     console.print(
-        f"Drift, {months[0]:%b %Y}–{months[-1]:%b %Y}: {drift.drops:,} realised drops (won deals "
-        f"and registrations below 40 % of the trailing year for 3 months), recall within 2 "
+        f"Drift, {months[0]:%b %Y}–{months[-1]:%b %Y}: {drift.drops:,} {what}, recall within 2 "
         f"months {drift.recall:.0%}, median delay {drift.delay_months:.1f} months; "
         f"{drift.false_alarm_rate:.1%} of {drift.steady:,} steady partners flagged per quarter."
     )

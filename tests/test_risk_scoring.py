@@ -131,3 +131,20 @@ def test_reasons_are_measured_against_the_partners_own_rhythm_and_peers() -> Non
     assert any(f.startswith("won USD 0 in the last 90 days, usually USD") for f in found[1])
     assert found[2] == ["18 won deals and no deal registrations in the last 12 months"]
     assert "win rate 10% vs 60% peer median (last 6 months)" in found[3]
+
+
+def test_evaluate_backtests_on_the_programs_own_history(engine: Engine, tmp_path: Path) -> None:
+    generated_program(engine, tmp_path)
+    url = engine.url.render_as_string(hide_password=False)
+    done = run_cli("evaluate", "--dates", "2", "--drift-months", "4", "--truth",
+                   str(tmp_path / "truth.csv"), database_url=url, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "At-risk back-test: label over the 90 days after each date" in out
+    for method in ("at-risk model", "recency", "BG/NBD expected"):
+        assert method in out
+    means = [line for line in out.splitlines() if "mean" in line and "at-risk model" in line]
+    assert len(means) == 1
+    auc = float(means[0].split("│")[5])
+    assert 0.5 < auc <= 1  # better than chance on a program with real churn in it
+    assert "injected drops and churn (truth.csv), recall within 2 months" in out
