@@ -112,3 +112,47 @@ def record_feedback(
     )
     session.refresh(alert)
     return Feedback(alert, changed=done.rowcount == 1)
+
+
+@dataclass(frozen=True)
+class FeedbackTally:
+    """What managers answered to the alerts of one condition: the model's output labelled by
+    the people who know the partners."""
+
+    condition: str
+    raised: int
+    acknowledged: int
+    snoozed: int
+    dismissed: int
+
+    @property
+    def answered(self) -> int:
+        return self.acknowledged + self.snoozed + self.dismissed
+
+    @property
+    def confirmed(self) -> float | None:
+        """The share of answered alerts kept (acknowledged or snoozed) rather than dismissed as
+        "Not a problem": the precision the managers see."""
+        return (self.acknowledged + self.snoozed) / self.answered if self.answered else None
+
+
+def feedback_tallies(session: Session) -> list[FeedbackTally]:
+    """Every condition's alerts and answers, most raised first."""
+    counts: dict[str, dict[AlertState, int]] = {}
+    for condition, state, n in session.execute(
+        select(PartnerAlert.condition, PartnerAlert.state, func.count()).group_by(
+            PartnerAlert.condition, PartnerAlert.state
+        )
+    ):
+        counts.setdefault(condition, {})[state] = int(n)
+    tallies = [
+        FeedbackTally(
+            condition,
+            sum(states.values()),
+            states.get(AlertState.ACKNOWLEDGED, 0),
+            states.get(AlertState.SNOOZED, 0),
+            states.get(AlertState.DISMISSED, 0),
+        )
+        for condition, states in counts.items()
+    ]
+    return sorted(tallies, key=lambda t: (-t.raised, t.condition))

@@ -10,6 +10,8 @@ Definitions (money in program currency, days are UTC dates, as in the scorecards
 - **Revenue** is won deals by ``closed_at`` within the period: *sourced* (the partner brought
   the deal) and *influenced* (the partner helped close it). **Pipeline** is the value of deals
   open at the period's last day, by the rule of ``insights.scorecard_metrics``.
+- **Trend**: sourced and influenced revenue of each of the ``TREND_WEEKS`` weeks ending with
+  the digest's week, and the pipeline open at each week's end — the weekly digest's chart.
 - **Movers**: active partners whose won revenue over the ``MOVER_WEEKS`` weeks ending with the
   digest's week changed most against the ``MOVER_WEEKS`` weeks before; a single week is too
   noisy for partners who close a deal a month.
@@ -55,6 +57,8 @@ from models.enums import ACTIVE_DEAL_STATUSES
 from partnerbot.program import Program
 
 MOVER_WEEKS = 4
+TREND_WEEKS = 13
+"""A quarter of weeks in the weekly digest's chart."""
 MOVERS = 5
 """Movers shown each way."""
 WINS = 5
@@ -180,6 +184,14 @@ class FailedDeliveries:
 
 
 @dataclass(frozen=True)
+class WeekFigures:
+    week: Period
+    sourced: float
+    influenced: float
+    pipeline: float
+
+
+@dataclass(frozen=True)
 class WeeklyDigest:
     program: str
     currency: str
@@ -201,6 +213,8 @@ class WeeklyDigest:
     """The scorecard month the tier changes come from; None before the first scoring."""
     tier_changes: list[TierChange]
     undelivered: list[FailedDeliveries]
+    trend: list[WeekFigures]
+    """The ``TREND_WEEKS`` weeks ending with ``week``, oldest first."""
 
 
 def _between(when: pd.Series, first: date, last: date) -> np.ndarray:
@@ -339,6 +353,16 @@ def weekly_digest(session: Session, program: Program, week: Period) -> WeeklyDig
         open_conflicts=int(conflict.sum()),
         pending=int((status == DealStatus.PENDING.value).sum()),
     )
+    sourced = won_sum(DealSource.SOURCED.value)
+    influenced = won_sum(DealSource.INFLUENCED.value)
+
+    def pipeline(period: Period) -> float:
+        return float(deals.loc[_open_at(deals, period.end).to_numpy(), "amount"].sum())
+
+    trend = [
+        WeekFigures(w, sourced(w), influenced(w), pipeline(w))
+        for w in (week.shifted(back) for back in range(TREND_WEEKS - 1, -1, -1))
+    ]
     movers_up, movers_down = _movers(frames, week)
     risk_as_of, at_risk = _at_risk(session, program, week.end)
     tier_month = _scored_month(session, week.end)
@@ -348,12 +372,10 @@ def weekly_digest(session: Session, program: Program, week: Period) -> WeeklyDig
         week=week,
         risk_threshold=program.alerts.risk_threshold,
         revenue=_compared(won_sum(None), week),
-        sourced=_compared(won_sum(DealSource.SOURCED.value), week),
-        influenced=_compared(won_sum(DealSource.INFLUENCED.value), week),
+        sourced=_compared(sourced, week),
+        influenced=_compared(influenced, week),
         deals_won=_compared(count(won["closed_at"]), week),
-        pipeline=_compared(
-            lambda p: float(deals.loc[_open_at(deals, p.end).to_numpy(), "amount"].sum()), week
-        ),
+        pipeline=_compared(pipeline, week),
         movers_up=movers_up,
         movers_down=movers_down,
         registrations=registrations,
@@ -362,6 +384,7 @@ def weekly_digest(session: Session, program: Program, week: Period) -> WeeklyDig
         tier_month=tier_month,
         tier_changes=proposed_tier_changes(session, program, tier_month),
         undelivered=_undelivered(session),
+        trend=trend,
     )
 
 

@@ -554,11 +554,12 @@ def _pooled_variance(count: np.ndarray, total: np.ndarray, squares: np.ndarray) 
 
 
 def _deal_cv2(grid: MonthGrid) -> tuple[np.ndarray, float]:
-    """Each partner's mean won deal (1 without wins) and the program's median squared
-    coefficient of variation of won deal sizes."""
+    """Each partner's mean won deal (1 without wins, or with wins of no amount) and the
+    program's median squared coefficient of variation of won deal sizes."""
     wins = grid.counts[WON].sum(axis=1)
-    unit = np.divide(grid.revenue.sum(axis=1), wins, out=np.ones(len(wins)), where=wins > 0)
-    enough = wins >= 5
+    revenue = grid.revenue.sum(axis=1)
+    unit = np.divide(revenue, wins, out=np.ones(len(wins)), where=(wins > 0) & (revenue > 0))
+    enough = (wins >= 5) & (revenue > 0)
     if not enough.any():
         return unit, 1.0
     second = grid.revenue_sq.sum(axis=1)[enough] / wins[enough]

@@ -154,7 +154,7 @@ def reasons(
     out["engagement"] = Reason(
         np.log2((acts_usual + 1) / (acts_now + 1)).where(acts_usual >= 2),
         lambda i: (
-            f"{_count(acts[i], 'marketing or training activity')} in 90 days, "
+            f"{_count(acts[i], 'marketing or training event')} in 90 days, "
             f"usually {acts_then[i]:.0f} a quarter"
         ),
     )

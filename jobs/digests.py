@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.render.blocks import Message
+from bot.render.blocks import Message, with_chart
 from bot.render.digests import qbr_messages, weekly_messages
 from insights.digests import Period, last_complete, qbr_digests, weekly_digest
 from jobs.outbox import enqueue_message
@@ -123,13 +123,19 @@ def qbr_digest_job(
 
 def partner_qbr(session: Session, program: Program, today: date, partner_id: int) -> Message | None:
     """A partner's business review of the last complete quarter before ``today``, as the
-    worker posted it (its first message) when it has — read back from the outbox, a lookup —
-    else computed now; None for a partner with nothing to review."""
+    worker posted it (its first message, with its chart once uploaded) when it has — read back
+    from the outbox, a lookup — else computed now, without the chart (the ``/scorecard`` card
+    it is asked from shows the same one); None for a partner with nothing to review."""
     quarter = last_complete("quarter", today)
     posted = session.scalar(
         select(OutboxMessage).where(OutboxMessage.key == qbr_key(quarter, partner_id))
     )
     if posted is not None:
-        return Message(posted.text, [b for block in posted.blocks if (b := Block.parse(block))])
-    found = qbr_digests(session, program, quarter, [partner_id])
-    return qbr_messages(found[0])[0] if found else None
+        text, blocks = posted.text, with_chart(posted.blocks, posted.chart_file_id)
+    else:
+        found = qbr_digests(session, program, quarter, [partner_id])
+        if not found:
+            return None
+        first = qbr_messages(found[0])[0]
+        text, blocks = first.text, with_chart([b.to_dict() for b in first.blocks], None)
+    return Message(text, [b for block in blocks if (b := Block.parse(block))])

@@ -8,12 +8,19 @@ with ``attempt_started_at`` set may have reached Slack (the sender was killed, o
 was a timeout or a 5xx), so before posting it again the sender looks for its key in the
 conversation's history since that time and, if it is there, only marks it sent.
 
+A message with a chart (``bot.render.blocks.Chart``) has it drawn and uploaded privately just
+before its first post, and the file id remembered, so a retried post shows the same file; a
+chart that cannot be drawn, or that Slack refuses for good, is left out rather than holding
+the message back. (A sender killed between an upload and its commit leaves an unused private
+file behind, never a second message.)
+
 Retries never hold up other messages: a rate-limited, failing or timed-out message gets a
 ``not_before`` and waits for a later run, while the run goes on with other channels. Slack's
 own retry handlers are therefore off in the delivery client (:func:`delivery_client`): they
 would wait inside the call, and re-send a post whose connection dropped without looking first.
 """
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -30,10 +37,13 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import make_client
-from bot.render.blocks import Message
+from bot.render.blocks import Chart, Message, with_chart
+from bot.render.charts import revenue_chart
 from models import OutboxMessage, OutboxStatus
 from models.db import insert_new
 from partnerbot.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 METADATA_EVENT = "partnerbot_outbox"
 """Slack message metadata ``event_type`` of every delivered message; its payload is the key."""
@@ -70,7 +80,14 @@ def utcnow() -> datetime:
 
 
 def enqueue(
-    session: Session, *, key: str, kind: str, channel: str, text: str, blocks: list[dict[str, Any]]
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    channel: str,
+    text: str,
+    blocks: list[dict[str, Any]],
+    chart: Chart | None = None,
 ) -> bool:
     """Queue a message for ``channel`` (a channel id, or a user id for a direct message) in the
     caller's transaction, so it is sent if and only if the caller's work commits. False when
@@ -81,6 +98,7 @@ def enqueue(
         "channel": channel,
         "text": text,
         "blocks": blocks,
+        "chart": chart.to_dict() if chart else None,
         "status": OutboxStatus.PENDING,
         "attempts": 0,
         "not_before": utcnow(),
@@ -92,8 +110,15 @@ def enqueue_message(
     session: Session, *, key: str, kind: str, channel: str, message: Message
 ) -> bool:
     """:func:`enqueue` for a rendered :class:`Message`."""
-    blocks = [block.to_dict() for block in message.blocks]
-    return enqueue(session, key=key, kind=kind, channel=channel, text=message.text, blocks=blocks)
+    return enqueue(
+        session,
+        key=key,
+        kind=kind,
+        channel=channel,
+        text=message.text,
+        blocks=[block.to_dict() for block in message.blocks],
+        chart=message.chart,
+    )
 
 
 def delivery_client(settings: Settings) -> WebClient:
@@ -248,6 +273,9 @@ class _Sender:
             message.attempt_started_at = None
         if message.posted_channel is None:
             message.posted_channel = self._conversation_of(message.channel)
+        if message.chart is not None and message.chart_file_id is None:
+            message.chart_file_id = self._upload_chart(message.key, Chart.from_dict(message.chart))
+            session.commit()
         self.pacer.wait(message.posted_channel)
         started = self.now()
         message.attempt_started_at = started
@@ -258,7 +286,7 @@ class _Sender:
             response = self.client.chat_postMessage(
                 channel=message.posted_channel,
                 text=message.text,
-                blocks=message.blocks or None,
+                blocks=with_chart(message.blocks, message.chart_file_id) or None,
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"key": message.key}},
                 unfurl_links=False,
             )
@@ -267,6 +295,27 @@ class _Sender:
                 message.attempt_started_at = None
             raise
         return self._sent(session, message, str(response["ts"]), Outcome.SENT)
+
+    def _upload_chart(self, key: str, chart: Chart) -> str:
+        """The file id of ``chart``, drawn and uploaded privately (shared only through the
+        message that shows it); empty when it cannot be. Errors worth retrying propagate, so
+        the message waits and the upload is tried again."""
+        try:
+            uploaded = self.client.files_upload_v2(
+                content=revenue_chart(chart),
+                filename=chart.filename,
+                title=chart.title,
+                alt_txt=chart.alt_text,
+            )
+        except ValueError as error:
+            logger.warning("chart of %s not drawn, posting without it: %s", key, error)
+            return ""
+        except SlackApiError as error:
+            if _worth_retrying(error):
+                raise
+            logger.warning("chart of %s refused, posting without it: %s", key, _code(error))
+            return ""
+        return str((uploaded.get("file") or {}).get("id") or "")
 
     def _conversation_of(self, channel: str) -> str:
         """A channel id as it is; a user id becomes the bot's direct-message conversation with
@@ -309,8 +358,7 @@ class _Sender:
         self, session: Session, message: OutboxMessage, error: SlackApiError
     ) -> Outcome:
         status = error.response.status_code
-        data = error.response.data
-        code = str(data.get("error")) if isinstance(data, dict) else f"HTTP {status}"
+        code = _code(error)
         if status == 429 or code == "ratelimited":
             wait = timedelta(seconds=int(error.response.headers.get("Retry-After", 1)))
             until = self.now() + wait
@@ -326,7 +374,7 @@ class _Sender:
                 .execution_options(synchronize_session=False)
             )
             return self._retry(session, message, f"rate limited: retry after {wait}", wait)
-        if status >= 500 or code in TRANSIENT_ERRORS:
+        if _worth_retrying(error):
             return self._retry(
                 session, message, f"HTTP {status} {code}", self.backoff.after(message.attempts)
             )
@@ -344,6 +392,16 @@ class _Sender:
         message.lease_until = None
         session.commit()
         return Outcome.RETRYING
+
+
+def _code(error: SlackApiError) -> str:
+    data, status = error.response.data, error.response.status_code
+    return str(data.get("error")) if isinstance(data, dict) else f"HTTP {status}"
+
+
+def _worth_retrying(error: SlackApiError) -> bool:
+    status = error.response.status_code
+    return status == 429 or status >= 500 or _code(error) in TRANSIENT_ERRORS
 
 
 @dataclass(frozen=True)

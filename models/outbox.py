@@ -27,6 +27,12 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     """The notification and screen-reader fallback."""
     blocks: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    chart: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """A chart to draw and upload at delivery (``bot.render.blocks.Chart``), shown where
+    ``blocks`` hold its placeholder."""
+    chart_file_id: Mapped[str | None] = mapped_column(String(32))
+    """The uploaded chart's Slack file id, kept so a retried post does not upload it again;
+    empty when it could not be drawn or Slack refused it for good (posted without it)."""
     status: Mapped[OutboxStatus] = mapped_column(
         enum_column(OutboxStatus, "outbox_status"), server_default=OutboxStatus.PENDING.value
     )

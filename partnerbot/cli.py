@@ -20,12 +20,14 @@ from threadpoolctl import threadpool_limits
 
 from bot.app import SlackConfigError, require_credentials
 from bot.render.blocks import Message
+from bot.render.charts import revenue_chart
 from bot.render.digests import qbr_messages, weekly_messages
 from bot.server import serve as serve_http
 from bot.socket_mode import serve_socket_mode
 from deals.registration import active_matches, expire_due
 from ingest import CsvImportError, ImportResult, import_file
 from ingest.loaders import LOADERS
+from insights.alert_store import feedback_tallies
 from insights.backtest import backtest_dates, drift_backtest, risk_backtest
 from insights.digests import (
     DAY,
@@ -33,8 +35,6 @@ from insights.digests import (
     last_complete,
     parse_period,
     qbr_digests,
-    quarter_of,
-    week_of,
     weekly_digest,
 )
 from insights.overview import program_overview
@@ -59,6 +59,7 @@ from models.migrate import upgrade
 from partnerbot.console import (
     backtest_table,
     checks_table,
+    feedback_table,
     import_line,
     make_console,
     matches_table,
@@ -284,8 +285,9 @@ def _partner(session: Session, name: str) -> Partner:
 )
 @pass_context
 def evaluate(ctx: Context, count: int, drift_months: int, truth: Path | None) -> None:
-    """Back-test the at-risk model and the drift detector on the database's own history: each
-    date is fitted on what came before it and compared with what happened next."""
+    """Back-test the at-risk model and the drift detector on the database's own history (each
+    date is fitted on what came before it and compared with what happened next), and tally
+    managers' answers to the alerts raised."""
     with make_session_factory(ctx.engine)() as session:
         frames = load_frames(session, ctx.program)
     events = program_events(frames)
@@ -317,6 +319,12 @@ def evaluate(ctx: Context, count: int, drift_months: int, truth: Path | None) ->
         f"months {drift.recall:.0%}, median delay {drift.delay_months:.1f} months; "
         f"{drift.false_alarm_rate:.1%} of {drift.steady:,} steady partners flagged per quarter."
     )
+    with make_session_factory(ctx.engine)() as session:
+        tallies = feedback_tallies(session)
+    if tallies:
+        console.print(feedback_table(tallies))
+    else:
+        console.print("Managers' feedback on alerts: none raised yet.")
 
 
 @cli.command("scorecard")
@@ -350,17 +358,31 @@ def _period(text: str | None, kind: Literal["week", "quarter"], program: Program
     return period
 
 
-def _show(title: str, messages: list[Message]) -> None:
+def _show(title: str, messages: list[Message], charts: Path | None) -> None:
+    """Print ``messages`` as panels; with ``charts``, draw their charts into that folder."""
     for part, message in enumerate(messages, start=1):
         of = f" ({part}/{len(messages)})" if len(messages) > 1 else ""
         console.print(message_panel(title + of, [b.to_dict() for b in message.blocks]))
+        if charts is not None and message.chart is not None:
+            charts.mkdir(parents=True, exist_ok=True)
+            drawn = charts / message.chart.filename
+            drawn.write_bytes(revenue_chart(message.chart))
+            console.print(f"chart drawn to {drawn}")
+
+
+CHARTS_OPTION = click.option(
+    "--charts",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also draw the digests' charts as PNG files into this folder.",
+)
 
 
 @digest.command("weekly")
 @click.option("--week", help="An ISO week, e.g. 2026-W47. Default: the last complete week.")
 @click.option("--dry-run", is_flag=True, help="Render only; queue nothing.")
+@CHARTS_OPTION
 @pass_context
-def digest_weekly(ctx: Context, week: str | None, dry_run: bool) -> None:
+def digest_weekly(ctx: Context, week: str | None, dry_run: bool, charts: Path | None) -> None:
     """Render a week's leadership digest and queue it for channels.leadership_digest."""
     period = _period(week, "week", ctx.program)
     channel = ctx.program.channels.leadership_digest
@@ -368,7 +390,7 @@ def digest_weekly(ctx: Context, week: str | None, dry_run: bool) -> None:
         raise click.UsageError("program.toml sets no channels.leadership_digest (or: --dry-run)")
     with make_session_factory(ctx.engine).begin() as session:
         messages = weekly_messages(weekly_digest(session, ctx.program, period))
-        _show(f"weekly digest {period.label} → {channel or 'no channel set'}", messages)
+        _show(f"weekly digest {period.label} → {channel or 'no channel set'}", messages, charts)
         if dry_run or channel is None:
             return
         queued = queue_messages(
@@ -381,8 +403,11 @@ def digest_weekly(ctx: Context, week: str | None, dry_run: bool) -> None:
 @click.option("--partner", help="One partner, by name or id. Default: every active partner.")
 @click.option("--quarter", help="A quarter, e.g. 2026-Q3. Default: the last complete quarter.")
 @click.option("--dry-run", is_flag=True, help="Render only; queue nothing.")
+@CHARTS_OPTION
 @pass_context
-def digest_qbr(ctx: Context, partner: str | None, quarter: str | None, dry_run: bool) -> None:
+def digest_qbr(
+    ctx: Context, partner: str | None, quarter: str | None, dry_run: bool, charts: Path | None
+) -> None:
     """Render partners' quarterly business reviews and queue each for its shared channel."""
     period = _period(quarter, "quarter", ctx.program)
     queued = before = no_channel = 0
@@ -390,7 +415,9 @@ def digest_qbr(ctx: Context, partner: str | None, quarter: str | None, dry_run: 
         ids = [_partner(session, partner).id] if partner else None
         for qbr in qbr_digests(session, ctx.program, period, ids):
             messages = qbr_messages(qbr)
-            _show(f"QBR {period.label} · {qbr.name} → {qbr.channel or 'no channel'}", messages)
+            _show(
+                f"QBR {period.label} · {qbr.name} → {qbr.channel or 'no channel'}", messages, charts
+            )
             if dry_run:
                 continue
             if qbr.channel is None:
@@ -455,14 +482,21 @@ def demo(click_ctx: click.Context, folder: Path, partners: int, months: int) -> 
         top = leaderboard(session, limit=3)
     for card in top:
         console.print(scorecard_panel(card))
-    console.rule("digests: the last week of the program's data, and a QBR of its last quarter")
+    # What the worker would post the morning after the data ends: the last whole week and
+    # quarter (a week still running would read as a collapse against the one before).
+    week, quarter = last_complete("week", last_day + DAY), last_complete("quarter", last_day + DAY)
+    console.rule(f"digests: the program's last whole week ({week.label}) and quarter")
     with make_session_factory(ctx.engine)() as session:
-        quarter = quarter_of(last_day).previous
         compute_and_store(session, ctx.program, quarter.end + DAY)  # the QBR's scorecards
-    click_ctx.invoke(digest_weekly, week=week_of(last_day).label, dry_run=True)
+    charts = folder / "charts"
+    click_ctx.invoke(digest_weekly, week=week.label, dry_run=True, charts=charts)
     if top:
         click_ctx.invoke(
-            digest_qbr, partner=top[0].external_id, quarter=quarter.label, dry_run=True
+            digest_qbr,
+            partner=top[0].external_id,
+            quarter=quarter.label,
+            dry_run=True,
+            charts=charts,
         )
 
 

@@ -15,6 +15,7 @@ from rich.text import Text
 from sqlalchemy import Row
 
 from ingest import ImportResult
+from insights.alert_store import FeedbackTally
 from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric
 from insights.overview import Overview
 from insights.risk_scoring import RiskAssessment
@@ -175,6 +176,8 @@ def message_panel(title: str, blocks: Sequence[dict[str, Any]]) -> Panel:
             parts.append(grid)
         elif "text" in block:
             parts.append(_mrkdwn(block["text"]["text"]))
+        elif kind == "image":
+            parts.append(f"[dim]▨ chart: {escape(block['title']['text'])}[/dim]")
     return Panel(Group(*parts), title=escape(title), title_align="left")
 
 
@@ -249,3 +252,24 @@ def backtest_table(results: Any, horizon_days: int) -> Table:
 
 def make_console(stderr: bool = False) -> Console:
     return Console(highlight=False, stderr=stderr)
+
+
+def feedback_table(tallies: Sequence[FeedbackTally]) -> Table:
+    """Managers' answers to the alerts, per condition, with the share they kept."""
+    table = Table(
+        title="Managers' feedback on alerts (kept: acknowledged or snoozed, of those answered)",
+        title_justify="left",
+    )
+    for column in ("condition", "raised", "acknowledged", "snoozed", "not a problem", "kept"):
+        table.add_column(column, justify="left" if column == "condition" else "right")
+    for t in tallies:
+        kept = "—" if t.confirmed is None else f"{t.confirmed:.0%}"
+        table.add_row(
+            escape(t.condition),
+            f"{t.raised:,}",
+            f"{t.acknowledged:,}",
+            f"{t.snoozed:,}",
+            f"{t.dismissed:,}",
+            kept,
+        )
+    return table

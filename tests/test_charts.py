@@ -1,18 +1,25 @@
-"""The chart drawn for /scorecard: a real PNG, the same whether drawn in the calling thread or
-in the worker-process pool the app uses."""
+"""The revenue chart of /scorecard and the digests: a real PNG, the same whether drawn in the
+calling thread or in the worker-process pool the app uses, for any title and figures."""
 
 import struct
+from dataclasses import replace
 
-from bot.render.charts import ChartRenderer
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-CHART = {
-    "title": "Acme Resellers: revenue and pipeline, last 12 months",
-    "currency": "EUR",
-    "months": [f"M{i}" for i in range(12)],
-    "sourced": [1000.0 * i for i in range(12)],
-    "influenced": [250.0] * 12,
-    "pipeline": [20_000.0 - 500 * i for i in range(12)],
-}
+from bot.render.blocks import Chart
+from bot.render.charts import ChartRenderer, revenue_chart
+
+CHART = Chart(
+    title="Acme Resellers: revenue and pipeline, last 12 months",
+    currency="EUR",
+    labels=tuple(f"M{i}" for i in range(12)),
+    sourced=tuple(1000.0 * i for i in range(12)),
+    influenced=(250.0,) * 12,
+    pipeline=tuple(20_000.0 - 500 * i for i in range(12)),
+    filename="acme.png",
+    alt_text="Acme Resellers: revenue and pipeline",
+)
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -22,11 +29,32 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 
 def test_the_chart_is_a_png_of_the_promised_size_in_thread_and_in_pool() -> None:
-    in_thread = ChartRenderer(0).revenue_chart(**CHART)
+    in_thread = ChartRenderer(0).revenue_chart(CHART)
     pool = ChartRenderer(1)
     try:
-        in_pool = pool.revenue_chart(**CHART)
+        in_pool = pool.revenue_chart(CHART)
     finally:
         pool.close()
     assert png_size(in_thread) == png_size(in_pool) == (900, 420)
     assert abs(len(in_thread) - len(in_pool)) < len(in_thread) * 0.01
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    title=st.text(max_size=200),  # names: "$" would start TeX maths in matplotlib
+    figures=st.lists(
+        st.tuples(*[st.floats(0, 1e13, allow_nan=False)] * 3), min_size=1, max_size=13
+    ),
+)
+@example(title="Acme $\\undefined{$ Partners", figures=[(1.0, 2.0, 3.0)])
+def test_any_title_and_figures_draw(title: str, figures: list[tuple[float, ...]]) -> None:
+    sourced, influenced, pipeline = zip(*figures, strict=True)
+    chart = replace(
+        CHART,
+        title=title,
+        labels=tuple(f"W{i}" for i in range(len(figures))),
+        sourced=sourced,
+        influenced=influenced,
+        pipeline=pipeline,
+    )
+    assert png_size(revenue_chart(chart)) == (900, 420)

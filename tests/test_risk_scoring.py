@@ -16,8 +16,8 @@ from insights.risk_factors import top_factors
 from insights.risk_features import risk_features
 from insights.risk_store import CSV_COLUMNS
 from models import DealRegistration, DealStatus, Partner, PartnerActivity
-from models.enums import PartnerStatus
-from models.monitoring import PartnerRiskScore, RiskRun
+from models.enums import AlertState, PartnerStatus
+from models.monitoring import PartnerAlert, PartnerRiskScore, RiskRun
 from partnerbot.program import EXAMPLE, example_text, parse_program
 from synth import ProgramSpec, generate_program
 from tests.test_demo import run_cli
@@ -135,6 +135,30 @@ def test_reasons_are_measured_against_the_partners_own_rhythm_and_peers() -> Non
 
 def test_evaluate_backtests_on_the_programs_own_history(engine: Engine, tmp_path: Path) -> None:
     generated_program(engine, tmp_path)
+    answers = [
+        ("at_risk", AlertState.ACKNOWLEDGED),
+        ("at_risk", AlertState.ACKNOWLEDGED),
+        ("at_risk", AlertState.SNOOZED),
+        ("at_risk", AlertState.DISMISSED),
+        ("at_risk", AlertState.OPEN),
+        ("drift:revenue", AlertState.DISMISSED),
+    ]
+    with Session(engine) as session:
+        partner = session.scalars(select(Partner.id)).first()
+        assert partner is not None
+        for condition, state in answers:
+            alert = PartnerAlert(
+                partner_id=partner,
+                condition=condition,
+                as_of=date(2026, 11, 1),
+                severity="high",
+                headline="test",
+                detail={},
+                recipient="U0MANAGER",
+                state=state,
+            )
+            session.add(alert)
+        session.commit()
     url = engine.url.render_as_string(hide_password=False)
     done = run_cli("evaluate", "--dates", "2", "--drift-months", "4", "--truth",
                    str(tmp_path / "truth.csv"), database_url=url, cwd=tmp_path)  # fmt: skip
@@ -148,3 +172,7 @@ def test_evaluate_backtests_on_the_programs_own_history(engine: Engine, tmp_path
     auc = float(means[0].split("│")[5])
     assert 0.5 < auc <= 1  # better than chance on a program with real churn in it
     assert "injected drops and churn (truth.csv), recall within 2 months" in out
+    feedback = out[out.index("Managers' feedback on alerts") :].splitlines()
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in feedback if "│" in line]
+    assert ["at_risk", "5", "2", "1", "1", "75%"] in rows
+    assert ["drift:revenue", "1", "0", "0", "1", "0%"] in rows

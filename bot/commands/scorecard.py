@@ -124,19 +124,11 @@ def _chart(
     asked for, then remembered with the scorecard. A failed upload leaves the chart out."""
     if card.chart_file_id:
         return card.chart_file_id
-    series = card.series
     try:
-        png = charts.revenue_chart(
-            title=f"{card.name}: revenue and pipeline, last 12 months",
-            currency=card.currency,
-            months=series.get("months") or [],
-            sourced=series.get("sourced_revenue") or [],
-            influenced=series.get("influenced_revenue") or [],
-            pipeline=series.get("open_pipeline") or [],
-        )
+        chart = scorecard_messages.card_chart(card)
         uploaded = client.files_upload_v2(
-            content=png,
-            filename=f"scorecard-{card.external_id}-{card.month:%Y-%m}.png",
+            content=charts.revenue_chart(chart),
+            filename=chart.filename,
             title=f"{card.name} — {card.month:%B %Y}",
         )
     except (SlackApiError, SlackClientError, OSError, ValueError, TimeoutError) as error:

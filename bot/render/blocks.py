@@ -1,9 +1,10 @@
 """The building blocks every message uses: the ``Message`` type, escaping of user input, and
 formatting of money, dates and people."""
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
@@ -14,12 +15,56 @@ MAX_SECTION = 3000
 """Slack's limit on a section's text."""
 
 
+CHART_PLACEHOLDER = "partnerbot-chart"
+"""The ``slack_file`` id of a message's image block until its chart is uploaded: scheduled
+messages are rendered when queued, their charts drawn and uploaded when delivered."""
+
+
+@dataclass(frozen=True)
+class Chart:
+    """What a revenue chart shows (``bot.render.charts`` draws it): bars of sourced and
+    influenced revenue per period and a line of the open pipeline at each period's end. Plain
+    data, so it can wait in the outbox and cross to a drawing process."""
+
+    title: str
+    currency: str
+    labels: tuple[str, ...]
+    sourced: tuple[float, ...]
+    influenced: tuple[float, ...]
+    pipeline: tuple[float, ...]
+    filename: str
+    alt_text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Chart":
+        sequences = ("labels", "sourced", "influenced", "pipeline")
+        return cls(**{k: tuple(v) if k in sequences else v for k, v in data.items()})
+
+
+def with_chart(blocks: list[dict[str, Any]], file_id: str | None) -> list[dict[str, Any]]:
+    """``blocks`` with the chart placeholder pointing at the uploaded file ``file_id``, or left
+    out without one (none uploaded yet, or none could be)."""
+    shown = []
+    for block in blocks:
+        if (block.get("slack_file") or {}).get("id") == CHART_PLACEHOLDER:
+            if not file_id:
+                continue
+            block = {**block, "slack_file": {"id": file_id}}
+        shown.append(block)
+    return shown
+
+
 @dataclass(frozen=True)
 class Message:
-    """A rendered message: ``text`` is the notification and screen-reader fallback."""
+    """A rendered message: ``text`` is the notification and screen-reader fallback. A
+    scheduled message may hold a ``chart``, shown where its blocks hold the placeholder."""
 
     text: str
     blocks: list[Block] = field(default_factory=list)
+    chart: Chart | None = None
 
     def as_post(self) -> dict[str, object]:
         """Keyword arguments for ``chat.postMessage``/``chat.update``/``chat.postEphemeral``."""

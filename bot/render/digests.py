@@ -6,11 +6,12 @@ program size.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from bot.render.blocks import Message
+from bot.render.blocks import Chart, Message
+from bot.render.scorecard_messages import card_chart
 from bot.render.templating import render
-from insights.digests import MOVER_WEEKS, Compared, Period, QbrDigest, WeeklyDigest
+from insights.digests import MOVER_WEEKS, TREND_WEEKS, Compared, Period, QbrDigest, WeeklyDigest
 from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric
 from insights.scorecard_store import StoredScorecard
 
@@ -45,10 +46,25 @@ def _helpers(period: Period, currency: str) -> dict[str, Callable[..., str]]:
     return {"money": money, "figure": figure}
 
 
+def weekly_chart(digest: WeeklyDigest) -> Chart:
+    return Chart(
+        title=f"{digest.program}: partner revenue and pipeline, last {TREND_WEEKS} weeks",
+        currency=digest.currency,
+        labels=tuple(f"W{w.week.label[-2:]}" for w in digest.trend),
+        sourced=tuple(w.sourced for w in digest.trend),
+        influenced=tuple(w.influenced for w in digest.trend),
+        pipeline=tuple(w.pipeline for w in digest.trend),
+        filename=f"weekly-digest-{digest.week.label}.png",
+        alt_text=f"Partner-sourced and influenced revenue per week and open pipeline at each "
+        f"week's end, the {TREND_WEEKS} weeks to {digest.week.label}",
+    )
+
+
 def weekly_messages(digest: WeeklyDigest) -> list[Message]:
     """The leadership digest as Slack messages (one, unless it outgrows 50 blocks)."""
     return render(
         "weekly_digest.j2",
+        chart=weekly_chart(digest) if digest.trend else None,
         d=digest,
         mover_weeks=MOVER_WEEKS,
         **LIMITS,
@@ -80,10 +96,20 @@ def _metric_rows(card: StoredScorecard) -> list[_MetricRow]:
     return rows
 
 
+def _qbr_chart(digest: QbrDigest) -> Chart | None:
+    """The 12 months to the quarter's end, from the quarter's scorecard."""
+    card = digest.scorecard
+    if card is None or not card.series.get("months"):
+        return None
+    filename = f"qbr-{digest.quarter.label}-{card.external_id}.png"
+    return replace(card_chart(card), filename=filename)
+
+
 def qbr_messages(digest: QbrDigest) -> list[Message]:
     """A partner's quarterly business review as Slack messages, for its own channel."""
     return render(
         "qbr_digest.j2",
+        chart=_qbr_chart(digest),
         d=digest,
         metrics=_metric_rows(digest.scorecard) if digest.scorecard else [],
         **LIMITS,

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.render.blocks import Message, code, context, escape, plain, section
+from bot.render.blocks import Chart, Message, code, context, escape, plain, section
 from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric
 from insights.scorecard_store import StoredScorecard
 
@@ -69,6 +69,22 @@ def _tier_lines(card: StoredScorecard) -> list[str]:
     return lines
 
 
+def card_chart(card: StoredScorecard) -> Chart:
+    """The card's 12 months of revenue and pipeline, as drawn for ``/scorecard`` and for the
+    partner's quarterly review."""
+    series = card.series
+    return Chart(
+        title=f"{card.name}: revenue and pipeline, last 12 months",
+        currency=card.currency,
+        labels=tuple(series.get("months") or ()),
+        sourced=tuple(series.get("sourced_revenue") or ()),
+        influenced=tuple(series.get("influenced_revenue") or ()),
+        pipeline=tuple(series.get("open_pipeline") or ()),
+        filename=f"scorecard-{card.external_id}-{card.month:%Y-%m}.png",
+        alt_text=f"{card.name}: sourced and influenced revenue and open pipeline, last 12 months",
+    )
+
+
 def scorecard_card(card: StoredScorecard, chart_file_id: str | None = None) -> Message:
     month = card.month.strftime("%B %Y")
     headline = (
@@ -97,13 +113,9 @@ def scorecard_card(card: StoredScorecard, chart_file_id: str | None = None) -> M
         blocks.append(section("\n".join(lines)))
     blocks.append(section("\n".join(_tier_lines(card))))
     if chart_file_id:
+        chart = card_chart(card)
         blocks.append(
-            ImageBlock(
-                slack_file={"id": chart_file_id},
-                alt_text=f"{card.name}: sourced and influenced revenue and open pipeline, "
-                f"last 12 months",
-                title="Revenue and pipeline, last 12 months",
-            )
+            ImageBlock(slack_file={"id": chart_file_id}, alt_text=chart.alt_text, title=chart.title)
         )
     blocks.append(
         ActionsBlock(

@@ -7,7 +7,9 @@ here: a section's text is split at line ends into sections of at most 3,000 char
 fields go ten to a section with at most 2,000 characters each, a header is cut to 150, and a
 message of more than 50 blocks becomes several messages. Names go through the ``esc`` filter
 (escaped, cut to ``MAX_NAME`` characters). Each message's ``text`` is its blocks' text: the
-notification and the fallback where blocks cannot be shown.
+notification and the fallback where blocks cannot be shown. A template given a ``chart`` places
+it with ``chart_image``: a placeholder image block, pointed at the chart once the outbox has
+drawn and uploaded it (``bot.render.blocks.with_chart``).
 """
 
 import json
@@ -17,7 +19,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from slack_sdk.models.blocks import Block
 
-from bot.render.blocks import MAX_SECTION, Message, escape
+from bot.render.blocks import CHART_PLACEHOLDER, MAX_SECTION, Chart, Message, escape
 from insights.metric_display import format_metric
 
 MAX_BLOCKS = 50
@@ -56,6 +58,17 @@ def _fields(items: list[str]) -> str:
 
 def _context(text: str) -> str:
     return _line({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
+
+
+def _chart_image(chart: Chart) -> str:
+    return _line(
+        {
+            "type": "image",
+            "slack_file": {"id": CHART_PLACEHOLDER},
+            "alt_text": _clip(chart.alt_text, MAX_FIELD),
+            "title": {"type": "plain_text", "text": _clip(chart.title, MAX_FIELD)},
+        }
+    )
 
 
 def _divider() -> str:
@@ -151,13 +164,22 @@ def _plain(blocks: list[Json]) -> str:
     return _clip("\n".join(lines), MAX_TEXT)
 
 
-def _messages(rendered: str) -> list[Message]:
+def _has_chart(page: list[Json]) -> bool:
+    return any((b.get("slack_file") or {}).get("id") == CHART_PLACEHOLDER for b in page)
+
+
+def _messages(rendered: str, chart: Chart | None) -> list[Message]:
     blocks = [
         fitted for line in rendered.split("\n") if line.strip() for fitted in _fit(json.loads(line))
     ]
     pages = [blocks[start : start + MAX_BLOCKS] for start in range(0, len(blocks), MAX_BLOCKS)]
     return [
-        Message(_plain(page), [block for b in page if (block := Block.parse(b))]) for page in pages
+        Message(
+            _plain(page),
+            [block for b in page if (block := Block.parse(b))],
+            chart if _has_chart(page) else None,
+        )
+        for page in pages
     ]
 
 
@@ -177,6 +199,7 @@ def _environment() -> Environment:
         fields=_fields,
         context=_context,
         divider=_divider,
+        chart_image=_chart_image,
         actions=_actions,
         button=_button,
         confirm=_confirm,
@@ -187,7 +210,8 @@ def _environment() -> Environment:
     return environment
 
 
-def render(template: str, **values: Any) -> list[Message]:
-    """``template`` rendered with ``values`` as Slack messages (one, unless it outgrows 50
-    blocks)."""
-    return _messages(_environment().get_template(template).render(**values))
+def render(template: str, chart: Chart | None = None, **values: Any) -> list[Message]:
+    """``template`` rendered with ``values`` (and ``chart``, to place) as Slack messages (one,
+    unless it outgrows 50 blocks)."""
+    rendered = _environment().get_template(template).render(chart=chart, **values)
+    return _messages(rendered, chart)

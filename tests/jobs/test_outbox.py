@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Container
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.render.blocks import CHART_PLACEHOLDER, Chart
 from jobs.outbox import Backoff, DeliveryReport, Pacer, deliver_pending, enqueue, utcnow
 from models import OutboxMessage, OutboxStatus
 from tests.jobs.conftest import outbox, posted_keys
@@ -24,12 +26,35 @@ from tests.slack.test_doctor import doctor
 FAST = {"pacer": Pacer(0.0), "backoff": Backoff(first_s=0.05, cap_s=0.2)}
 
 
-def queue(session_factory: sessionmaker[Session], *messages: tuple[str, str]) -> None:
-    """Queue (key, channel) pairs, each a one-line message."""
+def chart_of(key: str) -> Chart:
+    return Chart(
+        title=f"chart of {key}",
+        currency="EUR",
+        labels=("Oct", "Nov"),
+        sourced=(1.0, 2.0),
+        influenced=(0.0, 1.0),
+        pipeline=(5.0, 4.0),
+        filename=f"{key}.png",
+        alt_text=key,
+    )
+
+
+def queue(
+    session_factory: sessionmaker[Session],
+    *messages: tuple[str, str],
+    charted: Container[str] = (),
+) -> None:
+    """Queue (key, channel) pairs, each a one-line message; those ``charted`` with a chart."""
     with session_factory.begin() as session:
         for key, channel in messages:
             blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": key}}]
-            enqueue(session, key=key, kind="test", channel=channel, text=key, blocks=blocks)
+            chart = None
+            if key in charted:
+                chart = chart_of(key)
+                blocks.append({"type": "image", "slack_file": {"id": CHART_PLACEHOLDER}})
+            enqueue(
+                session, key=key, kind="test", channel=channel, text=key, blocks=blocks, chart=chart
+            )
 
 
 def deliver_all(
@@ -65,7 +90,9 @@ def test_a_flaky_slack_gets_every_message_exactly_once(
 ) -> None:
     channels = ["C0A", "C0B", "C0C", "U0MANAGER"]
     keys = [f"m{i:02d}" for i in range(40)]
-    queue(session_factory, *((key, channels[i % 4]) for i, key in enumerate(keys)))
+    charted = set(keys[::3])  # charts are uploaded through the same flaky Slack
+    messages = ((key, channels[i % 4]) for i, key in enumerate(keys))
+    queue(session_factory, *messages, charted=charted)
     fake_slack.flaky(0.3, seed=7)
 
     report = deliver_all(session_factory, client, **FAST)
@@ -74,6 +101,14 @@ def test_a_flaky_slack_gets_every_message_exactly_once(
     statuses = Counter(r.status for r in fake_slack.requests)
     assert statuses[429] > 5, statuses
     assert statuses[500] > 5, statuses
+    failed_uploads = {r.name for r in fake_slack.requests if r.status != 200}
+    assert "files.getUploadURLExternal" in failed_uploads, failed_uploads
+    uploaded = fake_slack.uploaded_files()
+    for posted in fake_slack.all_messages():
+        key = posted["metadata"]["event_payload"]["key"]
+        shown = [b["slack_file"]["id"] for b in posted["blocks"] if b["type"] == "image"]
+        assert len(shown) == (key in charted), posted
+        assert set(shown) <= set(uploaded)
     assert report.found > 0, "some 500s came after Slack had posted: found, not re-sent"
     assert report.sent + report.found == 40
     assert report.failed == 0

@@ -92,6 +92,9 @@ class FakeSlack:
     """Messages posted with ``chat.postMessage``, by channel, oldest first."""
     post_errors: dict[str, str] = field(default_factory=dict)
     """Channels ``chat.postMessage`` refuses, with the error it answers (``not_in_channel``)."""
+    method_errors: dict[str, str] = field(default_factory=dict)
+    """Methods refused with the error answered (``files.getUploadURLExternal``:
+    ``missing_scope``), as Slack refuses a call it will never accept."""
     _requests: list[Recorded] = field(default_factory=list)
     _flaky: _Flaky | None = None
     _holds: dict[str, list[threading.Event]] = field(default_factory=dict)
@@ -185,6 +188,17 @@ class FakeSlack:
                 for channel, messages in self.messages.items()
                 for message in messages
             ]
+
+    def uploaded_files(self) -> dict[str, dict[str, Any]]:
+        """Files whose upload ``files.completeUploadExternal`` completed, by id, with the fields
+        of the completing call (``channel_id`` when shared into a conversation)."""
+        completed: dict[str, dict[str, Any]] = {}
+        for call in self.calls("files.completeUploadExternal"):
+            files = call.body.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            if call.status == 200:
+                completed |= {f["id"]: call.body for f in files}
+        return completed
 
     def clear(self) -> None:
         """Forget what was recorded so far (failures still queued stay queued)."""
@@ -308,6 +322,8 @@ class FakeSlack:
         expected = self.app_token if method == "apps.connections.open" else self.token
         if auth.removeprefix("Bearer ") != expected:
             return {"ok": False, "error": "invalid_auth"}
+        if method in self.method_errors:
+            return {"ok": False, "error": self.method_errors[method]}
         ts = f"{time.time():.6f}"
         match method:
             case "auth.test":

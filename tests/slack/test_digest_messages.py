@@ -19,6 +19,7 @@ from insights.digests import (
     QbrDigest,
     Registrations,
     TierChange,
+    WeekFigures,
     WeeklyDigest,
     Win,
     parse_period,
@@ -50,6 +51,11 @@ def assert_within_limits(messages: list[Message]) -> None:
             assert len(block.get("fields", [])) <= 10
             if block["type"] == "section" and "text" in block:
                 assert 0 < len(block["text"]["text"]) <= 3000
+            if block["type"] == "image":
+                assert len(block["alt_text"]) <= 2000
+                assert len(block["title"]["text"]) <= 2000
+        images = [b for b in blocks if b["type"] == "image"]
+        assert len(images) == (message.chart is not None)  # a chart goes with its placeholder
 
 
 def text_of(messages: list[Message]) -> str:
@@ -88,6 +94,10 @@ def text_of(messages: list[Message]) -> str:
     ),
     failed=st.lists(st.builds(FailedDeliveries, names, names, st.integers(1, 10**6))),
     scored=st.booleans(),
+    trend=st.lists(
+        st.builds(WeekFigures, st.just(parse_period("2026-W47")), money, money, money),
+        max_size=13,
+    ),
 )
 def test_weekly_digest_fits_slack(
     program: str,
@@ -97,6 +107,7 @@ def test_weekly_digest_fits_slack(
     changes: list[TierChange],
     failed: list[FailedDeliveries],
     scored: bool,
+    trend: list[WeekFigures],
 ) -> None:
     revenue, sourced, influenced, won, pipeline = numbers
     digest = WeeklyDigest(
@@ -117,9 +128,13 @@ def test_weekly_digest_fits_slack(
         tier_month=date(2026, 10, 1) if scored else None,
         tier_changes=changes,
         undelivered=failed,
+        trend=trend,
     )
     messages = weekly_messages(digest)
     assert_within_limits(messages)
+    charts = [m.chart for m in messages if m.chart is not None]
+    assert len(charts) == (1 if trend else 0)
+    assert all(len(chart.labels) == len(chart.pipeline) == len(trend) for chart in charts)
     text = text_of(messages)
     if scored and len(at_risk) > LISTED:
         assert f"…and {len(at_risk) - LISTED} more." in text
@@ -145,9 +160,11 @@ def test_a_digest_too_long_for_one_message_is_split_not_cut() -> None:
         tier_month=None,
         tier_changes=[],
         undelivered=[],
+        trend=[WeekFigures(parse_period("2026-W47"), 1, 2, 3)],
     )
     messages = weekly_messages(digest)
     assert len(messages) > 1
+    assert [m.chart is not None for m in messages].count(True) == 1
     assert_within_limits(messages)
     text = text_of(messages)
     assert all(f"Partner {i:04d} " in text for i in range(2000))
