@@ -2,6 +2,7 @@
 delivered to the fake Slack, answered with the buttons through signed HTTP requests to the
 running app — and what was answered is not raised again."""
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,11 +13,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.render.alert_messages import ACKNOWLEDGE, DISMISS, SNOOZE
 from ingest import import_file
+from jobs.digests import qbr_digest_job, weekly_digest_job
 from jobs.outbox import Pacer, deliver_pending
+from jobs.registrations import daily_registrations
 from jobs.scoring import nightly_scoring
-from models import AlertState, PartnerAlert
+from jobs.tier_review import tier_review
+from models import AlertState, OutboxStatus, PartnerAlert
 from partnerbot.program import Program
 from synth import ProgramSpec, generate_program
+from tests.jobs.conftest import FAST, deliver_all, outbox, posted_keys
 from tests.slack.conftest import PROGRAM, running_app
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack
 from tests.slack.payloads import click
@@ -144,3 +149,37 @@ def test_alerts_reach_managers_once_with_buttons_and_answers_stick(
                 )
             )
             assert raised == 1
+
+
+def test_every_alert_and_digest_reaches_slack_exactly_once_through_a_flaky_slack(
+    program_db: Program,
+    session_factory: sessionmaker[Session],
+    fake_slack: FakeSlack,
+    client: WebClient,
+) -> None:
+    """What a night and a quarter's first morning queue — alerts with their summary, the
+    registration reminders, the leadership digest, every partner's QBR with its chart, the
+    tier review — delivered while Slack answers 30 % of calls with 429 or 500."""
+    nightly_scoring(session_factory, program_db, NOW)
+    morning = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    daily_registrations(session_factory, program_db, morning)
+    weekly_digest_job(session_factory, program_db, morning)
+    qbr_digest_job(session_factory, program_db, morning)
+    tier_review(session_factory, program_db, morning)
+    queued = outbox(session_factory)
+    kinds = Counter(m.kind for m in queued.values())
+    assert {"alert", "weekly_digest", "qbr_digest"} <= set(kinds), kinds
+    assert kinds["qbr_digest"] > 20
+
+    fake_slack.flaky(0.3, seed=11)
+    report = deliver_all(session_factory, client, timeout=120, **FAST)
+
+    assert sorted(posted_keys(fake_slack)) == sorted(queued)  # each exactly once
+    assert report.failed == 0
+    statuses = Counter(r.status for r in fake_slack.requests)
+    assert statuses[429] > 5, statuses
+    assert statuses[500] > 5, statuses
+    assert all(m.status is OutboxStatus.SENT for m in outbox(session_factory).values())
+    for message in fake_slack.all_messages():
+        images = [b["slack_file"]["id"] for b in message["blocks"] if b["type"] == "image"]
+        assert set(images) <= set(fake_slack.uploaded_files())  # no placeholder left

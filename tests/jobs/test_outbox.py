@@ -17,13 +17,11 @@ from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.render.blocks import CHART_PLACEHOLDER, Chart
-from jobs.outbox import Backoff, DeliveryReport, Pacer, deliver_pending, enqueue, utcnow
+from jobs.outbox import DeliveryReport, deliver_pending, enqueue, utcnow
 from models import OutboxMessage, OutboxStatus
-from tests.jobs.conftest import outbox, posted_keys
+from tests.jobs.conftest import FAST, deliver_all, outbox, posted_keys
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.test_doctor import doctor
-
-FAST = {"pacer": Pacer(0.0), "backoff": Backoff(first_s=0.05, cap_s=0.2)}
 
 
 def chart_of(key: str) -> Chart:
@@ -55,23 +53,6 @@ def queue(
             enqueue(
                 session, key=key, kind="test", channel=channel, text=key, blocks=blocks, chart=chart
             )
-
-
-def deliver_all(
-    session_factory: sessionmaker[Session],
-    client: WebClient,
-    timeout: float = 60,
-    **options: object,
-) -> DeliveryReport:
-    """Run deliveries until nothing is pending (as the worker does every few seconds)."""
-    deadline = time.monotonic() + timeout
-    total = Counter[str]()
-    while any(m.status is OutboxStatus.PENDING for m in outbox(session_factory).values()):
-        assert time.monotonic() < deadline, "messages still pending"
-        report = deliver_pending(session_factory, client, **options)  # type: ignore[arg-type]
-        total.update(report.__dict__)
-        time.sleep(0.05)
-    return DeliveryReport(**total)
 
 
 def test_enqueue_is_idempotent(engine: Engine, session_factory: sessionmaker[Session]) -> None:
