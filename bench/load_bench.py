@@ -23,6 +23,7 @@ each at a low rate): unlike latency, that figure holds when other work shares th
 
 import argparse
 import http.client
+import json
 import multiprocessing
 import os
 import random
@@ -41,17 +42,19 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
-from sqlalchemy import func, make_url, select  # noqa: E402
+from sqlalchemy import func, make_url, select, update  # noqa: E402
 
 from bench.scorecard_bench import DATABASE_URL, ensure_manager, ensure_scored, prepared_engine  # noqa: E402
 from bench.slack_load import TimedFake, latency_line, percentile, wait_quiet  # noqa: E402
 from bot.http import EVENTS_PATH  # noqa: E402
-from models import DealRegistration, Partner  # noqa: E402
+from models import DealRegistration, Partner, PartnerScorecard  # noqa: E402
 from tests.slack.fake_slack import HOME_TEAM, RESPONSE_URL  # noqa: E402
 from tests.slack.signing import SIGNING_SECRET, signed, slash_command_body  # noqa: E402
 
 MANAGER = "U0BENCHMGR"
 ACK_P99 = 0.250
+BUSY = b"Many charts are being drawn just now"
+"""The card's note when its chart was not drawn (``bot.render.scorecard_messages``)."""
 KINDS = ("status", "list", "scorecard", "malformed", "forged")
 CALIBRATION_RATE = 20.0
 """Requests a second of each kind when measuring its CPU cost alone: low, so nothing queues."""
@@ -74,6 +77,8 @@ class Result:
     status: int
     inline: bool
     """The acknowledgement carried the answer (nothing goes to ``response_url`` then)."""
+    answer: bytes = b""
+    """That answer's body."""
 
 
 def mix(deal_ids: list[str], partners: list[str], count: int, seed: int) -> list[Request]:
@@ -110,13 +115,29 @@ def post(port: int, fake_url: str, index: int, request: Request) -> Result:
     try:
         connection.request("POST", EVENTS_PATH, body=message.body, headers=message.headers)
         response = connection.getresponse()
-        inline = bool(response.read()) and response.status == 200
+        answer = response.read()
+        inline = bool(answer) and response.status == 200
         status = response.status
     except OSError:
-        status, inline = 0, False
+        status, inline, answer = 0, False, b""
     finally:
         connection.close()
-    return Result(request.kind, path, sent, time.monotonic(), status, inline)
+    return Result(request.kind, path, sent, time.monotonic(), status, inline, answer)
+
+
+def chart_outcomes(results: list[Result], fake: TimedFake) -> Counter[str]:
+    """How each scorecard answer came: with its chart, or without because the chart processes
+    were full (the card says so)."""
+    later = {r.path: json.dumps(r.body).encode() for r in fake.calls(RESPONSE_URL)}
+    outcomes = Counter[str]()
+    for result in results:
+        if result.kind == "scorecard" and result.status == 200:
+            answer = result.answer if result.inline else later.get(result.path, b"")
+            if b'"slack_file"' in answer:
+                outcomes["with chart"] += 1
+            else:
+                outcomes["chart pool full" if BUSY in answer else "no chart"] += 1
+    return outcomes
 
 
 def client(port: int, fake_url: str, requests: list[Request], rate: float) -> list[Result]:
@@ -286,6 +307,11 @@ def report(results: list[Result], fake: TimedFake, seconds: float, cpu: Cpu) -> 
     print(latency_line("delivery", delivered))
     statuses = Counter((r.kind, r.status) for r in unexpected)
     print(f"   unexpected answers: {len(unexpected)} {dict(statuses) if statuses else ''}")
+    charts = chart_outcomes(results, fake)
+    print(
+        f"   scorecards: {dict(charts)}; charts uploaded during the run: "
+        f"{len(fake.calls('files.completeUploadExternal'))}"
+    )
     p99 = percentile(acks, 99)
     verdict = "meets" if p99 <= ACK_P99 and not unexpected else "MISSES"
     print(f"   CPU per request: {cpu.per_request(len(results))}")
@@ -302,11 +328,25 @@ def main() -> None:
     parser.add_argument(
         "--calibrate", type=int, default=100, help="requests of each kind timed alone (0: none)"
     )
+    parser.add_argument(
+        "--charts",
+        choices=("cold", "warm", "as-is"),
+        default="as-is",
+        help="cold: forget every drawn chart first, as on the morning after the nightly "
+        "scoring; warm: every scorecard's chart already drawn and uploaded",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     engine = prepared_engine(args.database_url)
     ensure_manager(engine)
     ensure_scored(args.database_url, engine)
+    with engine.begin() as connection:
+        if args.charts != "as-is":
+            drawn = "F0BENCHWARM" if args.charts == "warm" else None
+            connection.execute(update(PartnerScorecard).values(chart_file_id=drawn))
+        charted = connection.scalar(
+            select(func.count()).where(PartnerScorecard.chart_file_id.is_not(None))
+        )
     with engine.connect() as connection:
         deal_ids = list(
             connection.scalars(
@@ -317,7 +357,8 @@ def main() -> None:
     requests = mix(deal_ids, partners, int(args.rate * args.seconds), args.seed)
     print(
         f"load: {args.rate:g}/s for {args.seconds:g} s, {args.workers} gunicorn workers, "
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
+        f"{charted:,} scorecards with a chart drawn earlier"
     )
     with TimedFake() as fake:
         fake.add_user(MANAGER, HOME_TEAM)

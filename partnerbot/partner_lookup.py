@@ -8,6 +8,7 @@ from rapidfuzz import fuzz, process, utils
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from deals.field_limits import PARTNER_NAME
 from models import Partner
 
 SUGGESTION_CUTOFF = 60.0
@@ -24,9 +25,10 @@ class PartnerMatch:
 
 def resolve_partner(session: Session, text: str, *, suggestions: int = 5) -> PartnerMatch:
     """The partner ``text`` names: by id, by name ignoring case, or the one partner whose name
-    contains it; otherwise the closest names as suggestions."""
+    contains it; otherwise the closest names as suggestions. A text longer than any name
+    names nobody."""
     text = text.strip()
-    if not text:
+    if not text or len(text) > PARTNER_NAME:
         return PartnerMatch(None)
     exact = session.scalars(
         select(Partner)
@@ -52,6 +54,8 @@ def search_partners(session: Session, text: str, *, limit: int = 20) -> list[Par
     """Partners best matching ``text``: names containing it first (shortest first), then
     fuzzy matches. Names are compared in memory; ten thousand take a few milliseconds."""
     text = text.strip()
+    if len(text) > PARTNER_NAME:
+        return []
     names = session.execute(select(Partner.id, Partner.name)).all()
     needle = text.lower()
     contained = sorted((len(name), pid) for pid, name in names if needle in name.lower())

@@ -2,13 +2,16 @@
 calling thread or in the worker-process pool the app uses, for any title and figures."""
 
 import struct
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.render.blocks import Chart
-from bot.render.charts import ChartRenderer, revenue_chart
+from bot.render.charts import ChartRenderer, ChartsBusyError, revenue_chart
 
 CHART = Chart(
     title="Acme Resellers: revenue and pipeline, last 12 months",
@@ -39,14 +42,16 @@ def test_the_chart_is_a_png_of_the_promised_size_in_thread_and_in_pool() -> None
     assert abs(len(in_thread) - len(in_pool)) < len(in_thread) * 0.01
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
-    title=st.text(max_size=200),  # names: "$" would start TeX maths in matplotlib
+    title=st.text(max_size=200),  # partners' names, in any script
     figures=st.lists(
         st.tuples(*[st.floats(0, 1e13, allow_nan=False)] * 3), min_size=1, max_size=13
     ),
 )
 @example(title="Acme $\\undefined{$ Partners", figures=[(1.0, 2.0, 3.0)])
+@example(title="Acme\nPartners\r", figures=[(0.0, 0.0, 0.0)])
+@example(title="Ростелеком Партнёр " * 20, figures=[(1e13, 0.0, 1e-300)] * 13)
 def test_any_title_and_figures_draw(title: str, figures: list[tuple[float, ...]]) -> None:
     sourced, influenced, pipeline = zip(*figures, strict=True)
     chart = replace(
@@ -58,3 +63,29 @@ def test_any_title_and_figures_draw(title: str, figures: list[tuple[float, ...]]
         pipeline=pipeline,
     )
     assert png_size(revenue_chart(chart)) == (900, 420)
+
+
+def test_a_full_chart_pool_refuses_at_once_and_takes_charts_again_when_free() -> None:
+    slow = replace(  # fifty thousand bars: most of a second to draw
+        CHART,
+        labels=tuple(map(str, range(50_000))),
+        sourced=(1.0,) * 50_000,
+        influenced=(1.0,) * 50_000,
+        pipeline=(1.0,) * 50_000,
+    )
+    pool = ChartRenderer(1, backlog=1)
+    try:
+        pool.revenue_chart(CHART)  # the pool started
+        with ThreadPoolExecutor(1) as thread:
+            drawing = thread.submit(pool.revenue_chart, slow)
+            while pool._in_flight == 0:
+                time.sleep(0.001)
+            started = time.monotonic()
+            with pytest.raises(ChartsBusyError):
+                pool.revenue_chart(CHART)
+            assert time.monotonic() - started < 0.5  # refused, not queued
+            assert not drawing.done()
+            assert png_size(drawing.result()) == (900, 420)
+        assert png_size(pool.revenue_chart(CHART)) == (900, 420)
+    finally:
+        pool.close()

@@ -22,6 +22,7 @@ from bot.commands._deal_args import (
     parse,
     parse_amount,
 )
+from deals import field_limits as limits
 
 COMMANDS = (
     Help,
@@ -146,3 +147,49 @@ def test_one_line_registrations_keep_what_was_typed(
     assert parsed == RegisterInline(
         " ".join(name), f"{label}.com", Decimal(amount).quantize(Decimal("0.01")), None, None
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "subcommand"),
+    [
+        (
+            "register " + "A" * 201 + " acme.com 5k",
+            "The customer's name is 201 characters",
+            "register",
+        ),
+        ("register Acme acme.com 5k for " + "G" * 201, "The partner's name is 201", "register"),
+        (
+            "reject R-1 " + "x" * 501,
+            "The reason is 501 characters long; at most 500 fit.",
+            "reject",
+        ),
+        ("list " + "x" * 4000, "The command is 4,005 characters long; at most 4,000 fit.", None),
+    ],
+)
+def test_text_too_long_for_its_field_is_refused_saying_which(
+    text: str, problem: str, subcommand: str | None
+) -> None:
+    parsed = parse(text)
+    assert isinstance(parsed, Usage)
+    assert parsed.problem.startswith(problem)
+    assert parsed.subcommand == subcommand
+
+
+@given(
+    name=st.lists(words, min_size=1, max_size=40).filter(lambda ws: "." not in "".join(ws)),
+    partner=st.text(st.characters(categories=("L", "Zs")), max_size=260),
+    reason=st.text(st.characters(exclude_categories=("Cs",)), max_size=700),
+)
+def test_what_a_command_keeps_fits_its_field(name: list[str], partner: str, reason: str) -> None:
+    for text in (f"register {' '.join(name)} acme.com 5k for {partner}", f"reject R-1 {reason}"):
+        parsed = parse(text)
+        if isinstance(parsed, RegisterInline):
+            assert len(parsed.account_name) <= limits.ACCOUNT_NAME
+            assert parsed.partner is None or len(parsed.partner) <= limits.PARTNER_NAME
+        elif isinstance(parsed, Reject):
+            assert 0 < len(parsed.reason) <= limits.REASON
+        else:
+            assert isinstance(parsed, Usage), parsed
+            assert any(
+                why in parsed.problem for why in ("characters long", "Name the partner", "Say why")
+            ), parsed

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from bot.render.blocks import code
+from deals import field_limits as limits
 from deals.lookup import parse_deal_id
 from deals.names import normalize_domain
 
@@ -153,11 +154,14 @@ def _register(words: list[str]) -> DealCommand:
             rest = []
         if rest:
             return Usage(f"I did not understand {code(' '.join(rest))}.", "register")
+        account_name = " ".join(words[:at])
+        if problem := limits.too_long("customer's name", account_name, limits.ACCOUNT_NAME):
+            return Usage(problem, "register")
+        if partner and (problem := limits.too_long("partner's name", partner, limits.PARTNER_NAME)):
+            return Usage(problem, "register")
         domain = normalize_domain(words[at])
         assert domain is not None
-        return RegisterInline(
-            " ".join(words[:at]), domain, amount, currency or symbol_currency, partner
-        )
+        return RegisterInline(account_name, domain, amount, currency or symbol_currency, partner)
     if words and "." in words[0] and normalize_domain(words[0]):
         return Usage("Give the customer's name before its domain.", "register")
     return Usage(
@@ -187,6 +191,8 @@ def _days(word: str | None) -> int | Usage:
 
 def parse(text: str) -> DealCommand:
     """The command ``/deal {text}`` asks for."""
+    if problem := limits.too_long("command", text, limits.COMMAND_TEXT):
+        return Usage(problem)
     words = text.split()
     if not words:
         return Help()
@@ -212,6 +218,8 @@ def parse(text: str) -> DealCommand:
             reason = text.split(maxsplit=2)[2:]
             if not reason:
                 return Usage("Say why: the partner is told the reason.", "reject")
+            if problem := limits.too_long("reason", reason[0].strip(), limits.REASON):
+                return Usage(problem, "reject")
             return Reject(deal_id, reason[0].strip())
         case "extend":
             deal_id = _deal_id(args[0] if args else None, subcommand)

@@ -7,6 +7,7 @@ from typing import Any
 from bot.commands._deal_args import AmountError, parse_amount
 from bot.commands._deal_desk import Registration
 from bot.render import deal_modals as modal
+from deals import field_limits as limits
 from deals.names import normalize_domain
 
 State = dict[str, dict[str, dict[str, Any]]]
@@ -32,12 +33,26 @@ def _ids(values: list[str]) -> list[int]:
     return [int(v) for v in values if v.isdigit()]
 
 
+_LONGEST = {
+    modal.ACCOUNT_NAME: ("customer's name", limits.ACCOUNT_NAME),
+    modal.PRODUCT: ("product", limits.PRODUCT),
+    modal.NOTES: ("note", limits.NOTES),
+}
+"""The form sets the same limits; Slack enforces them in the form, this in the submission. (A
+domain needs none: a host name longer than DNS allows is no domain.)"""
+
+
 def read_registration(values: State) -> Registration | dict[str, str]:
     """The form as a ``Registration``, or ``{block_id: problem}`` for the fields to fix."""
     errors: dict[str, str] = {}
+    for name, (what, limit) in _LONGEST.items():
+        if problem := limits.too_long(what, _text(values, name) or "", limit):
+            errors[name] = problem
     account_name = _text(values, modal.ACCOUNT_NAME)
     if not account_name:
         errors[modal.ACCOUNT_NAME] = "Give the customer's name."
+    if errors:
+        return errors
     domain_text = _text(values, modal.ACCOUNT_DOMAIN)
     domain = normalize_domain(domain_text) if domain_text else None
     if domain_text and domain is None:

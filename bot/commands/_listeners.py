@@ -29,20 +29,26 @@ def guarded(what: str, user_id: str, work: Callable[[], Message | None]) -> Mess
         return something_went_wrong()
 
 
+AnswerLater = Callable[[], None]
+"""Called by a command's work that knows its answer will be slow (a chart to draw): the command
+is acknowledged at once, freeing the request's thread rather than holding it to the deadline,
+and the answer follows through ``response_url``."""
+
+
 def answer_command(
     ack: Ack,
     respond: Respond,
     deps: Deps,
     what: str,
     user_id: str,
-    work: Callable[[], Message | None],
+    work: Callable[[AnswerLater], Message | None],
 ) -> None:
     """Run ``work`` (:func:`guarded`) for a slash command and show its answer to the person
     asking. Ready within ``settings.inline_answer_ms``, the answer goes in the acknowledgement
     itself (Slack shows it as it would a ``response_url`` post: one request fewer for both
-    sides and no wait in between); later, the command is acknowledged empty at the deadline
-    and the answer follows through ``response_url``. None from ``work`` (a modal was opened
-    instead) answers nothing."""
+    sides and no wait in between); later — or as soon as ``work`` calls its
+    :data:`AnswerLater` — the command is acknowledged empty and the answer follows through
+    ``response_url``. None from ``work`` (a modal was opened instead) answers nothing."""
     lock = threading.Lock()
     acknowledged = False
 
@@ -64,7 +70,11 @@ def answer_command(
         deps.deadlines.call_later(budget_ms / 1000, lambda: acknowledge(None))
     else:
         acknowledge(None)
-    message = guarded(what, user_id, work)
+
+    def answer_later() -> None:
+        acknowledge(None)
+
+    message = guarded(what, user_id, lambda: work(answer_later))
     if not acknowledge(message) and message is not None:
         respond(**message.as_ephemeral())
 

@@ -34,12 +34,13 @@ from bot.commands._deal_args import (
 )
 from bot.commands._deal_desk import DealDesk, Decision, Registration
 from bot.commands._deal_form import read_registration
-from bot.commands._listeners import Click, answer_command, button, guarded
+from bot.commands._listeners import AnswerLater, Click, answer_command, button, guarded
 from bot.deps import Deps
 from bot.identity import Identity, Kind, identify_asker
 from bot.render import deal_messages as messages
 from bot.render import deal_modals as modals
 from bot.render.blocks import Message, plain, stranger_refusal
+from deals import field_limits as limits
 from partnerbot.partner_lookup import search_partners
 
 COMMAND = messages.COMMAND
@@ -145,7 +146,7 @@ def register(app: App, deps: Deps) -> None:
         user_id = command["user_id"]
         parsed = parse(command.get("text", ""))
 
-        def work() -> Message | None:
+        def work(_later: AnswerLater) -> Message | None:  # every answer is quick
             with _desk(deps, client, context, user_id) as (desk, who):
                 return _command_answer(desk, who, parsed, command)
 
@@ -227,8 +228,12 @@ def register(app: App, deps: Deps) -> None:
         reason = (view["state"]["values"].get(modals.REASON, {}).get(modals.REASON) or {}).get(
             "value"
         ) or ""
-        if not reason.strip():
-            ack(response_action="errors", errors={modals.REASON: "Say why: the partner reads it."})
+        problem = limits.too_long("reason", reason.strip(), limits.REASON)
+        if not reason.strip() or problem:
+            ack(
+                response_action="errors",
+                errors={modals.REASON: problem or "Say why: the partner reads it."},
+            )
             return
         ack()
         user_id = body["user"]["id"]

@@ -2,7 +2,8 @@
 
 The card comes from the stored scorecard (``insights.scorecard_store``), computing the program's
 scorecards first if none is stored; it is answered in the acknowledgement when ready in time
-(``answer_command``: a card whose chart was drawn before), else through ``response_url``.
+(``answer_command``: a card whose chart was drawn before), else through ``response_url`` —
+acknowledged at once when its chart must first be drawn, so no request thread waits on it.
 The chart is uploaded privately (``files_upload_v2`` without a channel) and shown in the
 ephemeral card by file id, so it is never shared into a channel the asker did not choose.
 
@@ -24,14 +25,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session
 
-from bot.commands._listeners import Click, answer_command, button
+from bot.commands._listeners import AnswerLater, Click, answer_command, button
 from bot.commands.deal import unknown_member
 from bot.deps import Deps
 from bot.identity import Identity, Kind, identify_asker
 from bot.limits import over_limit
 from bot.render import deal_messages, scorecard_messages
 from bot.render.blocks import Message, code, escape, plain, stranger_refusal
-from bot.render.charts import ChartRenderer
+from bot.render.charts import ChartRenderer, ChartsBusyError
 from deals.lookup import DealFilter, find_deals
 from insights.scorecard_store import (
     StoredScorecard,
@@ -119,9 +120,10 @@ def _scorecard(session: Session, program: Program, partner_id: int) -> StoredSco
 
 def _chart(
     session: Session, client: WebClient, charts: ChartRenderer, card: StoredScorecard
-) -> str | None:
+) -> str | ChartsBusyError | None:
     """The file id of the card's chart: drawn and uploaded privately the first time it is
-    asked for, then remembered with the scorecard. A failed upload leaves the chart out."""
+    asked for, then remembered with the scorecard. A failed upload leaves the chart out; so
+    does a full chart pool (:class:`ChartsBusyError`, returned so the card can say so)."""
     if card.chart_file_id:
         return card.chart_file_id
     try:
@@ -131,6 +133,9 @@ def _chart(
             filename=chart.filename,
             title=f"{card.name} — {card.month:%B %Y}",
         )
+    except ChartsBusyError as busy:
+        logger.info("chart of %s not drawn now: %s", card.external_id, busy)
+        return busy
     except (SlackApiError, SlackClientError, OSError, ValueError, TimeoutError) as error:
         logger.warning("chart upload for %s failed: %s", card.external_id, error)
         return None
@@ -168,6 +173,7 @@ def answer(
     deps: Deps,
     who: Identity,
     parsed: ScorecardCommand,
+    later: AnswerLater,
 ) -> Message:
     program = deps.program
     if who.is_stranger:
@@ -195,7 +201,14 @@ def answer(
     card = _scorecard(session, program, partner)
     if card is None:
         return scorecard_messages.no_scorecard(parsed.partner or who.partner_name or "")
-    return scorecard_messages.scorecard_card(card, _chart(session, client, deps.charts, card))
+    if not card.chart_file_id:
+        if not deps.charts.has_room():  # answered at once, without the chart
+            return scorecard_messages.scorecard_card(card, chart_busy=True)
+        later()  # a chart to draw and upload: the card follows through response_url
+    chart = _chart(session, client, deps.charts, card)
+    if isinstance(chart, ChartsBusyError):
+        return scorecard_messages.scorecard_card(card, chart_busy=True)
+    return scorecard_messages.scorecard_card(card, chart)
 
 
 def _may_see(who: Identity, partner_id: int) -> bool:
@@ -211,11 +224,11 @@ def register(app: App, deps: Deps) -> None:
     ) -> None:
         user_id = command["user_id"]
 
-        def work() -> Message:
+        def work(later: AnswerLater) -> Message:
             with deps.session_factory() as session:
                 who = identify_asker(session, client, deps.teams, context, user_id)
                 parsed = parse(command.get("text", ""), deps.program)
-                return answer(session, client, deps, who, parsed)
+                return answer(session, client, deps, who, parsed, later)
 
         answer_command(ack, respond, deps, COMMAND, user_id, work)
 

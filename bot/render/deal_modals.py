@@ -19,6 +19,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from deals import field_limits as limits
+
 REGISTER_VIEW = "deal_register"
 REJECT_VIEW = "deal_reject_reason"
 
@@ -80,13 +82,13 @@ def register_modal(
             ContextBlock(elements=[MarkdownTextObject(text=f"Registering for *{partner_name}*")])
         )
     blocks += [
-        _text_input(ACCOUNT_NAME, "Customer (account) name", max_length=200),
+        _text_input(ACCOUNT_NAME, "Customer (account) name", max_length=limits.ACCOUNT_NAME),
         _text_input(
             ACCOUNT_DOMAIN,
             "Customer's web domain",
             optional=True,
             hint="e.g. acme.com — the surest way to spot a duplicate",
-            max_length=255,
+            max_length=limits.DOMAIN,
         ),
         _text_input(AMOUNT, "Deal amount", hint="e.g. 48000, 48,000 or 48k", max_length=30),
         InputBlock(
@@ -104,8 +106,8 @@ def register_modal(
             optional=True,
             element=DatePickerElement(action_id=EXPECTED_CLOSE),
         ),
-        _text_input(PRODUCT, "Product", optional=True, max_length=200),
-        _text_input(NOTES, "Notes", optional=True, multiline=True, max_length=2000),
+        _text_input(PRODUCT, "Product", optional=True, max_length=limits.PRODUCT),
+        _text_input(NOTES, "Notes", optional=True, multiline=True, max_length=limits.NOTES),
     ]
     if for_staff:
         blocks.append(
@@ -144,7 +146,7 @@ def reject_modal(deal_id: str, *, whole_conflict: bool, metadata: dict[str, str]
                 REASON,
                 "Reason (the partner will read it)",
                 multiline=True,
-                max_length=500,
+                max_length=limits.REASON,
                 min_length=3,
             ),
         ],

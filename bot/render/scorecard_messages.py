@@ -85,7 +85,11 @@ def card_chart(card: StoredScorecard) -> Chart:
     )
 
 
-def scorecard_card(card: StoredScorecard, chart_file_id: str | None = None) -> Message:
+def scorecard_card(
+    card: StoredScorecard, chart_file_id: str | None = None, *, chart_busy: bool = False
+) -> Message:
+    """The card, with its chart when ``chart_file_id`` is given; ``chart_busy``: the chart
+    could not be drawn just now, and the card says to ask again."""
     month = card.month.strftime("%B %Y")
     headline = (
         f"*{escape(card.name)}* · {escape(card.tier)} · {escape(card.region)} — {month}\n"
@@ -125,10 +129,11 @@ def scorecard_card(card: StoredScorecard, chart_file_id: str | None = None) -> M
             ]
         )
     )
+    busy = " Many charts are being drawn just now: ask again in a minute for this one."
     blocks.append(
         context(
             f"Percentiles within the peer group; {card.currency}. "
-            f"Computed {card.computed_at:%Y-%m-%d %H:%M} UTC."
+            f"Computed {card.computed_at:%Y-%m-%d %H:%M} UTC.{busy if chart_busy else ''}"
         )
     )
     return Message(text=f"{card.name}: score {card.score:.1f}", blocks=blocks)

@@ -7,11 +7,11 @@ from collections.abc import Callable
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.render.deal_messages import DEAL_SUBCOMMANDS
-from models import Partner, Person, PersonRole
+from models import DealRegistration, Partner, Person, PersonRole
 from tests.slack.conftest import running_app
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack, Recorded
 from tests.slack.running_app import RunningApp
@@ -169,6 +169,27 @@ def test_malformed_arguments_say_what_was_wrong_and_show_that_usage(
     assert shown.startswith("`lots` is not an amount")
     assert "`/deal register ACCOUNT DOMAIN AMOUNT [CURRENCY] [for PARTNER]`" in shown
     assert "`/deal approve" not in shown
+
+
+@pytest.mark.usefixtures("people")
+def test_text_too_long_for_its_field_is_answered_and_nothing_recorded(
+    slack_app: RunningApp, fake_slack: FakeSlack, session_factory: sessionmaker[Session]
+) -> None:
+    name = "Initech " * 40  # 320 characters pasted as a customer's name
+    http, response_url = slack_app.slash(
+        "/deal", f"register {name} initech.de 48k", user_id=MANAGER
+    )
+    answer = slack_app.answer(http, response_url)
+    assert answer.body["response_type"] == "ephemeral"
+    assert markdown_of(answer).startswith(
+        "The customer's name is 319 characters long; at most 200 fit."
+    )
+    http, response_url = slack_app.slash("/scorecard", "Acme " * 2000, user_id=MANAGER)
+    answer = slack_app.answer(http, response_url)
+    assert markdown_of(answer).startswith("I know no partner called `Acme Acme")
+    assert len(markdown_of(answer)) < 400
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(DealRegistration)) == 0
 
 
 # --- who is asking -------------------------------------------------------------------------
