@@ -9,7 +9,13 @@ malformed commands (answered with usage), 10 % forged signatures.
 Run from the repository root (it needs the database ``bench/scorecard_bench.py`` describes)::
 
     python bench/load_bench.py                      # 200/s for 60 s
+    python bench/load_bench.py --charts cold        # every scorecard's chart still to draw
     python bench/load_bench.py --rate 80 --seconds 30
+
+``--charts cold`` forgets every drawn chart first, as on the morning after the nightly scoring
+recomputed the scorecards: each ``/scorecard`` then draws and uploads its chart (the answer
+follows through ``response_url``), or comes without it when the chart processes are full —
+the report counts both. ``--charts warm`` marks every chart drawn, the steady state.
 
 The server runs as ``partnerbot serve`` with ``WEB_CONCURRENCY`` workers, its Slack calls going
 to a fake Slack in this process; the registration index is off (the mix registers nothing, and

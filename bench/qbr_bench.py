@@ -13,7 +13,9 @@ Measured in a fresh process (this script with ``--child``), so its peak RSS is t
 1. ``qbr_digest_job`` as the scheduler runs it — content for every active partner, rendering,
    queueing in the outbox — end to end (the quarter's outbox rows are deleted first);
 2. the same work broken down: the content of all QBRs (``qbr_digests``, one pass over the
-   program), then each partner's rendering (``qbr_messages``) timed one by one.
+   program), then each partner's rendering (``qbr_messages``) timed one by one;
+3. every QBR's chart drawn (``bot.render.charts.revenue_chart``), as the outbox draws each just
+   before its first post: the CPU delivery adds to the job.
 
 Run from the repository root::
 
@@ -41,6 +43,7 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import delete, func, select  # noqa: E402
 
+from bot.render.charts import revenue_chart  # noqa: E402
 from bot.render.digests import qbr_messages  # noqa: E402
 from ingest import import_file  # noqa: E402
 from insights.digests import DAY, last_complete, qbr_digests  # noqa: E402
@@ -109,12 +112,16 @@ def child(url: str) -> None:
         started = time.perf_counter()
         digests = qbr_digests(session, rules, quarter)
         content_seconds = time.perf_counter() - started
-    renders, blocks = [], 0
+    renders, blocks, charts = [], 0, []
     for digest in digests:
         started = time.perf_counter()
         messages = qbr_messages(digest)
         renders.append(time.perf_counter() - started)
         blocks = max(blocks, max(len(m.blocks) for m in messages))
+        for chart in (m.chart for m in messages if m.chart is not None):
+            started = time.perf_counter()
+            revenue_chart(chart)
+            charts.append(time.perf_counter() - started)
     figures = {
         "quarter": report.period,
         "job_seconds": job_seconds,
@@ -127,6 +134,9 @@ def child(url: str) -> None:
         "render_max_ms": max(renders) * 1000,
         "render_seconds": sum(renders),
         "most_blocks": blocks,
+        "charts": len(charts),
+        "chart_seconds": sum(charts),
+        "chart_median_ms": statistics.median(charts) * 1000 if charts else 0.0,
         "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     print(json.dumps(figures))
@@ -179,6 +189,11 @@ def main() -> None:
         f"({last['queued']:,} queued, {last['no_channel']} without a channel; "
         f"at most {last['most_blocks']} blocks a message) — "
         f"{job / TARGET_SECONDS:.0%} of the {TARGET_SECONDS:.0f} s target"
+    )
+    charts = statistics.median(r["chart_seconds"] for r in runs)
+    print(
+        f"   their {last['charts']:,} charts, drawn at delivery: {charts:.1f} s median "
+        f"({last['chart_median_ms']:.1f} ms each)"
     )
 
 
