@@ -97,7 +97,7 @@ def create_app(
         settings=settings,
         session_factory=session_factory,
         program=program,
-        charts=ChartRenderer(settings.chart_processes),
+        charts=ChartRenderer(settings.chart_processes, settings.chart_backlog),
         teams=SlackTeams(settings.identity_cache_s),
         deadlines=Deadlines(),
         registrations=ActiveIndex(session_factory) if settings.registration_index else None,

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     program_path: Path = Field(Path("program.toml"), validation_alias="PARTNERBOT_PROGRAM")
     chart_processes: int = Field(2, validation_alias="PARTNERBOT_CHART_PROCESSES", ge=0, le=32)
     """Worker processes drawing /scorecard charts; 0 draws them in the request's thread."""
+    chart_backlog: int = Field(2, validation_alias="PARTNERBOT_CHART_BACKLOG", ge=0, le=64)
+    """Charts each chart process may have drawing or waiting; beyond that a /scorecard card
+    comes at once without its chart (0 with chart processes: cards never draw one)."""
     listener_threads: int = Field(32, validation_alias="PARTNERBOT_LISTENER_THREADS", ge=1)
     """Threads running Slack listeners. Each acknowledges its request first, so this bounds
     how many requests can be worked on at once, not how fast they are acknowledged."""

@@ -118,14 +118,12 @@ def _scorecard(session: Session, program: Program, partner_id: int) -> StoredSco
     return latest_scorecard(session, partner_id)
 
 
-def _chart(
+def _upload_chart(
     session: Session, client: WebClient, charts: ChartRenderer, card: StoredScorecard
-) -> str | ChartsBusyError | None:
-    """The file id of the card's chart: drawn and uploaded privately the first time it is
-    asked for, then remembered with the scorecard. A failed upload leaves the chart out; so
-    does a full chart pool (:class:`ChartsBusyError`, returned so the card can say so)."""
-    if card.chart_file_id:
-        return card.chart_file_id
+) -> str | None:
+    """The file id of the card's chart, drawn and uploaded privately, then remembered with the
+    scorecard; None when the upload failed (the card goes without). A full chart pool raises
+    :class:`ChartsBusyError`."""
     try:
         chart = scorecard_messages.card_chart(card)
         uploaded = client.files_upload_v2(
@@ -133,9 +131,6 @@ def _chart(
             filename=chart.filename,
             title=f"{card.name} — {card.month:%B %Y}",
         )
-    except ChartsBusyError as busy:
-        logger.info("chart of %s not drawn now: %s", card.external_id, busy)
-        return busy
     except (SlackApiError, SlackClientError, OSError, ValueError, TimeoutError) as error:
         logger.warning("chart upload for %s failed: %s", card.external_id, error)
         return None
@@ -201,14 +196,17 @@ def answer(
     card = _scorecard(session, program, partner)
     if card is None:
         return scorecard_messages.no_scorecard(parsed.partner or who.partner_name or "")
-    if not card.chart_file_id:
-        if not deps.charts.has_room():  # answered at once, without the chart
-            return scorecard_messages.scorecard_card(card, chart_busy=True)
-        later()  # a chart to draw and upload: the card follows through response_url
-    chart = _chart(session, client, deps.charts, card)
-    if isinstance(chart, ChartsBusyError):
+    if card.chart_file_id:  # drawn the first time it was asked for
+        return scorecard_messages.scorecard_card(card, card.chart_file_id)
+    if not deps.charts.has_room():  # answered at once, without the chart
         return scorecard_messages.scorecard_card(card, chart_busy=True)
-    return scorecard_messages.scorecard_card(card, chart)
+    later()  # a chart to draw and upload: the card follows through response_url
+    try:
+        return scorecard_messages.scorecard_card(
+            card, _upload_chart(session, client, deps.charts, card)
+        )
+    except ChartsBusyError:  # another request took the room meanwhile
+        return scorecard_messages.scorecard_card(card, chart_busy=True)
 
 
 def _may_see(who: Identity, partner_id: int) -> bool:

@@ -30,9 +30,8 @@ def slack_settings(
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=fake.api_url,
-        PARTNERBOT_CHART_PROCESSES=0,  # drawn in the request's thread: no pool per test
         PARTNERBOT_REGISTRATION_INDEX=registration_index,
-        **environment,
+        **{"PARTNERBOT_CHART_PROCESSES": 0, **environment},  # default: drawn in the thread
     )
 
 

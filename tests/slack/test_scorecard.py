@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.render import scorecard_messages
@@ -23,6 +24,7 @@ from models import (
     Person,
     PersonRole,
 )
+from tests.slack.conftest import running_app
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack, Recorded
 from tests.slack.payloads import block_actions
 from tests.slack.running_app import RunningApp
@@ -252,3 +254,24 @@ def test_scorecards_are_rate_limited_per_person(
     assert all(text.startswith("Top 1") for text in answers[:-1])
     other = ask(slack_app, "", user=ACME_CONTACT, team=ACME_TEAM)
     assert "*Acme Resellers*" in json.dumps(ensure_ascii=False, obj=blocks_of(other))
+
+
+@pytest.mark.usefixtures("program")
+def test_a_card_comes_at_once_without_its_chart_when_the_chart_processes_are_full(
+    engine: Engine, fake_slack: FakeSlack, session_factory: sessionmaker[Session]
+) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    with running_app(
+        fake_slack,
+        url,
+        session_factory,
+        PARTNERBOT_CHART_PROCESSES=1,
+        PARTNERBOT_CHART_BACKLOG=0,  # every chart process always full
+    ) as app:
+        answer = ask(app, "acme")
+    assert answer.name == "ack"  # in the acknowledgement itself: nothing waited on a chart
+    blocks = blocks_of(answer)
+    assert "*Acme Resellers*" in json.dumps(ensure_ascii=False, obj=blocks)
+    assert all(b["type"] != "image" for b in blocks)
+    assert "ask again in a minute for this one" in blocks[-1]["elements"][0]["text"]
+    assert not {"files.getUploadURLExternal", "upload"} & {r.name for r in fake_slack.requests}
