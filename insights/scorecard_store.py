@@ -60,6 +60,16 @@ class StoredScorecard:
     computed_at: datetime
     chart_file_id: str | None = None
 
+    def tier_gaps(self) -> list[tuple[str, str, list[str]]]:
+        """(``keep`` or ``reach``, tier, what it still needs) from the tier advice: keeping the
+        current tier first, when a downgrade is recommended, then reaching the next one."""
+        advice, found = self.advice, []
+        if keep := advice.get("keep_gaps"):  # cards stored before it was kept have none
+            found.append(("keep", str(advice.get("current", self.tier)), [str(g) for g in keep]))
+        if advice.get("next_tier") and (reach := advice.get("gaps")):
+            found.append(("reach", str(advice["next_tier"]), [str(g) for g in reach]))
+        return found
+
 
 @dataclass(frozen=True)
 class ScoringRun:
@@ -121,6 +131,7 @@ def _rows(
                 "needs_approval": advice.needs_approval,
                 "next_tier": advice.next_tier,
                 "gaps": list(advice.gaps),
+                "keep_gaps": list(advice.keep_gaps),
             },
             "series": {"months": labels}
             | {name: series[name].get(partner_id, [0.0] * len(labels)) for name in SERIES},

@@ -118,6 +118,11 @@ class TierAdvice:
     needs_approval: bool
     next_tier: str | None
     gaps: list[str]
+    """What ``next_tier`` still needs: score points (with the hysteresis margin), revenue,
+    certifications."""
+    keep_gaps: list[str]
+    """When a downgrade is recommended, what the partner lacks to keep ``current``; else
+    empty."""
 
 
 @dataclass(frozen=True)
@@ -352,18 +357,8 @@ def tier_advice(
         "up" if new > level else "down" if new < level else "stay"
     )
 
-    gaps: list[str] = []
-    if above is not None:
-        points = math.ceil(round((above.min_score + margin - score) * 10, 6)) / 10
-        if points > 0:
-            gaps.append(f"{points:g} more score point{'' if points == 1 else 's'}")
-        amount = math.ceil(round(above.min_revenue - revenue, 6))
-        if amount > 0:
-            currency = program.program.currency
-            gaps.append(f"{_money(amount, currency)} more trailing-12-month sourced revenue")
-        count = math.ceil(round(above.min_certifications - certs, 6))
-        if count > 0:
-            gaps.append(f"{count} more certification{'' if count == 1 else 's'}")
+    currency = program.program.currency
+    gaps = _gaps(above, margin, score, revenue, certs, currency) if above is not None else []
     return TierAdvice(
         current=here.name,
         recommended=tiers[new].name,
@@ -371,7 +366,26 @@ def tier_advice(
         needs_approval=change == "down" and program.tiering.downgrade_requires_approval,
         next_tier=above.name if above is not None else None,
         gaps=gaps,
+        keep_gaps=_gaps(here, -margin, score, revenue, certs, currency) if new < level else [],
     )
+
+
+def _gaps(
+    tier: Tier, score_margin: float, score: float, revenue: float, certs: float, currency: str
+) -> list[str]:
+    """What a partner lacks to meet ``tier`` with its score ``score_margin`` points clear of the
+    tier's minimum (negative: within that many points below it)."""
+    gaps = []
+    points = math.ceil(round((tier.min_score + score_margin - score) * 10, 6)) / 10
+    if points > 0:
+        gaps.append(f"{points:g} more score point{'' if points == 1 else 's'}")
+    amount = math.ceil(round(tier.min_revenue - revenue, 6))
+    if amount > 0:
+        gaps.append(f"{_money(amount, currency)} more trailing-12-month sourced revenue")
+    count = math.ceil(round(tier.min_certifications - certs, 6))
+    if count > 0:
+        gaps.append(f"{count} more certification{'' if count == 1 else 's'}")
+    return gaps
 
 
 class _History:

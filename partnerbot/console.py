@@ -139,13 +139,11 @@ def scorecard_panel(card: StoredScorecard) -> Panel:
     tier = f"tier {advice.get('current', card.tier)}"
     if advice.get("change") in {"up", "down"}:
         tier += f" → recommended {advice.get('recommended')}"
-    gaps = advice.get("gaps") or []
     lines = [
         f"[bold]score {card.score:.1f}[/]{trend} · {tier} · vs {card.peer_group} ({card.peers})",
         *(f"• {h.get('text', '')}" for h in card.highlights),
     ]
-    if advice.get("next_tier") and gaps:
-        lines.append(f"to reach {advice['next_tier']}: " + "; ".join(str(g) for g in gaps))
+    lines += [f"to {verb} {tier}: " + "; ".join(needs) for verb, tier, needs in card.tier_gaps()]
     title = f"[bold]{card.name}[/] · {card.tier} · {card.region} — {card.month:%B %Y}"
     return Panel(Group(*lines, "", table), title=title, title_align="left")
 

@@ -409,6 +409,17 @@ def test_far_below_drops_one_tier_and_needs_approval() -> None:
     advice = tier_advice("platinum", 10, 0, 0, PROGRAM)
     assert (advice.current, advice.change, advice.recommended) == ("platinum", "down", "gold")
     assert advice.needs_approval
+    assert advice.keep_gaps == [  # platinum's 80 points, less the 5-point margin
+        "65 more score points",
+        "USD 600,000 more trailing-12-month sourced revenue",
+        "6 more certifications",
+    ]
+
+
+def test_what_keeps_the_tier_is_said_only_when_a_downgrade_is_recommended() -> None:
+    assert tier_advice("gold", 95, 300_000, 2, PROGRAM).keep_gaps == ["1 more certification"]
+    assert tier_advice("gold", 57, 300_000, 3, PROGRAM).keep_gaps == []  # within the margin
+    assert tier_advice("silver", 66, 300_000, 3, PROGRAM).keep_gaps == []
 
 
 def test_downgrades_without_approval_when_the_program_says_so() -> None:

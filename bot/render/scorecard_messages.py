@@ -62,10 +62,8 @@ def _tier_lines(card: StoredScorecard) -> list[str]:
         lines = [f"*Tier:* {escape(current)} → recommended *{escape(recommended)}* ⬇️{approval}"]
     else:
         lines = [f"*Tier:* {escape(current)}, no change recommended"]
-    gaps = advice.get("gaps") or []
-    if advice.get("next_tier") and gaps:
-        needs = "; ".join(escape(str(g)) for g in gaps)
-        lines.append(f"To reach *{escape(str(advice['next_tier']))}*: {needs}")
+    for verb, tier, gaps in card.tier_gaps():
+        lines.append(f"To {verb} *{escape(tier)}*: " + "; ".join(escape(g) for g in gaps))
     return lines
 
 

@@ -170,7 +170,9 @@ def test_a_digest_too_long_for_one_message_is_split_not_cut() -> None:
     assert all(f"Partner {i:04d} " in text for i in range(2000))
 
 
-def scorecard(name: str, highlights: list[str], gaps: list[str]) -> StoredScorecard:
+def scorecard(
+    name: str, highlights: list[str], gaps: list[str], keep_gaps: tuple[str, ...] = ()
+) -> StoredScorecard:
     return StoredScorecard(
         partner_id=1,
         external_id="P1",
@@ -191,9 +193,10 @@ def scorecard(name: str, highlights: list[str], gaps: list[str]) -> StoredScorec
         advice={
             "current": "silver",
             "recommended": "silver",
-            "change": "stay",
+            "change": "down" if keep_gaps else "stay",
             "next_tier": "gold",
             "gaps": gaps,
+            "keep_gaps": list(keep_gaps),
         },
         series={},
         computed_at=datetime(2026, 10, 1, 2),
@@ -212,6 +215,7 @@ def scorecard(name: str, highlights: list[str], gaps: list[str]) -> StoredScorec
     ),
     highlights=st.lists(names, max_size=40),
     gaps=st.lists(names, max_size=40),
+    keep_gaps=st.lists(names, max_size=3).map(tuple),
     scored=st.booleans(),
     rates=st.tuples(shares, st.one_of(st.none(), money)),
 )
@@ -223,6 +227,7 @@ def test_qbr_fits_slack(
     wins: list[Win],
     highlights: list[str],
     gaps: list[str],
+    keep_gaps: tuple[str, ...],
     scored: bool,
     rates: tuple[float | None, float | None],
 ) -> None:
@@ -245,9 +250,20 @@ def test_qbr_fits_slack(
         registrations=10**6,
         certifications=10**6,
         new_certifications=10**6,
-        scorecard=scorecard(name, highlights, gaps) if scored else None,
+        scorecard=scorecard(name, highlights, gaps, keep_gaps) if scored else None,
     )
     assert_within_limits(qbr_messages(digest))
+
+
+def test_a_qbr_says_what_keeps_the_tier_a_downgrade_threatens() -> None:
+    flat = Compared(0.0, 0.0, 0.0)
+    card = scorecard("Acme", [], ["20 more score points"], ("1 more certification",))
+    digest = QbrDigest(1, "Acme", "silver", "C0P", parse_period("2026-Q3"), "USD", None, flat,
+                       flat, 0, None, None, [], flat, 0, 0, 0, card)  # fmt: skip
+    text = text_of(qbr_messages(digest))
+    assert "*To keep silver:* 1 more certification." in text
+    assert "*To reach gold:* 20 more score points." in text
+    assert text.index("To keep silver") < text.index("To reach gold")
 
 
 def test_qbr_names_no_other_partner(engine: Engine) -> None:
