@@ -19,11 +19,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
+from config.program import example_text, parse_program
 from ingest import import_file
 from models import DealRegistration
 from models.db import make_engine
 from models.migrate import upgrade
-from partnerbot.program import example_text, parse_program
 from synth import ProgramSpec, generate_program
 
 OUT = Path(__file__).with_name("out")

@@ -60,7 +60,7 @@ from tests.slack.signing import SIGNING_SECRET, signed, slash_command_body  # no
 MANAGER = "U0BENCHMGR"
 ACK_P99 = 0.250
 BUSY = b"Many charts are being drawn just now"
-"""The card's note when its chart was not drawn (``bot.render.scorecard_messages``)."""
+"""The card's note when its chart was not drawn (``messages.scorecard_messages``)."""
 KINDS = ("status", "list", "scorecard", "malformed", "forged")
 CALIBRATION_RATE = 20.0
 """Requests a second of each kind when measuring its CPU cost alone: low, so nothing queues."""

@@ -29,13 +29,13 @@ from sqlalchemy import delete, func, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from config.program import EXAMPLE, example_text, parse_program  # noqa: E402
 from ingest import import_file  # noqa: E402
 from jobs.scoring import nightly_scoring  # noqa: E402
 from models import OutboxMessage, Partner, PartnerAlert  # noqa: E402
 from models.db import make_engine, make_session_factory  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from models.monitoring import PartnerRiskScore, RiskRun  # noqa: E402
-from partnerbot.program import EXAMPLE, example_text, parse_program  # noqa: E402
 from synth import ProgramSpec, generate_program  # noqa: E402
 from tests.conftest import create_postgres_database  # noqa: E402
 

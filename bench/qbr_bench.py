@@ -14,7 +14,7 @@ Measured in a fresh process (this script with ``--child``), so its peak RSS is t
    queueing in the outbox — end to end (the quarter's outbox rows are deleted first);
 2. the same work broken down: the content of all QBRs (``qbr_digests``, one pass over the
    program), then each partner's rendering (``qbr_messages``) timed one by one;
-3. every QBR's chart drawn (``bot.render.charts.revenue_chart``), as the outbox draws each just
+3. every QBR's chart drawn (``messages.charts.revenue_chart``), as the outbox draws each just
    before its first post: the CPU delivery adds to the job.
 
 Run from the repository root::
@@ -43,16 +43,16 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import delete, func, select  # noqa: E402
 
-from bot.render.charts import revenue_chart  # noqa: E402
-from bot.render.digests import qbr_messages  # noqa: E402
+from config.program import Program, example_text, parse_program  # noqa: E402
 from ingest import import_file  # noqa: E402
 from insights.digests import DAY, last_complete, qbr_digests  # noqa: E402
 from insights.scorecard_store import compute_and_store  # noqa: E402
 from jobs.digests import qbr_digest_job  # noqa: E402
+from messages.charts import revenue_chart  # noqa: E402
+from messages.digests import qbr_messages  # noqa: E402
 from models import OutboxMessage, Partner  # noqa: E402
 from models.db import make_engine, make_session_factory  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
-from partnerbot.program import Program, example_text, parse_program  # noqa: E402
 from synth import ProgramSpec, generate_program  # noqa: E402
 
 TARGET_SECONDS = 60.0

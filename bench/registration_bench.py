@@ -47,13 +47,13 @@ if str(ROOT) not in sys.path:
 
 from bench.matcher_bench import build_registrations, synthetic_company, variant  # noqa: E402
 from bench.slack_load import Command, report_phase, send, serving  # noqa: E402
+from config.program import Program  # noqa: E402
 from deals.accounts import account_row  # noqa: E402
 from deals.active_index import ActiveIndex  # noqa: E402
 from deals.registration import RegistrationRequest, active_matches, register  # noqa: E402
 from models import Person, PersonRole  # noqa: E402
 from models.db import make_engine, make_session_factory  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
-from partnerbot.program import Program  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/partnerbot_bench"
 TARGET_MS = 20.0

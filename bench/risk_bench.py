@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.drift_bench import fast_events  # noqa: E402
+from config.program import EXAMPLE, example_text, parse_program  # noqa: E402
 from insights.risk_scoring import assess  # noqa: E402
-from partnerbot.program import EXAMPLE, example_text, parse_program  # noqa: E402
 
 CHURN_SHARE = 0.15
 

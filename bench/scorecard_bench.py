@@ -55,12 +55,12 @@ from sqlalchemy import Engine, func, select  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from bench.slack_load import Command, report_phase, send, serving  # noqa: E402
-from bot.render import scorecard_messages  # noqa: E402
+from config.program import Program, example_text, parse_program  # noqa: E402
 from insights.scorecard_store import compute_and_store, latest_month  # noqa: E402
+from messages import scorecard_messages  # noqa: E402
 from models import Partner, Person, PersonRole  # noqa: E402
 from models.db import make_engine, make_session_factory  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
-from partnerbot.program import Program, example_text, parse_program  # noqa: E402
 from tests.slack.fake_slack import (  # noqa: E402
     Recorded,
 )

@@ -26,8 +26,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.http import EVENTS_PATH, make_server  # noqa: E402
-from partnerbot.program import Program  # noqa: E402
-from partnerbot.settings import Settings  # noqa: E402
+from config.program import Program  # noqa: E402
+from config.settings import Settings  # noqa: E402
 from tests.slack.fake_slack import (  # noqa: E402
     BOT_TOKEN,
     HOME_TEAM,

@@ -9,40 +9,25 @@ from concurrent.futures import Executor
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy.orm import Session, sessionmaker
 
 import bot.commands
 from bot.deadlines import Deadlines
 from bot.deps import Deps
 from bot.identity import SlackTeams
-from bot.render.charts import ChartRenderer
+from config.logs import ContextExecutor
+from config.program import Program
+from config.settings import Settings
 from deals.active_index import ActiveIndex
-from partnerbot.logs import ContextExecutor
-from partnerbot.program import Program
-from partnerbot.settings import Settings
+from messages.charts import ChartRenderer
+from messages.client import make_client
 
 logger = logging.getLogger(__name__)
-
-WEB_API_TIMEOUT_S = 10
-"""Longest a Slack Web API call may take before it counts as failed (and is retried)."""
 
 
 class SlackConfigError(ValueError):
     """Settings that cannot start the Slack app (a missing token or signing secret)."""
-
-
-def make_client(settings: Settings) -> WebClient:
-    """A Web API client for ``settings.slack_api_url`` that waits out rate limits (429 with
-    Retry-After) as slack-sdk's retry handlers do, besides the default connection retries,
-    and gives up on a call after ``WEB_API_TIMEOUT_S``."""
-    client = WebClient(
-        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=WEB_API_TIMEOUT_S
-    )
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
-    return client
 
 
 def require_credentials(settings: Settings, *, socket_mode: bool = False) -> None:

@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.deadlines import Deadlines
 from bot.identity import SlackTeams
-from bot.render.charts import ChartRenderer
+from config.program import Program
+from config.settings import Settings
 from deals.active_index import ActiveIndex
-from partnerbot.program import Program
-from partnerbot.settings import Settings
+from messages.charts import ChartRenderer
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import create_app
+from config.logs import REQUEST_ID
+from config.program import Program, load_program
+from config.settings import Settings
 from models.db import make_engine, make_session_factory
 from models.migrate import is_current
-from partnerbot.logs import REQUEST_ID
-from partnerbot.program import Program, load_program
-from partnerbot.settings import Settings
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment

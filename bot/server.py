@@ -14,8 +14,8 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from bot.http import SlackHttpApp, build_wsgi_app
-from partnerbot.program import Program
-from partnerbot.settings import Settings
+from config.program import Program
+from config.settings import Settings
 
 logger = logging.getLogger(__name__)
 

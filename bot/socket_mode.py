@@ -12,9 +12,9 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import SlackConfigError, create_app
+from config.program import Program
+from config.settings import Settings
 from models.db import make_engine, make_session_factory
-from partnerbot.program import Program
-from partnerbot.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from config.program import Program
 from deals.accounts import account_row
 from deals.active_index import ActiveIndex
 from deals.lookup import DealView, deal_view
 from deals.registration import active_matches, lock_account
 from deals.transitions import MovedRow, move
 from models import DealRegistration, DealStatus
-from partnerbot.program import Program
 
 CONFLICT_LOST = "another partner's registration of this account was approved"
 

@@ -40,13 +40,13 @@ from sqlalchemy import Row, Select, exists, or_, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from config.program import Program
 from deals.accounts import account_row
 from deals.active_index import ActiveIndex
 from deals.names import CompanyKey, company_key, is_generic, same_company
 from deals.transitions import move
 from models import Account, AuditEntry, DealRegistration, DealStatus, deal_influencers
 from models.enums import ACTIVE_DEAL_STATUSES
-from partnerbot.program import Program
 
 OutcomeKind = Literal["registered", "duplicate", "conflict"]
 

@@ -9,8 +9,8 @@ may. Leadership may always decide: someone has to when the approver is away.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from config.program import Program, Route
 from models import PersonRole
-from partnerbot.program import Program, Route
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Dialect, Table, delete, select
 
+from config.program import Program
 from deals.accounts import ACCOUNT_COLUMNS, account_row
 from ingest.formats import ACTIVITIES, DEALS, PEOPLE, CsvFormat, partners_format
 from ingest.reader import ParsedRow, Problems, Row
@@ -25,7 +26,6 @@ from models import (
     PersonRole,
     deal_influencers,
 )
-from partnerbot.program import Program
 
 MAX_SATISFACTION = Decimal(10)
 FUTURE_TOLERANCE = timedelta(days=1)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, func, select
 
+from config.program import Program
 from ingest import produce
 from ingest.loaders import LOADERS, Batch, Loader
 from ingest.reader import MAX_REPORTED, CsvImportError, Problems
 from models import AuditEntry, Partner
-from partnerbot.program import Program
 
 QUEUED_BATCHES = 3
 

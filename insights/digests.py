@@ -1,5 +1,5 @@
 """What the scheduled digests say, as plain data: the weekly leadership digest and each
-partner's quarterly business review (QBR). No Slack objects; ``bot.render.digests`` renders
+partner's quarterly business review (QBR). No Slack objects; ``messages.digests`` renders
 them, ``jobs.digests`` queues them, ``partnerbot digest`` prints them.
 
 Definitions (money in program currency, days are UTC dates, as in the scorecards):
@@ -37,6 +37,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from config.program import Program
 from insights.money import converted
 from insights.scorecard_metrics import ProgramFrames, load_frames, monthly_metrics
 from insights.scorecard_store import StoredScorecard, month_scorecards
@@ -54,7 +55,6 @@ from models import (
     PartnerStatus,
 )
 from models.enums import ACTIVE_DEAL_STATUSES
-from partnerbot.program import Program
 
 MOVER_WEEKS = 4
 TREND_WEEKS = 13

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from sqlalchemy import ColumnElement, case, literal
 
-from partnerbot.program import Program
+from config.program import Program
 
 
 def rate(program: Program, currency: str) -> Decimal:

@@ -8,9 +8,9 @@ from decimal import Decimal
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
+from config.program import Program
 from insights.money import converted
 from models import Account, DealRegistration, DealStatus, Partner
-from partnerbot.program import Program
 
 
 @dataclass(frozen=True)

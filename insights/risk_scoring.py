@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from config.program import Program
 from insights.drift import DriftConfig, detect_drift
 from insights.program_events import REGISTERED, WON, peer_groups
 from insights.risk_factors import top_factors
 from insights.risk_features import DAY
 from insights.risk_model import RiskConfig, RiskModel
 from models.enums import PartnerStatus
-from partnerbot.program import Program
 
 BANDS = ("low", "medium", "high")
 MIN_TRAILING_DEALS = 4

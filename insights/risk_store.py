@@ -20,12 +20,12 @@ import pandas as pd
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from config.program import Program
 from insights.program_events import program_events
 from insights.risk_model import MODEL_VERSION
 from insights.risk_scoring import RiskAssessment, assess
 from insights.scorecard_metrics import ProgramFrames, load_frames
 from models.monitoring import PartnerRiskScore, RiskRun
-from partnerbot.program import Program
 
 CSV_COLUMNS = ("partner_id", "risk", "risk_band", "top_factors", "drift_flags")
 

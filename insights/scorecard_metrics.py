@@ -55,10 +55,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from config.program import Program
 from insights.money import rate
 from models import DealRegistration, Partner, PartnerActivity, deal_influencers
 from models.enums import ACTIVE_DEAL_STATUSES, ActivityKind, DealSource, DealStatus
-from partnerbot.program import Program
 
 METRICS = (
     "sourced_revenue",

@@ -17,10 +17,10 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from config.program import Program
 from insights.scorecard_metrics import ProgramFrames, load_frames, monthly_metrics
 from insights.scorecards import Scorecard, scorecards
 from models import Partner, PartnerScorecard
-from partnerbot.program import Program
 
 HISTORY_MONTHS = 15
 """Months of metrics computed: 12 for the chart and trailing windows, 3 more for quarter-over-

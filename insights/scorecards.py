@@ -66,7 +66,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from partnerbot.program import Program, Tier
+from config.program import Program, Tier
 
 MIN_PEERS = 5
 MAX_HIGHLIGHTS = 4

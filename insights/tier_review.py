@@ -15,8 +15,8 @@ from typing import Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from config.program import Program
 from models import AuditEntry, Partner, PartnerScorecard, PartnerStatus
-from partnerbot.program import Program
 
 
 @dataclass(frozen=True)

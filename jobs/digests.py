@@ -8,24 +8,18 @@ twice, or on two workers queues each digest once, and a partner whose QBR was qu
 even computed again.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.render.blocks import Message, with_chart
-from bot.render.digests import qbr_messages, weekly_messages
-from insights.digests import Period, last_complete, qbr_digests, weekly_digest
-from jobs.outbox import enqueue_message
+from config.program import Program
+from insights.digests import last_complete, qbr_digests, weekly_digest
+from messages.digests import QBR, WEEKLY, qbr_key, qbr_messages, weekly_key, weekly_messages
+from messages.outbox import queue_messages
 from models import OutboxMessage, Partner, PartnerStatus
-from partnerbot.program import Program
-
-WEEKLY = "weekly_digest"
-QBR = "qbr_digest"
 
 
 @dataclass(frozen=True)
@@ -37,32 +31,6 @@ class DigestReport:
     """Digests of the period queued before."""
     no_channel: int
     """Digests with nowhere to go: no leadership channel, or a partner without its channel."""
-
-
-def weekly_key(week: Period) -> str:
-    return f"weekly:{week.label}"
-
-
-def qbr_key(quarter: Period, partner_id: int) -> str:
-    return f"qbr:{quarter.label}:{partner_id}"
-
-
-def queue_messages(
-    session: Session, *, key: str, kind: str, channel: str, messages: Sequence[Message]
-) -> bool:
-    """Queue a digest's messages in the caller's transaction; False when ``key`` was queued
-    before (and nothing is queued)."""
-    for part, message in enumerate(messages, start=1):
-        fresh = enqueue_message(
-            session,
-            key=key if part == 1 else f"{key}:{part}",
-            kind=kind,
-            channel=channel,
-            message=message,
-        )
-        if part == 1 and not fresh:
-            return False
-    return True
 
 
 def local_day(program: Program, now: datetime) -> date:
@@ -119,23 +87,3 @@ def qbr_digest_job(
             )
     with_channel = sum(1 for _, channel in partners if channel)
     return DigestReport(quarter.label, queued, with_channel - queued, len(partners) - with_channel)
-
-
-def partner_qbr(session: Session, program: Program, today: date, partner_id: int) -> Message | None:
-    """A partner's business review of the last complete quarter before ``today``, as the
-    worker posted it (its first message, with its chart once uploaded) when it has — read back
-    from the outbox, a lookup — else computed now, without the chart (the ``/scorecard`` card
-    it is asked from shows the same one); None for a partner with nothing to review."""
-    quarter = last_complete("quarter", today)
-    posted = session.scalar(
-        select(OutboxMessage).where(OutboxMessage.key == qbr_key(quarter, partner_id))
-    )
-    if posted is not None:
-        text, blocks = posted.text, with_chart(posted.blocks, posted.chart_file_id)
-    else:
-        found = qbr_digests(session, program, quarter, [partner_id])
-        if not found:
-            return None
-        first = qbr_messages(found[0])[0]
-        text, blocks = first.text, with_chart([b.to_dict() for b in first.blocks], None)
-    return Message(text, [b for block in blocks if (b := Block.parse(block))])

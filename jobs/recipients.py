@@ -6,8 +6,8 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.program import Program
 from models import Partner
-from partnerbot.program import Program
 
 CHUNK = 1000
 

@@ -16,14 +16,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.render import registration_notices as notices
-from bot.render.blocks import Message, where
+from config.program import Program
 from deals.lookup import deal_view
 from deals.registration import expire_due, expiring_within
 from deals.routing import route_for, target
-from jobs.outbox import enqueue_message
+from messages import registration_notices as notices
+from messages.blocks import Message, where
+from messages.outbox import enqueue_message
 from models import DealRegistration, DealStatus, OutboxMessage
-from partnerbot.program import Program
 
 ACTOR = "job:daily_registrations"
 

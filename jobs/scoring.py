@@ -15,16 +15,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.render.alert_messages import alert_message, alerts_summary
+from config.program import Program
 from insights.alert_rules import Finding, allot, due, findings, headline
 from insights.alert_store import add_alert, past_alerts, previous_risk, sent_today
 from insights.risk_scoring import RiskAssessment
 from insights.risk_store import assess_and_store
 from insights.scorecard_metrics import load_frames
 from insights.scorecard_store import compute_and_store
-from jobs.outbox import enqueue_message
 from jobs.recipients import manager_routes
-from partnerbot.program import Program
+from messages.alert_messages import alert_message, alerts_summary
+from messages.outbox import enqueue_message
 
 T = TypeVar("T")
 ALERT = "alert"

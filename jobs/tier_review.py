@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.render.tier_messages import tier_review_messages
+from config.program import Program
 from insights.scorecard_store import scorecard_month
 from insights.tier_review import TierChange, proposed_tier_changes
-from jobs.outbox import enqueue_message
 from jobs.recipients import manager_routes
+from messages.outbox import enqueue_message
+from messages.tier_messages import tier_review_messages
 from models import PartnerScorecard
-from partnerbot.program import Program
 
 KIND = "tier_review"
 

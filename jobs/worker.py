@@ -29,17 +29,18 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.program import Program
+from config.settings import Settings
+from jobs.delivery import DeliveryReport, Pacer, deliver_pending
 from jobs.digests import qbr_digest_job, weekly_digest_job
 from jobs.leadership import Lead, WorkerError, lead_for
-from jobs.outbox import DeliveryReport, Pacer, deliver_pending, utcnow
 from jobs.registrations import daily_registrations
 from jobs.scoring import nightly_scoring
 from jobs.tier_review import tier_review
+from messages.outbox import utcnow
 from models import JobRun
 from models.db import insert_new, make_session_factory
 from models.migrate import is_current
-from partnerbot.program import Program
-from partnerbot.settings import Settings
 
 logger = logging.getLogger(__name__)
 

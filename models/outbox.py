@@ -28,7 +28,7 @@ class OutboxMessage(Base):
     """The notification and screen-reader fallback."""
     blocks: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     chart: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    """A chart to draw and upload at delivery (``bot.render.blocks.Chart``), shown where
+    """A chart to draw and upload at delivery (``messages.blocks.Chart``), shown where
     ``blocks`` hold its placeholder."""
     chart_file_id: Mapped[str | None] = mapped_column(String(32))
     """The uploaded chart's Slack file id, kept so a retried post does not upload it again;

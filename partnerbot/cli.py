@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
 from bot.app import SlackConfigError, require_credentials
-from bot.render.blocks import Message
-from bot.render.charts import revenue_chart
-from bot.render.digests import qbr_messages, weekly_messages
 from bot.server import serve as serve_http
 from bot.socket_mode import serve_socket_mode
+from config.logs import configure_logging
+from config.program import Program, ProgramError, load_program
+from config.settings import Settings
+from deals.partner_lookup import resolve_partner
 from deals.registration import active_matches, expire_due
 from ingest import CsvImportError, ImportResult, import_file
 from ingest.loaders import LOADERS
@@ -48,10 +49,14 @@ from insights.scorecard_store import (
     leaderboard,
     write_scorecards_csv,
 )
-from jobs.digests import QBR, WEEKLY, local_day, qbr_key, queue_messages, weekly_key
+from jobs.delivery import delivery_client, retry_failed
+from jobs.digests import local_day
 from jobs.leadership import WorkerError
-from jobs.outbox import delivery_client, retry_failed
 from jobs.worker import LostLeadError, Worker
+from messages.blocks import Message
+from messages.charts import revenue_chart
+from messages.digests import QBR, WEEKLY, qbr_key, qbr_messages, weekly_key, weekly_messages
+from messages.outbox import queue_messages
 from models import Account, DealRegistration, Partner
 from models.db import make_engine, make_session_factory
 from models.enums import ACTIVE_DEAL_STATUSES
@@ -69,10 +74,6 @@ from partnerbot.console import (
     scorecard_panel,
 )
 from partnerbot.doctor import Check, diagnose
-from partnerbot.logs import configure_logging
-from partnerbot.partner_lookup import resolve_partner
-from partnerbot.program import Program, ProgramError, load_program
-from partnerbot.settings import Settings
 from synth import ProgramSpec, generate_program
 
 IMPORT_ORDER = ("partners", "people", "deals", "activities")

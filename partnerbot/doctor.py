@@ -9,13 +9,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import Engine, select
 
-from bot.app import make_client
-from jobs.outbox import undelivered
+from config.program import Program
+from config.settings import Settings
+from jobs.delivery import undelivered
+from messages.client import make_client
 from models import Partner
 from models.db import make_session_factory
 from models.migrate import is_current
-from partnerbot.program import Program
-from partnerbot.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.render.blocks import Chart
-from bot.render.charts import ChartRenderer, ChartsBusyError, revenue_chart
+from messages.blocks import Chart
+from messages.charts import ChartRenderer, ChartsBusyError, revenue_chart
 
 CHART = Chart(
     title="Acme Resellers: revenue and pipeline, last 12 months",

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from config.program import Program, parse_program
 from deals.decisions import (
     CONFLICT_LOST,
     Decided,
@@ -22,7 +23,6 @@ from deals.decisions import (
 from deals.registration import expire_due
 from models import DealRegistration, DealStatus
 from models.db import make_session_factory
-from partnerbot.program import Program, parse_program
 from tests.concurrency import run_together
 from tests.test_registration import audit, db_now, deals, partners, request, submit
 

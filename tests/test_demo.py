@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from config.program import Program
 from deals.registration import RegistrationRequest, register
 from models import DealRegistration, DealStatus, Partner
-from partnerbot.program import Program
 
 
 def run_cli(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from config.program import parse_program
 from insights.digests import (
     Compared,
     last_complete,
@@ -31,7 +32,7 @@ from insights.digests import (
 )
 from insights.scorecard_store import compute_and_store
 from jobs.digests import qbr_digest_job, weekly_digest_job
-from jobs.outbox import enqueue
+from messages.outbox import enqueue
 from models import (
     Account,
     DealRegistration,
@@ -49,7 +50,6 @@ from models import (
 from models.db import make_session_factory
 from models.enums import ActivityKind
 from partnerbot.cli import cli
-from partnerbot.program import parse_program
 
 PROGRAM = parse_program(
     """

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from config.program import example_text, parse_program
 from ingest import CsvImportError, import_file
 from models import (
     Account,
@@ -23,7 +24,6 @@ from models import (
     Person,
     deal_influencers,
 )
-from partnerbot.program import example_text, parse_program
 from tests.files import write_csv
 
 PROGRAM = parse_program(example_text(), "program.example.toml")

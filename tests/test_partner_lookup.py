@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from deals.partner_lookup import PartnerMatch, resolve_partner, search_partners
 from models import Partner
-from partnerbot.partner_lookup import PartnerMatch, resolve_partner, search_partners
 
 NAMES = {
     "P-GLX": "Globex Systems",

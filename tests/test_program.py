@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from partnerbot.program import ProgramError, example_text, load_program, parse_program
+from config.program import ProgramError, example_text, load_program, parse_program
 
 
 def test_shipped_example_is_valid_and_complete() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, event, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from config.program import Program
 from deals.registration import (
     RegistrationOutcome,
     RegistrationRequest,
@@ -19,7 +20,6 @@ from deals.registration import (
 from models import Account, AuditEntry, DealRegistration, DealStatus, Partner, deal_influencers
 from models.base import UTCDateTime
 from models.db import make_session_factory
-from partnerbot.program import Program
 from tests.concurrency import run_together
 
 PROGRAM = Program()

@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from config.program import EXAMPLE, example_text, parse_program
 from ingest import import_file
 from insights.risk_factors import top_factors
 from insights.risk_features import risk_features
@@ -18,7 +19,6 @@ from insights.risk_store import CSV_COLUMNS
 from models import DealRegistration, DealStatus, Partner, PartnerActivity
 from models.enums import AlertState, PartnerStatus
 from models.monitoring import PartnerAlert, PartnerRiskScore, RiskRun
-from partnerbot.program import EXAMPLE, example_text, parse_program
 from synth import ProgramSpec, generate_program
 from tests.test_demo import run_cli
 

@@ -2,9 +2,9 @@
 
 import pytest
 
+from config.program import Program, Route, parse_program
 from deals.routing import RoutingSubject, may_decide, route_for, target
 from models import PersonRole
-from partnerbot.program import Program, Route, parse_program
 
 RULES = """
 [routing.default]

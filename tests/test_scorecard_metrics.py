@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from config.program import parse_program
 from insights.scorecard_metrics import METRICS, ProgramFrames, load_frames, monthly_metrics
 from models import (
     Account,
@@ -33,7 +34,6 @@ from models import (
     deal_influencers,
 )
 from models.enums import ActivityKind
-from partnerbot.program import parse_program
 
 PROGRAM = parse_program(
     """

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from config.program import Program, Weights, example_text, parse_program
 from insights.scorecard_metrics import METRICS
 from insights.scorecards import (
     MIN_PEERS,
@@ -19,7 +20,6 @@ from insights.scorecards import (
     scorecards,
     tier_advice,
 )
-from partnerbot.program import Program, Weights, example_text, parse_program
 
 PROGRAM = parse_program(example_text(), "program.example.toml")
 MONTH = pd.Period("2025-01", freq="M")

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-from bot.render.blocks import code
 from deals import field_limits as limits
 from deals.lookup import parse_deal_id
 from deals.names import normalize_domain
+from messages.blocks import code
 
 MAX_AMOUNT = Decimal(10) ** 12
 MAX_DAYS = 3650

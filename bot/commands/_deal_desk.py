@@ -23,15 +23,15 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.identity import Identity, Kind
-from bot.render import deal_messages as messages
-from bot.render.blocks import Message, code, escape, plain, where
 from deals import decisions
 from deals.lookup import DealFilter, DealView, deal_view, find_deals
+from deals.partner_lookup import resolve_partner
 from deals.registration import RegistrationRequest, register
 from deals.routing import may_decide, route_for, target
+from messages import deal_messages as messages
+from messages.blocks import Message, code, escape, plain, where
 from models import DealStatus
 from models.enums import ACTIVE_DEAL_STATUSES
-from partnerbot.partner_lookup import resolve_partner
 
 logger = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from bot.commands._deal_args import AmountError, parse_amount
 from bot.commands._deal_desk import Registration
-from bot.render import deal_modals as modal
 from deals import field_limits as limits
 from deals.names import normalize_domain
+from messages import deal_modals as modal
 
 State = dict[str, dict[str, dict[str, Any]]]
 """``view.state.values``: block_id → action_id → element state."""

@@ -12,7 +12,7 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.render.blocks import Message, something_went_wrong
+from messages.blocks import Message, something_went_wrong
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from slack_sdk import WebClient
 from bot.commands._listeners import Click, button
 from bot.deps import Deps
 from bot.identity import identify_asker
-from bot.render.alert_messages import ANSWERS, answered
-from bot.render.blocks import Message, plain
 from insights.alert_store import record_feedback
+from messages.alert_messages import ANSWERS, answered
+from messages.blocks import Message, plain
 from models.enums import AlertState
 
 

@@ -37,11 +37,11 @@ from bot.commands._deal_form import read_registration
 from bot.commands._listeners import AnswerLater, Click, answer_command, button, guarded
 from bot.deps import Deps
 from bot.identity import Identity, Kind, identify_asker
-from bot.render import deal_messages as messages
-from bot.render import deal_modals as modals
-from bot.render.blocks import Message, plain, stranger_refusal
 from deals import field_limits as limits
-from partnerbot.partner_lookup import search_partners
+from deals.partner_lookup import search_partners
+from messages import deal_messages as messages
+from messages import deal_modals as modals
+from messages.blocks import Message, plain, stranger_refusal
 
 COMMAND = messages.COMMAND
 MAX_OPTIONS = 50

@@ -30,10 +30,9 @@ from bot.commands.deal import unknown_member
 from bot.deps import Deps
 from bot.identity import Identity, Kind, identify_asker
 from bot.limits import over_limit
-from bot.render import deal_messages, scorecard_messages
-from bot.render.blocks import Message, code, escape, plain, stranger_refusal
-from bot.render.charts import ChartRenderer, ChartsBusyError
+from config.program import Program
 from deals.lookup import DealFilter, find_deals
+from deals.partner_lookup import resolve_partner
 from insights.scorecard_store import (
     StoredScorecard,
     compute_and_store,
@@ -42,10 +41,11 @@ from insights.scorecard_store import (
     leaderboard,
     remember_chart,
 )
-from jobs.digests import partner_qbr
+from messages import deal_messages, scorecard_messages
+from messages.blocks import Message, code, escape, plain, stranger_refusal
+from messages.charts import ChartRenderer, ChartsBusyError
+from messages.digests import partner_qbr
 from models.enums import ACTIVE_DEAL_STATUSES
-from partnerbot.partner_lookup import resolve_partner
-from partnerbot.program import Program
 
 COMMAND = scorecard_messages.COMMAND
 MAX_TOP = 25

@@ -9,9 +9,9 @@ from slack_sdk import WebClient
 from bot.commands._listeners import Click, button
 from bot.deps import Deps
 from bot.identity import identify_asker
-from bot.render.blocks import Message, plain
-from bot.render.tier_messages import APPROVE, DECLINE, decided, parse_value
 from insights.tier_review import decide_tier
+from messages.blocks import Message, plain
+from messages.tier_messages import APPROVE, DECLINE, decided, parse_value
 
 
 def register(app: App, deps: Deps) -> None:

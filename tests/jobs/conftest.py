@@ -9,9 +9,9 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from jobs.outbox import Backoff, DeliveryReport, Pacer, deliver_pending, delivery_client
+from config.settings import Settings
+from jobs.delivery import Backoff, DeliveryReport, Pacer, deliver_pending, delivery_client
 from models import OutboxMessage, OutboxStatus
-from partnerbot.settings import Settings
 from tests.slack.conftest import fake_slack, session_factory
 from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
 

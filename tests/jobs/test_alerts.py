@@ -11,15 +11,15 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.render.alert_messages import ACKNOWLEDGE, DISMISS, SNOOZE
+from config.program import Program
 from ingest import import_file
+from jobs.delivery import Pacer, deliver_pending
 from jobs.digests import qbr_digest_job, weekly_digest_job
-from jobs.outbox import Pacer, deliver_pending
 from jobs.registrations import daily_registrations
 from jobs.scoring import nightly_scoring
 from jobs.tier_review import tier_review
+from messages.alert_messages import ACKNOWLEDGE, DISMISS, SNOOZE
 from models import AlertState, OutboxStatus, PartnerAlert
-from partnerbot.program import Program
 from synth import ProgramSpec, generate_program
 from tests.jobs.conftest import FAST, deliver_all, outbox, posted_keys
 from tests.slack.conftest import PROGRAM, running_app

@@ -10,8 +10,9 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from insights.scorecard_store import compute_and_store
-from jobs.digests import partner_qbr, qbr_digest_job, weekly_digest_job
-from jobs.outbox import Pacer, deliver_pending
+from jobs.delivery import Pacer, deliver_pending
+from jobs.digests import qbr_digest_job, weekly_digest_job
+from messages.digests import partner_qbr
 from models import OutboxMessage
 from tests.slack.fake_slack import FakeSlack
 from tests.test_charts import png_size

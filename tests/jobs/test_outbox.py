@@ -16,8 +16,9 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.render.blocks import CHART_PLACEHOLDER, Chart
-from jobs.outbox import DeliveryReport, deliver_pending, enqueue, utcnow
+from jobs.delivery import DeliveryReport, deliver_pending
+from messages.blocks import CHART_PLACEHOLDER, Chart
+from messages.outbox import enqueue, utcnow
 from models import OutboxMessage, OutboxStatus
 from tests.jobs.conftest import FAST, deliver_all, outbox, posted_keys
 from tests.slack.fake_slack import FakeSlack

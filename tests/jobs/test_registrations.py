@@ -8,11 +8,11 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from jobs.outbox import Pacer, deliver_pending
+from config.program import Program, example_text, parse_program
+from jobs.delivery import Pacer, deliver_pending
 from jobs.registrations import RegistrationsReport, daily_registrations
 from jobs.worker import run_once
 from models import Account, DealRegistration, DealStatus, JobRun, Partner
-from partnerbot.program import Program, example_text, parse_program
 from tests.slack.fake_slack import FakeSlack
 
 PROGRAM = parse_program(example_text(), "program.example.toml")  # EMEA → UMGREMEA01, else desk

@@ -8,12 +8,12 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.render.tier_messages import APPROVE, DECLINE, parse_value
+from config.program import Program
 from insights.scorecard_store import compute_and_store
-from jobs.outbox import Pacer, deliver_pending
+from jobs.delivery import Pacer, deliver_pending
 from jobs.tier_review import tier_review
+from messages.tier_messages import APPROVE, DECLINE, parse_value
 from models import AuditEntry, Partner
-from partnerbot.program import Program
 from tests.jobs.test_alerts import program_db  # noqa: F401 (fixture)
 from tests.slack.conftest import running_app
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack

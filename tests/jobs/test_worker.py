@@ -16,8 +16,8 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from jobs.outbox import enqueue
 from jobs.worker import JOBS, last_fire_time
+from messages.outbox import enqueue
 from models import Account, DealRegistration, DealStatus, JobRun, OutboxStatus, Partner
 from models.db import make_engine
 from models.migrate import upgrade

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from partnerbot.program import example_text
+from config.program import example_text
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.signing import SIGNING_SECRET
 

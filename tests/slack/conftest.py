@@ -10,10 +10,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.http import make_server
+from config.logs import ContextExecutor
+from config.program import Program, example_text, parse_program
+from config.settings import Settings
 from models.db import make_session_factory
-from partnerbot.logs import ContextExecutor
-from partnerbot.program import Program, example_text, parse_program
-from partnerbot.settings import Settings
 from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack.running_app import RunningApp
 from tests.slack.signing import SIGNING_SECRET

@@ -4,16 +4,16 @@ reasons and counts, each alert carrying its three answers for its own alert id."
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.render.alert_messages import ACKNOWLEDGE, DISMISS, SNOOZE, alert_message, alerts_summary
-from bot.render.tier_messages import (
+from insights.alert_rules import AT_RISK, Finding
+from insights.tier_review import TierChange
+from messages.alert_messages import ACKNOWLEDGE, DISMISS, SNOOZE, alert_message, alerts_summary
+from messages.tier_messages import (
     APPROVE,
     DECLINE,
     PER_MESSAGE,
     parse_value,
     tier_review_messages,
 )
-from insights.alert_rules import AT_RISK, Finding
-from insights.tier_review import TierChange
 from tests.slack.test_digest_messages import assert_within_limits, names
 
 flags = st.fixed_dictionaries(

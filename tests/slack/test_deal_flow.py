@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.commands._deal_args import OpenRegisterForm, parse
-from bot.render import deal_messages, deal_modals
+from messages import deal_messages, deal_modals
 from models import AuditEntry, DealRegistration, DealStatus, Partner, Person, PersonRole
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack, Recorded
 from tests.slack.payloads import (

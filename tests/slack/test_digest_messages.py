@@ -9,8 +9,6 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bot.render.blocks import Message
-from bot.render.digests import LISTED, qbr_messages, weekly_messages
 from insights.digests import (
     AtRisk,
     Compared,
@@ -26,6 +24,8 @@ from insights.digests import (
     qbr_digests,
 )
 from insights.scorecard_store import StoredScorecard, compute_and_store
+from messages.blocks import Message
+from messages.digests import LISTED, qbr_messages, weekly_messages
 from models import Account, DealRegistration, DealStatus, Partner, deal_influencers
 from tests.test_digests import PROGRAM, utc
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.render.deal_messages import DEAL_SUBCOMMANDS
+from messages.deal_messages import DEAL_SUBCOMMANDS
 from models import DealRegistration, Partner, Person, PersonRole
 from tests.slack.conftest import running_app
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack, Recorded

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from partnerbot.logs import REQUEST_ID, JsonFormatter, RequestContext
+from config.logs import REQUEST_ID, JsonFormatter, RequestContext
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.running_app import RunningApp
 from tests.slack.signing import SIGNING_SECRET

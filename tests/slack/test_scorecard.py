@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.render import scorecard_messages
 from insights.digests import last_complete
+from messages import scorecard_messages
 from models import (
     Account,
     ActivityKind,

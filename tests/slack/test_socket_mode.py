@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import SlackConfigError
 from bot.socket_mode import socket_mode_handler
+from config.settings import Settings
 from models import Person, PersonRole
-from partnerbot.settings import Settings
 from tests.slack.conftest import PROGRAM
 from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, HOME_TEAM, FakeSlack
 from tests.slack.fake_socket_mode import FakeSocketMode, slash_command_envelope

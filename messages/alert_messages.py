@@ -7,9 +7,9 @@ model, so answering is one click."""
 
 from typing import Any
 
-from bot.render.blocks import Message, context
-from bot.render.templating import render
 from insights.alert_rules import AT_RISK, Finding
+from messages.blocks import Message, context
+from messages.templating import render
 from models.enums import AlertState
 
 ACKNOWLEDGE = "alert_acknowledge"

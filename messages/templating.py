@@ -9,7 +9,7 @@ message of more than 50 blocks becomes several messages. Names go through the ``
 (escaped, cut to ``MAX_NAME`` characters). Each message's ``text`` is its blocks' text: the
 notification and the fallback where blocks cannot be shown. A template given a ``chart`` places
 it with ``chart_image``: a placeholder image block, pointed at the chart once the outbox has
-drawn and uploaded it (``bot.render.blocks.with_chart``).
+drawn and uploaded it (``messages.blocks.with_chart``).
 """
 
 import json
@@ -19,8 +19,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from slack_sdk.models.blocks import Block
 
-from bot.render.blocks import CHART_PLACEHOLDER, MAX_SECTION, Chart, Message, escape
 from insights.metric_display import format_metric
+from messages.blocks import CHART_PLACEHOLDER, MAX_SECTION, Chart, Message, escape
 
 MAX_BLOCKS = 50
 MAX_FIELDS = 10
@@ -186,7 +186,7 @@ def _messages(rendered: str, chart: Chart | None) -> list[Message]:
 @cache
 def _environment() -> Environment:
     environment = Environment(
-        loader=PackageLoader("bot.render", "templates"),
+        loader=PackageLoader("messages", "templates"),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

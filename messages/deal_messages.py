@@ -16,8 +16,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.render.blocks import Message, code, context, day, escape, money, person, plain, section
 from deals.lookup import DealView
+from messages.blocks import Message, code, context, day, escape, money, person, plain, section
 from models import DealSource, DealStatus
 
 COMMAND = "/deal"

@@ -3,9 +3,9 @@ partner manager, and nudges to the approver of a registration waiting past the a
 
 from datetime import timedelta
 
-from bot.render import deal_messages
-from bot.render.blocks import Message, context, day, escape, money, plain, section
 from deals.lookup import DealView
+from messages import deal_messages
+from messages.blocks import Message, context, day, escape, money, plain, section
 
 
 def _when(days_left: int) -> str:

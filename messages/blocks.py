@@ -22,7 +22,7 @@ messages are rendered when queued, their charts drawn and uploaded when delivere
 
 @dataclass(frozen=True)
 class Chart:
-    """What a revenue chart shows (``bot.render.charts`` draws it): bars of sourced and
+    """What a revenue chart shows (``messages.charts`` draws it): bars of sourced and
     influenced revenue per period and a line of the open pipeline at each period's end. Plain
     data, so it can wait in the outbox and cross to a drawing process."""
 

@@ -1,19 +1,35 @@
 """Digest messages: the weekly leadership digest and partners' quarterly business reviews,
 from ``templates/weekly_digest.j2`` and ``templates/qbr_digest.j2`` (see
-:mod:`bot.render.templating` for how a template becomes Block Kit within Slack's limits).
+:mod:`messages.templating` for how a template becomes Block Kit within Slack's limits).
 Lists are cut to ``LISTED`` entries with the rest counted, so a digest stays a digest at any
 program size.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date
 
-from bot.render.blocks import Chart, Message
-from bot.render.scorecard_messages import card_chart
-from bot.render.templating import render
-from insights.digests import MOVER_WEEKS, TREND_WEEKS, Compared, Period, QbrDigest, WeeklyDigest
+from slack_sdk.models.blocks import Block
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.program import Program
+from insights.digests import (
+    MOVER_WEEKS,
+    TREND_WEEKS,
+    Compared,
+    Period,
+    QbrDigest,
+    WeeklyDigest,
+    last_complete,
+    qbr_digests,
+)
 from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric
 from insights.scorecard_store import StoredScorecard
+from messages.blocks import Chart, Message, with_chart
+from messages.scorecard_messages import card_chart
+from messages.templating import render
+from models import OutboxMessage
 
 LISTED = 10
 MAX_REASONS = 3
@@ -115,3 +131,36 @@ def qbr_messages(digest: QbrDigest) -> list[Message]:
         **LIMITS,
         **_helpers(digest.quarter, digest.currency),
     )
+
+
+WEEKLY = "weekly_digest"
+QBR = "qbr_digest"
+"""Outbox kinds of the two digests."""
+
+
+def weekly_key(week: Period) -> str:
+    return f"weekly:{week.label}"
+
+
+def qbr_key(quarter: Period, partner_id: int) -> str:
+    return f"qbr:{quarter.label}:{partner_id}"
+
+
+def partner_qbr(session: Session, program: Program, today: date, partner_id: int) -> Message | None:
+    """A partner's business review of the last complete quarter before ``today``, as the
+    worker posted it (its first message, with its chart once uploaded) when it has — read back
+    from the outbox, a lookup — else computed now, without the chart (the ``/scorecard`` card
+    it is asked from shows the same one); None for a partner with nothing to review."""
+    quarter = last_complete("quarter", today)
+    posted = session.scalar(
+        select(OutboxMessage).where(OutboxMessage.key == qbr_key(quarter, partner_id))
+    )
+    if posted is not None:
+        text, blocks = posted.text, with_chart(posted.blocks, posted.chart_file_id)
+    else:
+        found = qbr_digests(session, program, quarter, [partner_id])
+        if not found:
+            return None
+        first = qbr_messages(found[0])[0]
+        text, blocks = first.text, with_chart([b.to_dict() for b in first.blocks], None)
+    return Message(text, [b for block in blocks if (b := Block.parse(block))])

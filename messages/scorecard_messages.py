@@ -16,9 +16,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.render.blocks import Chart, Message, code, context, escape, plain, section
 from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric
 from insights.scorecard_store import StoredScorecard
+from messages.blocks import Chart, Message, code, context, escape, plain, section
 
 COMMAND = "/scorecard"
 DEALS = "scorecard_deals"

@@ -244,7 +244,7 @@ def parse_program(text: str, source: str) -> Program:
 
 
 def example_text() -> str:
-    return resources.files("partnerbot").joinpath(EXAMPLE).read_text(encoding="utf-8")
+    return resources.files("config").joinpath(EXAMPLE).read_text(encoding="utf-8")
 
 
 def load_program(path: Path, *, must_exist: bool = False) -> Program:

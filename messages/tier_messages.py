@@ -3,9 +3,9 @@ change with Approve and Decline, and the proposal's line once decided."""
 
 from typing import Any
 
-from bot.render.blocks import Message, context
-from bot.render.templating import render
 from insights.tier_review import TierChange
+from messages.blocks import Message, context
+from messages.templating import render
 
 APPROVE = "tier_approve"
 DECLINE = "tier_decline"

@@ -8,7 +8,7 @@ with ``attempt_started_at`` set may have reached Slack (the sender was killed, o
 was a timeout or a 5xx), so before posting it again the sender looks for its key in the
 conversation's history since that time and, if it is there, only marks it sent.
 
-A message with a chart (``bot.render.blocks.Chart``) has it drawn and uploaded privately just
+A message with a chart (``messages.blocks.Chart``) has it drawn and uploaded privately just
 before its first post, and the file id remembered, so a retried post shows the same file; a
 chart that cannot be drawn, or that Slack refuses for good, is left out rather than holding
 the message back. (A sender killed between an upload and its commit leaves an unused private
@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -36,12 +36,12 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app import make_client
-from bot.render.blocks import Chart, Message, with_chart
-from bot.render.charts import revenue_chart
+from config.settings import Settings
+from messages.blocks import Chart, with_chart
+from messages.charts import revenue_chart
+from messages.client import make_client
+from messages.outbox import utcnow
 from models import OutboxMessage, OutboxStatus
-from models.db import insert_new
-from partnerbot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -73,52 +73,6 @@ FIXES = {
     "new SLACK_BOT_TOKEN",
     "missing_scope": "reinstall the app with the scopes of manifest.yml",
 }
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def enqueue(
-    session: Session,
-    *,
-    key: str,
-    kind: str,
-    channel: str,
-    text: str,
-    blocks: list[dict[str, Any]],
-    chart: Chart | None = None,
-) -> bool:
-    """Queue a message for ``channel`` (a channel id, or a user id for a direct message) in the
-    caller's transaction, so it is sent if and only if the caller's work commits. False when
-    ``key`` was queued before: queueing is idempotent, never an error."""
-    values = {
-        "key": key,
-        "kind": kind,
-        "channel": channel,
-        "text": text,
-        "blocks": blocks,
-        "chart": chart.to_dict() if chart else None,
-        "status": OutboxStatus.PENDING,
-        "attempts": 0,
-        "not_before": utcnow(),
-    }
-    return insert_new(session, OutboxMessage, values, ["key"])
-
-
-def enqueue_message(
-    session: Session, *, key: str, kind: str, channel: str, message: Message
-) -> bool:
-    """:func:`enqueue` for a rendered :class:`Message`."""
-    return enqueue(
-        session,
-        key=key,
-        kind=kind,
-        channel=channel,
-        text=message.text,
-        blocks=[block.to_dict() for block in message.blocks],
-        chart=message.chart,
-    )
 
 
 def delivery_client(settings: Settings) -> WebClient:

@@ -23,7 +23,7 @@ from pathlib import Path
 import matplotlib
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.render.blocks import Chart
+from messages.blocks import Chart
 
 SOURCED = "#2E7D32"
 INFLUENCED = "#A5D6A7"

@@ -1,0 +1,77 @@
+"""Queueing into the outbox: Slack messages stored in the caller's transaction, so they are sent
+if and only if the change they announce commits. The worker delivers them exactly once
+(``jobs.delivery``)."""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from messages.blocks import Chart, Message
+from models import OutboxMessage, OutboxStatus
+from models.db import insert_new
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    channel: str,
+    text: str,
+    blocks: list[dict[str, Any]],
+    chart: Chart | None = None,
+) -> bool:
+    """Queue a message for ``channel`` (a channel id, or a user id for a direct message) in the
+    caller's transaction, so it is sent if and only if the caller's work commits. False when
+    ``key`` was queued before: queueing is idempotent, never an error."""
+    values = {
+        "key": key,
+        "kind": kind,
+        "channel": channel,
+        "text": text,
+        "blocks": blocks,
+        "chart": chart.to_dict() if chart else None,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "not_before": utcnow(),
+    }
+    return insert_new(session, OutboxMessage, values, ["key"])
+
+
+def enqueue_message(
+    session: Session, *, key: str, kind: str, channel: str, message: Message
+) -> bool:
+    """:func:`enqueue` for a rendered :class:`Message`."""
+    return enqueue(
+        session,
+        key=key,
+        kind=kind,
+        channel=channel,
+        text=message.text,
+        blocks=[block.to_dict() for block in message.blocks],
+        chart=message.chart,
+    )
+
+
+def queue_messages(
+    session: Session, *, key: str, kind: str, channel: str, messages: Sequence[Message]
+) -> bool:
+    """Queue a digest's messages in the caller's transaction; False when ``key`` was queued
+    before (and nothing is queued)."""
+    for part, message in enumerate(messages, start=1):
+        fresh = enqueue_message(
+            session,
+            key=key if part == 1 else f"{key}:{part}",
+            kind=kind,
+            channel=channel,
+            message=message,
+        )
+        if part == 1 and not fresh:
+            return False
+    return True
