@@ -4,6 +4,7 @@ channels, schedules and alert thresholds. Validated once at start; every error n
 import itertools
 import math
 import tomllib
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Self
@@ -162,7 +163,8 @@ class Alerts(Rules):
 
 
 class Program(Rules):
-    program: ProgramInfo = ProgramInfo()
+    info: ProgramInfo = Field(ProgramInfo(), alias="program")
+    """The ``[program]`` table: the program's name, currency and time zone."""
     currencies: dict[Currency, Annotated[float, Field(gt=0)]] = {}
     """Exchange rates: one unit of the currency in program currency."""
     tiers: list[Tier] = Field(
@@ -206,6 +208,15 @@ class Program(Rules):
     @property
     def tier_names(self) -> list[str]:
         return [t.name for t in self.tiers]
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.info.timezone)
+
+    def today(self, now: datetime | None = None) -> date:
+        """The program's calendar day at ``now`` (default: this moment): the day every
+        "today", "this week" and "last complete quarter" is counted from."""
+        return (now or datetime.now(UTC)).astimezone(self.timezone).date()
 
 
 class ProgramError(Exception):

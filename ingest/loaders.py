@@ -200,7 +200,7 @@ class DealsLoader(Loader):
     def __post_init__(self) -> None:
         self.now = datetime.now(UTC)
         self.expiry = timedelta(days=self.program.registration.expiry_days)
-        self.defaults = {"currency": self.program.program.currency}
+        self.defaults = {"currency": self.program.info.currency}
         self.currencies = known_currencies(self.program)
         self.account_ids: dict[str, int] = {}
         """Account ids by key, for accounts this import has met (bounded by ACCOUNT_CACHE)."""

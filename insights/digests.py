@@ -367,8 +367,8 @@ def weekly_digest(session: Session, program: Program, week: Period) -> WeeklyDig
     risk_as_of, at_risk = _at_risk(session, program, week.end)
     tier_month = _scored_month(session, week.end)
     return WeeklyDigest(
-        program=program.program.name,
-        currency=program.program.currency,
+        program=program.info.name,
+        currency=program.info.currency,
         week=week,
         risk_threshold=program.alerts.risk_threshold,
         revenue=_compared(won_sum(None), week),
@@ -522,7 +522,7 @@ def qbr_digests(
                 tier=str(row["tier"]),
                 channel=channels.get(pid),
                 quarter=quarter,
-                currency=program.program.currency,
+                currency=program.info.currency,
                 target=target if target else None,
                 sourced=sourced[pid],
                 influenced=influenced[pid],

@@ -9,13 +9,13 @@ from config.program import Program
 
 def rate(program: Program, currency: str) -> Decimal:
     """One unit of ``currency`` in program currency; KeyError for a currency without a rate."""
-    if currency == program.program.currency:
+    if currency == program.info.currency:
         return Decimal(1)
     return Decimal(str(program.currencies[currency]))
 
 
 def known_currencies(program: Program) -> set[str]:
-    return {program.program.currency, *program.currencies}
+    return {program.info.currency, *program.currencies}
 
 
 def converted(

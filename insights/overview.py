@@ -123,7 +123,7 @@ def program_overview(
         .limit(top)
     ).all()
     return Overview(
-        currency=program.program.currency,
+        currency=program.info.currency,
         as_of=as_of,
         partners=sum(by_tier_region.values()),
         by_tier_region=by_tier_region,

@@ -158,7 +158,7 @@ def assess(
     explain = band.index[(band != "low") & band.index.isin(known)]
     if len(explain):
         peers = peer_groups(partners)
-        currency = program.program.currency
+        currency = program.info.currency
         factors[explain] = top_factors(past, cutoff, explain, features, peers, currency)
     factors[unknown] = pd.Series(silent_factors, index=unknown, dtype=object)
     seconds["reasons"] = time.perf_counter() - mark

@@ -183,7 +183,7 @@ def compute_and_store(
     months = pd.period_range(month - (HISTORY_MONTHS - 1), month, freq="M")
     metrics = monthly_metrics(frames, program, months)
     cards = scorecards(metrics, frames.partners, program, month)
-    rows = _rows(cards, metrics, month, program.program.currency)
+    rows = _rows(cards, metrics, month, program.info.currency)
     first_day = month.to_timestamp().date()
     try:
         _replace_month(session, first_day, rows)

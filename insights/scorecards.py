@@ -357,7 +357,7 @@ def tier_advice(
         "up" if new > level else "down" if new < level else "stay"
     )
 
-    currency = program.program.currency
+    currency = program.info.currency
     gaps = _gaps(above, margin, score, revenue, certs, currency) if above is not None else []
     return TierAdvice(
         current=here.name,
@@ -566,7 +566,7 @@ def _highlights(history: _History, program: Program) -> list[list[Highlight]]:
     go to the kind listed first. Chosen in numpy, worded only once chosen."""
     revenue_thresholds = [t.min_revenue for t in program.tiers if t.min_revenue > 0]
     floor = min(revenue_thresholds) * MONEY_AMOUNT_SHARE if revenue_thresholds else 0.0
-    currency = program.program.currency
+    currency = program.info.currency
     revenue = history.back("sourced_revenue", 5)
     quarter = history.back("sourced_revenue_3m", 3)
     whole = ~np.isnan(revenue).any(axis=1)  # both quarters fully on record

@@ -9,8 +9,7 @@ even computed again.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,15 +32,11 @@ class DigestReport:
     """Digests with nowhere to go: no leadership channel, or a partner without its channel."""
 
 
-def local_day(program: Program, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(program.program.timezone)).date()
-
-
 def weekly_digest_job(
     session_factory: sessionmaker[Session], program: Program, now: datetime
 ) -> DigestReport:
     """Queue last week's leadership digest for ``channels.leadership_digest``."""
-    week = last_complete("week", local_day(program, now))
+    week = last_complete("week", program.today(now))
     channel = program.channels.leadership_digest
     if channel is None:
         return DigestReport(week.label, 0, 0, 1)
@@ -58,7 +53,7 @@ def qbr_digest_job(
     session_factory: sessionmaker[Session], program: Program, now: datetime
 ) -> DigestReport:
     """Queue last quarter's QBR of every active partner, each for its own shared channel."""
-    quarter = last_complete("quarter", local_day(program, now))
+    quarter = last_complete("quarter", program.today(now))
     with session_factory.begin() as session:
         partners = session.execute(
             select(Partner.id, Partner.slack_channel_id).where(

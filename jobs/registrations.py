@@ -11,7 +11,6 @@ and one approved with 2 days left gets only the tightest, the 3-day one.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,7 +39,7 @@ def daily_registrations(
     session_factory: sessionmaker[Session], program: Program, now: datetime
 ) -> RegistrationsReport:
     """Run for the program's local day of ``now`` (an aware datetime)."""
-    today = now.astimezone(ZoneInfo(program.program.timezone)).date()
+    today = program.today(now)
     with session_factory() as session:
         expired = expire_due(session, today, actor=ACTOR)
     with session_factory.begin() as session:

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,7 +47,7 @@ def nightly_scoring(
     session_factory: sessionmaker[Session], program: Program, now: datetime
 ) -> ScoringReport:
     """Score everything as at the end of yesterday (program time zone) and raise alerts."""
-    today = now.astimezone(ZoneInfo(program.program.timezone)).date()
+    today = program.today(now)
     as_of = today - timedelta(days=1)
     clock = _Stopwatch()
     with session_factory() as session:
@@ -91,7 +90,7 @@ def raise_alerts(
     routes = manager_routes(session, program, {f.partner_id for f in waiting})
     routed = [(routes[f.partner_id][1], f) for f in waiting if f.partner_id in routes]
     single, rest = allot(routed, sent_today(session, today), rules.max_per_manager_per_day)
-    currency = program.program.currency
+    currency = program.info.currency
 
     def record(recipient: str, finding: Finding) -> tuple[int, str, str]:
         name = routes[finding.partner_id][0]

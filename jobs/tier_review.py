@@ -7,7 +7,6 @@ so the review goes out once a month however often the job runs."""
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,7 +33,7 @@ class TierReviewReport:
 def tier_review(
     session_factory: sessionmaker[Session], program: Program, now: datetime
 ) -> TierReviewReport:
-    today = now.astimezone(ZoneInfo(program.program.timezone)).date()
+    today = program.today(now)
     wanted = scorecard_month(today).to_timestamp().date()
     with session_factory.begin() as session:
         month = session.scalar(

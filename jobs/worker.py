@@ -19,7 +19,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -135,7 +134,7 @@ class Worker:
         self.client = client
         self.session_factory = make_session_factory(engine)
         self.pacer = Pacer()
-        self.timezone = ZoneInfo(program.program.timezone)
+        self.timezone = program.timezone
 
     def run(self, stop: threading.Event) -> None:
         """Wait to lead, then schedule until ``stop`` is set. Raises :class:`WorkerError` when

@@ -50,7 +50,6 @@ from insights.scorecard_store import (
     write_scorecards_csv,
 )
 from jobs.delivery import delivery_client, retry_failed
-from jobs.digests import local_day
 from jobs.leadership import WorkerError
 from jobs.worker import LostLeadError, Worker
 from messages.blocks import Message
@@ -171,7 +170,7 @@ def _spec(partners: int, months: int, seed: int) -> ProgramSpec:
 @pass_context
 def summary(ctx: Context, as_of: datetime | None) -> None:
     """Print the program overview: partners, revenue by quarter, top partners, registrations."""
-    day = as_of.date() if as_of else datetime.now(UTC).date()
+    day = as_of.date() if as_of else ctx.program.today()
     with make_session_factory(ctx.engine)() as session:
         overview = program_overview(session, ctx.program, day)
     if not overview.partners:
@@ -180,7 +179,7 @@ def summary(ctx: Context, as_of: datetime | None) -> None:
             "or try `partnerbot demo`."
         )
         return
-    console.print(overview_panel(overview, ctx.program.program.name))
+    console.print(overview_panel(overview, ctx.program.info.name))
 
 
 @cli.group()
@@ -219,7 +218,7 @@ def deals_check(ctx: Context, account: str, domain: str | None) -> None:
 @pass_context
 def deals_expire(ctx: Context, today: datetime | None) -> None:
     """Move approved registrations whose protection ended before today to expired."""
-    day = today.date() if today else datetime.now(UTC).date()
+    day = today.date() if today else ctx.program.today()
     with make_session_factory(ctx.engine)() as session:
         count = expire_due(session, day)
     console.print(f"{count:,} registration(s) expired (protection ended before {day}).")
@@ -247,7 +246,7 @@ def score(
 ) -> None:
     """Score every partner as the nightly job does: the scorecards for the last complete month
     and the at-risk model with drift flags, stored for /scorecard, alerts and digests."""
-    day = as_of.date() if as_of else datetime.now(UTC).date()
+    day = as_of.date() if as_of else ctx.program.today()
     with make_session_factory(ctx.engine)() as session:
         frames = load_frames(session, ctx.program)
         run = compute_and_store(session, ctx.program, day, frames)
@@ -349,7 +348,7 @@ def digest() -> None:
 
 def _period(text: str | None, kind: Literal["week", "quarter"], program: Program) -> Period:
     if text is None:
-        return last_complete(kind, local_day(program, datetime.now(UTC)))
+        return last_complete(kind, program.today())
     try:
         period = parse_period(text)
     except ValueError as error:
@@ -567,7 +566,7 @@ def doctor(ctx: Context) -> None:
     """Check configuration, database, Slack token and the bot's channels; say what to fix."""
     try:
         rules = ctx.program
-        checks = [Check("program rules", True, f"{rules.program.name}: valid")]
+        checks = [Check("program rules", True, f"{rules.info.name}: valid")]
     except ProgramError as error:
         rules = Program()
         checks = [Check("program rules", False, str(error), "fix it: partnerbot program check")]
@@ -592,7 +591,7 @@ def program_check(ctx: Context, file: Path | None) -> None:
     rules = load_program(file, must_exist=True) if file else ctx.program
     tiers = " < ".join(t.name for t in rules.tiers)
     console.print(
-        f"{rules.program.name}: OK — tiers {tiers}; currency {rules.program.currency}; "
+        f"{rules.info.name}: OK — tiers {tiers}; currency {rules.info.currency}; "
         f"{len(rules.routing.rules)} routing rule(s)"
     )
 

@@ -12,10 +12,9 @@ Access rules, in one place:
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -79,7 +78,7 @@ class DealDesk:
 
     def today(self) -> date:
         """Today in the program's time zone: expiry dates are the program's days."""
-        return datetime.now(ZoneInfo(self.program.program.timezone)).date()
+        return self.program.today()
 
     def post(self, channel: str | None, message: Message) -> None:
         """Post to a channel or user; a failure is logged, never undoes what was recorded."""
@@ -166,8 +165,8 @@ class DealDesk:
         partner = self._registering_partner(who, form)
         if isinstance(partner, Message):
             return partner
-        known = {self.program.program.currency, *self.program.currencies}
-        currency = (form.currency or self.program.program.currency).upper()
+        known = {self.program.info.currency, *self.program.currencies}
+        currency = (form.currency or self.program.info.currency).upper()
         if currency not in known:
             return messages.registration_problem(
                 f"this program takes amounts in {', '.join(sorted(known))}, not {code(currency)}."

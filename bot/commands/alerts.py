@@ -4,7 +4,6 @@ Only staff may answer (an alert goes to managers, but a forwarded message carrie
 The answer is recorded on the alert (``insights.alert_store``) and the message loses its buttons
 and says who answered what, so the next person to look sees it is handled."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -25,7 +24,7 @@ def register(app: App, deps: Deps) -> None:
             body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
         ) -> Message | None:
             user_id = body["user"]["id"]
-            today = datetime.now(UTC).date()
+            today = deps.program.today()
             with deps.session_factory() as session:
                 who = identify_asker(session, client, deps.teams, context, user_id)
                 if not who.is_staff:

@@ -118,7 +118,7 @@ def _command_answer(
 
 def _open_register_form(desk: DealDesk, who: Identity, command: dict[str, str]) -> Message | None:
     program = desk.program
-    currencies = list(dict.fromkeys([program.program.currency, *sorted(program.currencies)]))
+    currencies = list(dict.fromkeys([program.info.currency, *sorted(program.currencies)]))
     view = modals.register_modal(
         for_staff=who.is_staff,
         partner_name=who.partner_name,

@@ -16,9 +16,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
@@ -110,7 +108,7 @@ def _ensure_scored(session: Session, program: Program) -> None:
         return
     with _first_scoring:
         if latest_month(session) is None:
-            compute_and_store(session, program, datetime.now(UTC).date())
+            compute_and_store(session, program, program.today())
 
 
 def _scorecard(session: Session, program: Program, partner_id: int) -> StoredScorecard | None:
@@ -258,7 +256,7 @@ def register(app: App, deps: Deps) -> None:
     def qbr(session: Session, partner_id: int) -> Message:
         """The partner's business review of the last complete quarter: the one the worker
         posts in its channel."""
-        today = datetime.now(ZoneInfo(deps.program.program.timezone)).date()
+        today = deps.program.today()
         review = partner_qbr(session, deps.program, today, partner_id)
         return review or scorecard_messages.no_scorecard(str(partner_id))
 
