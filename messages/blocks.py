@@ -1,9 +1,8 @@
 """The building blocks every message uses: the ``Message`` type, escaping of user input, and
-formatting of money, dates and people."""
+formatting of dates and people (money: ``insights.metric_display.money``)."""
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
@@ -101,12 +100,6 @@ def context(markdown: str) -> ContextBlock:
 def plain(text: str, *extra: Block) -> Message:
     """A one-paragraph message, optionally followed by more blocks."""
     return Message(text=text, blocks=[section(text), *extra])
-
-
-def money(amount: Decimal, currency: str) -> str:
-    """ "USD 48,000" or "EUR 1,250.50": whole amounts without cents."""
-    shown = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
-    return f"{currency} {shown}"
 
 
 def day(value: date | datetime | None) -> str:

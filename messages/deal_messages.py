@@ -17,7 +17,8 @@ from slack_sdk.models.blocks import (
 )
 
 from deals.lookup import DealView
-from messages.blocks import Message, code, context, day, escape, money, person, plain, section
+from insights.metric_display import money
+from messages.blocks import Message, code, context, day, escape, person, plain, section
 from models import DealSource, DealStatus
 
 COMMAND = "/deal"
@@ -71,6 +72,11 @@ def deal_usage_error(problem: str, subcommand: str | None = None) -> Message:
     return Message(text=f"{COMMAND}: {problem}", blocks=[section(problem), section(usage)])
 
 
+def amount(deal: DealView) -> str:
+    """A registration's amount as entered: with its cents, when it has any."""
+    return money(deal.amount, deal.currency, cents=True)
+
+
 def _headline(deal: DealView) -> str:
     domain = f" ({escape(deal.account_domain)})" if deal.account_domain else ""
     mark = _STATUS_MARK[deal.status]
@@ -83,7 +89,7 @@ def _headline(deal: DealView) -> str:
 def _facts(deal: DealView) -> list[str]:
     facts = [
         f"*Partner:* {escape(deal.partner_name)}",
-        f"*Amount:* {money(deal.amount, deal.currency)}",
+        f"*Amount:* {amount(deal)}",
         f"*Registered:* {day(deal.registered_at)} by {person(deal.registered_by)}",
     ]
     if deal.product:
@@ -125,7 +131,7 @@ def _list_line(deal: DealView, with_partner: bool) -> str:
     )
     return (
         f"{_STATUS_MARK[deal.status]} `{escape(deal.external_id)}` {escape(deal.account_name)}"
-        f" · {money(deal.amount, deal.currency)} · {deal.status.value}{expiry}{partner}"
+        f" · {amount(deal)} · {deal.status.value}{expiry}{partner}"
     )
 
 
@@ -147,7 +153,7 @@ def deal_list(title: str, deals: Sequence[DealView], total: int, *, with_partner
 def registered(deal: DealView) -> Message:
     return plain(
         f"Registered *{escape(deal.external_id)}* · {escape(deal.account_name)} · "
-        f"{money(deal.amount, deal.currency)} for {escape(deal.partner_name)}. It is pending "
+        f"{amount(deal)} for {escape(deal.partner_name)}. It is pending "
         f"approval; you will hear here and in the partner's channel when it is decided."
     )
 
@@ -215,7 +221,7 @@ def conflict_card(deals: Sequence[DealView]) -> Message:
                 text=MarkdownTextObject(
                     text=(
                         f"*{escape(deal.partner_name)}* · `{escape(deal.external_id)}` ({label})\n"
-                        f"{money(deal.amount, deal.currency)} · {escape(deal.account_name)}"
+                        f"{amount(deal)} · {escape(deal.account_name)}"
                         f"{' · ' + escape(deal.account_domain) if deal.account_domain else ''}\n"
                         f"registered {day(deal.registered_at)} by {person(deal.registered_by)}"
                     )
@@ -272,7 +278,7 @@ def _subject(deal: DealView) -> str:
 def notice_registered(deal: DealView) -> Message:
     return plain(
         f"📝 {person(deal.registered_by)} registered {_subject(deal)} · "
-        f"{money(deal.amount, deal.currency)}. It is pending approval."
+        f"{amount(deal)}. It is pending approval."
     )
 
 
