@@ -12,13 +12,11 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ImageBlock,
-    MarkdownTextObject,
-    SectionBlock,
 )
 
 from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric
 from insights.scorecard_store import StoredScorecard
-from messages.blocks import Chart, Message, code, context, escape, plain, section
+from messages.blocks import Chart, Message, code, context, escape, fields, plain, section
 
 COMMAND = "/scorecard"
 DEALS = "scorecard_deals"
@@ -93,7 +91,7 @@ def scorecard_card(
         f"*{escape(card.name)}* · {escape(card.tier)} · {escape(card.region)} — {month}\n"
         f"{_score_line(card)} · compared with {escape(card.peer_group)} ({card.peers} partners)"
     )
-    fields = []
+    figures = []
     for shown in KEY_METRICS:
         value = card.metrics.get(shown.key)
         if value is None and shown.key in OPTIONAL_METRICS:
@@ -102,10 +100,8 @@ def scorecard_card(
         number = format_metric(value, shown.kind, card.currency)
         percentile = card.percentiles.get(shown.weight) if shown.weight else None
         rank = f" · p{percentile:.0f}" if percentile is not None else ""
-        fields.append(MarkdownTextObject(text=f"*{shown.label}*\n{number}{arrow}{rank}"))
-    blocks: list[Block] = [section(headline)]
-    for start in range(0, len(fields), 10):  # a section holds at most 10 fields
-        blocks.append(SectionBlock(fields=fields[start : start + 10]))
+        figures.append(f"*{shown.label}*\n{number}{arrow}{rank}")
+    blocks: list[Block] = [section(headline), fields(figures)]  # fit: ten to a section
     if card.highlights:
         marks = {1: "🔺", -1: "🔻"}
         lines = [
