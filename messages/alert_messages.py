@@ -58,12 +58,12 @@ def alert_message(
                 f"({detail.get('risk_band', '')}) · details: `/scorecard {esc(name)}`"
             ),
             actions(
-                f"alert:{alert_id}",
                 [
                     button("Acknowledge", ACKNOWLEDGE, value, style="primary"),
                     button(f"Snooze {snooze_days} days", SNOOZE, value),
                     button("Not a problem", DISMISS, value, confirm=not_a_problem),
                 ],
+                f"alert:{alert_id}",
             ),
         ],
     )

@@ -135,8 +135,8 @@ def header(text: str) -> HeaderBlock:
     return HeaderBlock(text=PlainTextObject(text=text, emoji=True))
 
 
-def section(markdown: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=markdown))
+def section(markdown: str, accessory: ButtonElement | None = None) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=markdown), accessory=accessory)
 
 
 def fields(items: Sequence[str]) -> SectionBlock:
@@ -151,17 +151,18 @@ def divider() -> DividerBlock:
     return DividerBlock()
 
 
-def chart_image(chart: Chart) -> ImageBlock:
-    """The chart's place in a scheduled message, until the outbox draws and uploads it."""
+def chart_image(chart: Chart, file_id: str = CHART_PLACEHOLDER) -> ImageBlock:
+    """``chart`` as uploaded to Slack as ``file_id``; by default its place in a scheduled
+    message, until the outbox draws and uploads it."""
     return ImageBlock(
-        slack_file={"id": CHART_PLACEHOLDER},
+        slack_file={"id": file_id},
         alt_text=chart.alt_text,
         title=PlainTextObject(text=chart.title),
     )
 
 
-def actions(block_id: str, buttons: Sequence[ButtonElement]) -> ActionsBlock:
-    return ActionsBlock(block_id=block_id, elements=list(buttons))
+def actions(buttons: Sequence[ButtonElement], block_id: str | None = None) -> ActionsBlock:
+    return ActionsBlock(elements=list(buttons), block_id=block_id)
 
 
 def button(

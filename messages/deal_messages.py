@@ -7,18 +7,23 @@ notices say only that the account is already registered.
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    DividerBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block
 
 from deals.lookup import DealView
 from insights.metric_display import money
-from messages.blocks import Message, code, context, day, escape, person, plain, section
+from messages.blocks import (
+    Message,
+    actions,
+    button,
+    code,
+    context,
+    day,
+    divider,
+    escape,
+    person,
+    plain,
+    section,
+)
 from models import DealSource, DealStatus
 
 COMMAND = "/deal"
@@ -182,14 +187,12 @@ def registration_problem(problem: str) -> Message:
 
 
 def approval_card(deal: DealView, routed_to: str) -> Message:
-    buttons = ActionsBlock(
-        block_id=f"decide:{deal.external_id}",
-        elements=[
-            ButtonElement(
-                text="Approve", action_id=APPROVE, value=deal.external_id, style="primary"
-            ),
-            ButtonElement(text="Reject", action_id=REJECT, value=deal.external_id, style="danger"),
+    buttons = actions(
+        [
+            button("Approve", APPROVE, deal.external_id, style="primary"),
+            button("Reject", REJECT, deal.external_id, style="danger"),
         ],
+        f"decide:{deal.external_id}",
     )
     return Message(
         text=f"Registration to approve: {deal.external_id} {deal.account_name}",
@@ -212,36 +215,28 @@ def conflict_card(deals: Sequence[DealView]) -> Message:
             f"registered this account. First come, first served suggests "
             f"*{escape(first.partner_name)}* ({escape(first.external_id)})."
         ),
-        DividerBlock(),
+        divider(),
     ]
     for rank, deal in enumerate(shown):
         label = "first" if rank == 0 else f"#{rank + 1}"
         blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=(
-                        f"*{escape(deal.partner_name)}* · `{escape(deal.external_id)}` ({label})\n"
-                        f"{amount(deal)} · {escape(deal.account_name)}"
-                        f"{' · ' + escape(deal.account_domain) if deal.account_domain else ''}\n"
-                        f"registered {day(deal.registered_at)} by {person(deal.registered_by)}"
-                    )
-                ),
-                accessory=ButtonElement(
-                    text=f"Award to {deal.partner_name}"[:75],
-                    action_id=AWARD,
-                    value=deal.external_id,
+            section(
+                f"*{escape(deal.partner_name)}* · `{escape(deal.external_id)}` ({label})\n"
+                f"{amount(deal)} · {escape(deal.account_name)}"
+                f"{' · ' + escape(deal.account_domain) if deal.account_domain else ''}\n"
+                f"registered {day(deal.registered_at)} by {person(deal.registered_by)}",
+                button(
+                    f"Award to {deal.partner_name}",
+                    AWARD,
+                    deal.external_id,
                     style="primary" if rank == 0 else None,
                 ),
             )
         )
     blocks.append(
-        ActionsBlock(
-            block_id=f"conflict:{first.external_id}",
-            elements=[
-                ButtonElement(
-                    text="Reject all", action_id=REJECT_ALL, value=first.external_id, style="danger"
-                )
-            ],
+        actions(
+            [button("Reject all", REJECT_ALL, first.external_id, style="danger")],
+            f"conflict:{first.external_id}",
         )
     )
     if len(deals) > len(shown):

@@ -7,16 +7,23 @@ import math
 from collections.abc import Sequence
 from datetime import date
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ImageBlock,
-)
+from slack_sdk.models.blocks import Block
 
 from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric
 from insights.scorecard_store import StoredScorecard
-from messages.blocks import Chart, Message, code, context, escape, fields, plain, section
+from messages.blocks import (
+    Chart,
+    Message,
+    actions,
+    button,
+    chart_image,
+    code,
+    context,
+    escape,
+    fields,
+    plain,
+    section,
+)
 
 COMMAND = "/scorecard"
 DEALS = "scorecard_deals"
@@ -111,18 +118,9 @@ def scorecard_card(
         blocks.append(section("\n".join(lines)))
     blocks.append(section("\n".join(_tier_lines(card))))
     if chart_file_id:
-        chart = card_chart(card)
-        blocks.append(
-            ImageBlock(slack_file={"id": chart_file_id}, alt_text=chart.alt_text, title=chart.title)
-        )
-    blocks.append(
-        ActionsBlock(
-            elements=[
-                ButtonElement(text="Deals", action_id=DEALS, value=str(card.partner_id)),
-                ButtonElement(text="QBR digest", action_id=QBR, value=str(card.partner_id)),
-            ]
-        )
-    )
+        blocks.append(chart_image(card_chart(card), chart_file_id))
+    partner = str(card.partner_id)
+    blocks.append(actions([button("Deals", DEALS, partner), button("QBR digest", QBR, partner)]))
     busy = " Many charts are being drawn just now: ask again in a minute for this one."
     blocks.append(
         context(

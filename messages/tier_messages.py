@@ -33,8 +33,8 @@ def _proposal(change: TierChange) -> list[Block]:
             f"{esc(change.recommended)}{approval}"
         ),
         actions(
-            f"tier:{change.partner_id}",
             [button("Approve", APPROVE, value, style="primary"), button("Decline", DECLINE, value)],
+            f"tier:{change.partner_id}",
         ),
     ]
 
