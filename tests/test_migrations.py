@@ -12,19 +12,16 @@ from sqlalchemy import Engine, inspect, make_url, text
 from models import Base
 from models.db import make_engine
 from models.migrate import is_current, upgrade
-from tests.conftest import create_postgres_database
+from tests.databases import scratch_database
 
 
 @pytest.fixture
 def empty_engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
     """A brand-new empty database on the same backend as ``database_url``."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
+    if make_url(database_url).get_backend_name() == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     else:
-        scratch = url.set(database=f"{url.database}_empty").render_as_string(hide_password=False)
-        create_postgres_database(scratch)
-        engine = make_engine(scratch)
+        engine = make_engine(scratch_database(database_url, "empty"))
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     yield engine
