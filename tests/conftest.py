@@ -3,16 +3,18 @@ production database): ``TEST_DATABASES=sqlite`` narrows that, ``TEST_POSTGRES_UR
 elsewhere (its database's name must end in ``_test``: its schema is dropped). When no server
 answers there, a throwaway one from ``pgserver`` serves the session (see ``tests/databases.py``).
 The schema is built by the migrations, exactly as in production, and emptied before each test.
-PostgreSQL tests carry the ``postgres`` marker, so ``-m "not postgres"`` runs the SQLite half."""
+PostgreSQL tests carry the ``postgres`` marker, so ``-m "not postgres"`` runs the SQLite half.
+Also here, for the Slack and the job tests alike: the fake Slack and a session factory."""
 
 import os
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from models import Base
-from models.db import make_engine
+from models.db import make_engine, make_session_factory
 from models.migrate import upgrade
 from tests.databases import (
     POSTGRES_URL,
@@ -21,6 +23,7 @@ from tests.databases import (
     refusal,
     session_postgres,
 )
+from tests.slack.fake_slack import FakeSlack
 
 BACKENDS = os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",")
 POSTGRES = pytest.StashKey[Postgres]()
@@ -106,6 +109,19 @@ def engine(migrated_engine: Engine) -> Engine:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
     return migrated_engine
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    """A fake Slack Web API on a free local port, recording every request."""
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on the emptied test database."""
+    return make_session_factory(engine)
 
 
 @pytest.fixture

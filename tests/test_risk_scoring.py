@@ -11,7 +11,6 @@ import pandas as pd
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from config.program import EXAMPLE, example_text, parse_program
 from ingest import import_file
 from insights.risk_factors import top_factors
 from insights.risk_features import risk_features
@@ -20,10 +19,10 @@ from models import DealRegistration, DealStatus, Partner, PartnerActivity
 from models.enums import AlertState, PartnerStatus
 from models.monitoring import PartnerAlert, PartnerRiskScore, RiskRun
 from synth import ProgramSpec, generate_program
+from tests.programs import EXAMPLE_PROGRAM
 from tests.test_demo import run_cli
 
 AS_OF = date(2026, 6, 30)
-EXAMPLE_PROGRAM = parse_program(example_text(), EXAMPLE)  # what the CLI uses without a file
 
 
 def read_scores(path: Path) -> list[dict[str, str]]:

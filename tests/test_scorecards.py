@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from config.program import Program, Weights, example_text, parse_program
+from config.program import Program, Weights, parse_program
 from insights.scorecard_metrics import METRICS
 from insights.scorecards import (
     MIN_PEERS,
@@ -20,8 +20,8 @@ from insights.scorecards import (
     scorecards,
     tier_advice,
 )
+from tests.programs import EXAMPLE_PROGRAM as PROGRAM
 
-PROGRAM = parse_program(example_text(), "program.example.toml")
 MONTH = pd.Period("2025-01", freq="M")
 COLUMNS = METRICS
 
