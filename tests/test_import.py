@@ -272,6 +272,7 @@ def test_semicolon_delimited_excel_export_with_bom(engine: Engine, tmp_path: Pat
 cells = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=20)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -47,6 +48,7 @@ def score(url: str, out: Path) -> list[dict[str, str]]:
     return read_scores(out)
 
 
+@pytest.mark.slow
 def test_score_writes_the_contract_stores_it_and_ignores_later_data(
     engine: Engine, tmp_path: Path
 ) -> None:
@@ -132,6 +134,7 @@ def test_reasons_are_measured_against_the_partners_own_rhythm_and_peers() -> Non
     assert "win rate 10% vs 60% peer median (last 6 months)" in found[3]
 
 
+@pytest.mark.slow
 def test_evaluate_backtests_on_the_programs_own_history(engine: Engine, tmp_path: Path) -> None:
     generated_program(engine, tmp_path)
     answers = [

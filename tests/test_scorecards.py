@@ -477,6 +477,7 @@ def test_scorecard_advice_uses_score_revenue_and_certifications() -> None:
 VALUE = st.one_of(st.just(math.nan), st.floats(0, 1e6, allow_nan=False))
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(
     rows=st.lists(st.lists(VALUE, min_size=8, max_size=8), min_size=1, max_size=12),

@@ -5,6 +5,7 @@ running app — and what was answered is not raised again."""
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from slack_sdk import WebClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +31,7 @@ def alerts_in_slack(fake: FakeSlack) -> list[dict]:
     return [m for m in fake.all_messages() if m["metadata"]["event_payload"]["key"][:6] == "alert:"]
 
 
+@pytest.mark.slow
 def test_alerts_reach_managers_once_with_buttons_and_answers_stick(
     engine: Engine,
     program_db: Program,
@@ -139,6 +141,7 @@ def test_alerts_reach_managers_once_with_buttons_and_answers_stick(
             assert raised == 1
 
 
+@pytest.mark.slow
 def test_every_alert_and_digest_reaches_slack_exactly_once_through_a_flaky_slack(
     program_db: Program,
     session_factory: sessionmaker[Session],

@@ -69,6 +69,7 @@ def test_last_fire_time_is_the_period_a_run_belongs_to() -> None:
     )
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_nothing(
     fresh_schedule: Engine,
     fake_slack: FakeSlack,
@@ -98,6 +99,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_nothing(
     assert second.stop() == 0
 
 
+@pytest.mark.slow
 def test_a_standby_worker_takes_over_from_a_killed_leader(
     postgres: Engine,
     fake_slack: FakeSlack,
@@ -129,6 +131,7 @@ def test_a_standby_worker_takes_over_from_a_killed_leader(
     assert standby.stop() == 0
 
 
+@pytest.mark.slow
 def test_a_second_worker_on_sqlite_is_refused(
     fake_slack: FakeSlack, tmp_path: Path, workers: list[WorkerProcess]
 ) -> None:
@@ -148,6 +151,7 @@ def test_a_second_worker_on_sqlite_is_refused(
     assert first.stop() == 0
 
 
+@pytest.mark.slow
 def test_runs_missed_while_no_worker_ran_are_caught_up_once(
     fresh_schedule: Engine,
     fake_slack: FakeSlack,

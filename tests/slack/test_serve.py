@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from models.db import make_engine
 from models.migrate import upgrade
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack
@@ -58,6 +60,7 @@ def wait_until_healthy(port: int, process: subprocess.Popen[str]) -> None:
     wait_until(healthy, "partnerbot serve healthy", interval=0.2)
 
 
+@pytest.mark.slow
 def test_serve_runs_gunicorn_workers_that_answer_slack(
     fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
