@@ -58,7 +58,7 @@ def scratch_database(url: str, purpose: str) -> str:
 
 
 def unreachable(url: str) -> str | None:
-    """None when a PostgreSQL server answers at ``url``'s host, else libpq's reason. Asks the
+    """None when the PostgreSQL server at ``url`` takes a connection, else libpq's reason. Asks the
     maintenance database (the test database may not exist yet) and gives up after 2 s (libpq's
     shortest timeout), so a machine without a server is not kept waiting."""
     admin = make_url(url).set(drivername="postgresql", database="postgres")
@@ -113,8 +113,8 @@ def session_postgres(url: str) -> Postgres:
     except Exception as error:  # ImportError, no useradd, initdb failing: all mean "none"
         return Postgres(
             None,
-            f"none: nothing answers at {make_url(url)} ({reason}), and no throwaway pgserver "
+            f"none: no connection to {make_url(url)} ({reason}), and no throwaway pgserver "
             f"could start ({type(error).__name__}: {error})",
         )
-    server.description = f"{server.description}; nothing answers at {make_url(url)} ({reason})"
+    server.description = f"{server.description}; no connection to {make_url(url)} ({reason})"
     return server
