@@ -27,7 +27,7 @@ from bot.commands._listeners import AnswerLater, Click, answer_command, button
 from bot.commands.deal import unknown_member
 from bot.deps import Deps
 from bot.identity import Identity, Kind, identify_asker
-from bot.limits import over_limit
+from bot.rate_limits import over_limit
 from config.program import Program
 from deals.lookup import DealFilter, find_deals
 from deals.partner_lookup import resolve_partner

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from bot.limits import over_limit
+from bot.rate_limits import over_limit
 from models.db import make_session_factory
 
 NOW = datetime(2026, 11, 23, 10, 15, 42, tzinfo=UTC)
