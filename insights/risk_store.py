@@ -33,15 +33,10 @@ def assess_and_store(
     session: Session, program: Program, as_of: date, frames: ProgramFrames | None = None
 ) -> RiskAssessment:
     """Assess every active partner at the end of ``as_of`` from what the database holds and
-    store the result in one transaction (the nightly job and ``partnerbot score``)."""
+    store the result in the caller's transaction (the nightly job and ``partnerbot score``)."""
     frames = frames or load_frames(session, program)
     assessment = assess(program_events(frames), frames.partners, as_of, program)
-    try:
-        store_assessment(session, assessment)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    store_assessment(session, assessment)
     return assessment
 
 

@@ -55,7 +55,7 @@ def request(
 def submit(
     engine: Engine, req: RegistrationRequest, program: Program = PROGRAM
 ) -> RegistrationOutcome:
-    with make_session_factory(engine)() as session:
+    with make_session_factory(engine).begin() as session:
         return register(session, req, program)
 
 
@@ -243,7 +243,7 @@ def test_expiry(engine: Engine) -> None:
                 )
             )
         session.commit()
-    with Session(engine) as session:
+    with make_session_factory(engine).begin() as session:
         assert [d.external_id for d in expiring_within(session, 14, today)] == ["today", "soon"]
         assert expire_due(session, today) == 1
         assert expire_due(session, today) == 0

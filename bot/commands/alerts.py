@@ -25,7 +25,7 @@ def register(app: App, deps: Deps) -> None:
         ) -> Message | None:
             user_id = body["user"]["id"]
             today = deps.program.today()
-            with deps.session_factory() as session:
+            with deps.session_factory.begin() as session:
                 who = identify_asker(session, client, deps.teams, context, user_id)
                 if not who.is_staff:
                     return plain("Only partner managers and leadership can answer alerts.")
@@ -37,7 +37,6 @@ def register(app: App, deps: Deps) -> None:
                     today,
                     deps.program.alerts.snooze_days,
                 )
-                session.commit()
             if feedback is None:
                 return plain("This alert no longer exists.")
             alert = feedback.alert

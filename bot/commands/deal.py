@@ -60,7 +60,7 @@ def unknown_member() -> Message:
 def _desk(
     deps: Deps, client: WebClient, context: BoltContext, user_id: str
 ) -> Iterator[tuple[DealDesk, Identity]]:
-    with deps.session_factory() as session:
+    with deps.session_factory.begin() as session:
         who = identify_asker(session, client, deps.teams, context, user_id)
         yield DealDesk(deps, client, session), who
 

@@ -221,7 +221,7 @@ def register(app: App, deps: Deps) -> None:
         user_id = command["user_id"]
 
         def work(later: AnswerLater) -> Message:
-            with deps.session_factory() as session:
+            with deps.session_factory.begin() as session:
                 who = identify_asker(session, client, deps.teams, context, user_id)
                 parsed = parse(command.get("text", ""), deps.program)
                 return answer(session, client, deps, who, parsed, later)
@@ -237,7 +237,7 @@ def register(app: App, deps: Deps) -> None:
         ) -> Message:
             value = str(action.get("value", ""))
             partner_id = int(value) if value.isdigit() else -1
-            with deps.session_factory() as session:
+            with deps.session_factory.begin() as session:
                 who = identify_asker(session, client, deps.teams, context, body["user"]["id"])
                 if not _may_see(who, partner_id):
                     return scorecard_messages.own_only()

@@ -21,14 +21,13 @@ def register(app: App, deps: Deps) -> None:
         ) -> Message | None:
             user_id = body["user"]["id"]
             partner_id, current, recommended = parse_value(action["value"])
-            with deps.session_factory() as session:
+            with deps.session_factory.begin() as session:
                 who = identify_asker(session, client, deps.teams, context, user_id)
                 if not who.is_staff:
                     return plain("Only partner managers and leadership can decide tier changes.")
                 outcome = decide_tier(
                     session, partner_id, current, recommended, approve=approve, actor=user_id
                 )
-                session.commit()
             if not outcome.changed:
                 return plain(f"Already decided: the partner's tier is {outcome.tier} now.")
             verb = f"approved: now {recommended}" if approve else f"declined: stays {current}"
