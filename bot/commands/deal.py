@@ -38,7 +38,7 @@ from bot.commands._deal_desk import DealDesk, Decision, Registration
 from bot.commands._deal_form import read_registration
 from bot.commands._listeners import AnswerLater, Click, answer_command, answer_submission, button
 from bot.deps import Deps
-from deals import field_limits as limits
+from deals import field_lengths as lengths
 from deals.lookup import DealView
 from deals.partner_lookup import search_partners
 from messages import deal_messages as messages
@@ -209,7 +209,7 @@ def register(app: App, deps: Deps) -> None:
         reason = (view["state"]["values"].get(modals.REASON, {}).get(modals.REASON) or {}).get(
             "value"
         ) or ""
-        problem = limits.too_long("reason", reason.strip(), limits.REASON)
+        problem = lengths.too_long("reason", reason.strip(), lengths.REASON)
         if not reason.strip() or problem:
             ack(
                 response_action="errors",
