@@ -88,7 +88,7 @@ def prepare(args: argparse.Namespace, url: str) -> str:
             started = time.perf_counter()
             result = import_file(kind, args.dir / f"{kind}.csv", engine, rules)
             print(f"   imported {result.rows:,} {kind} in {time.perf_counter() - started:.1f} s")
-    with make_session_factory(engine)() as session:
+    with make_session_factory(engine).begin() as session:
         run = compute_and_store(session, rules, quarter.end + DAY)
     print(f"   scored {run.partners:,} partners for {run.month:%B %Y} in {run.seconds:.1f} s")
     engine.dispose()

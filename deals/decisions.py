@@ -1,10 +1,13 @@
 """What a partner manager decides about registrations: approve, reject, extend, and settle a
 conflict by awarding the account to one partner or rejecting every claim.
 
-Each function is one transaction and commits; each change is audited (``deals.transitions``)
-and guarded by the status the registration must still have, so a second click on the same
-button, or two managers deciding at once, gets a :class:`DecisionError` instead of a second
-decision. Who may decide is the caller's check (:func:`deals.routing.may_decide`).
+Each function flushes and the caller commits (``with session_factory.begin() as session:``),
+which releases the account locks that :func:`approve` and :func:`reject_conflict` take; a
+:class:`DecisionError` is raised before anything is written, so the caller may commit or roll
+back after one. Each change is audited (``deals.transitions``) and guarded by the status the
+registration must still have, so a second click on the same button, or two managers deciding at
+once, gets a :class:`DecisionError` instead of a second decision. Who may decide is the caller's
+check (:func:`deals.routing.may_decide`).
 """
 
 from dataclasses import dataclass
@@ -68,7 +71,6 @@ def _held_elsewhere(
         if r.status == DealStatus.APPROVED and r.partner_id != deal.partner_id
     ]
     if held:
-        session.rollback()
         raise DecisionError(
             f"{held[0].external_id}, another partner's registration of this account, is already "
             f"approved: one approved registration per account at a time."
@@ -99,7 +101,6 @@ def _decide(
         detail=lambda _: detail,
     )
     if not moved:
-        session.rollback()
         raise _not_in(_current(session, external_id), expected.value)
     return moved
 
@@ -122,15 +123,6 @@ def _rejection(actor: str, reason: str) -> dict[str, Any]:
         "decided_at": func.now(),
         "decision_reason": reason,
     }
-
-
-def _committed(session: Session, moved: list[MovedRow]) -> list[Decided]:
-    try:
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return _decided(moved)
 
 
 def approve(
@@ -171,7 +163,7 @@ def approve(
             action="reject",
             detail=lambda _: {"reason": CONFLICT_LOST, "awarded_to": external_id},
         )
-        return _committed(session, moved)
+        return _decided(moved)
     if deal.status is not DealStatus.PENDING:
         raise _not_in(deal, "pending")
     _held_elsewhere(session, deal, program, index)
@@ -184,7 +176,7 @@ def approve(
         action="approve",
         detail={"expires_at": expires.isoformat()},
     )
-    return _committed(session, moved)
+    return _decided(moved)
 
 
 def reject(session: Session, external_id: str, *, actor: str, reason: str) -> list[Decided]:
@@ -205,7 +197,7 @@ def reject(session: Session, external_id: str, *, actor: str, reason: str) -> li
         action="reject",
         detail={"reason": reason},
     )
-    return _committed(session, moved)
+    return _decided(moved)
 
 
 def reject_conflict(
@@ -231,7 +223,7 @@ def reject_conflict(
         action="reject",
         detail=lambda _: {"reason": reason, "conflict": ids},
     )
-    return _committed(session, moved)
+    return _decided(moved)
 
 
 def extend(
@@ -259,6 +251,5 @@ def extend(
         detail=lambda _: {"days": days, "from": start.isoformat(), "to": expires.isoformat()},
     )
     if not moved:
-        session.rollback()
         raise _not_in(_current(session, external_id), "approved")
-    return _committed(session, moved)
+    return _decided(moved)

@@ -8,7 +8,7 @@ from rapidfuzz import fuzz, process, utils
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from deals.field_limits import PARTNER_NAME
+from deals.field_lengths import PARTNER_NAME
 from models import Partner
 
 SUGGESTION_CUTOFF = 60.0

@@ -19,10 +19,12 @@ Timestamps are the database server's (the column's ``now()`` default), never the
 PostgreSQL that is the start of the registering transaction, i.e. when the request reached the
 database, before it waited for any lock.
 
-Concurrency. :func:`register` is one transaction and commits. On PostgreSQL it first takes
-transaction-scoped advisory locks on the account's domain key and name key (sorted, so two
-registrations never deadlock), so registrations of the same account run one after another and
-each sees the ones committed before it; this needs READ COMMITTED (the default). Known gap:
+Concurrency. The caller owns the transaction (``with session_factory.begin() as session:``) and
+should end it soon after :func:`register` returns, which only flushes. On PostgreSQL it first
+takes transaction-scoped advisory locks on the account's domain key and name key (sorted, so two
+registrations never deadlock), held until the caller commits or rolls back, so registrations of
+the same account run one after another and each sees the ones committed before it; this needs
+READ COMMITTED (the default). Known gap:
 accounts that only *look* alike ("Acme Group" vs "Acme Grp Holdings", no domain) have different
 keys and can still race, leaving two registrations that do not know of each other; a later
 registration of that company sees both. On SQLite the first
@@ -36,8 +38,7 @@ from decimal import Decimal
 from typing import Any, Literal
 from uuid import uuid4
 
-from sqlalchemy import Row, Select, exists, or_, select, text, union_all
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, Select, delete, exists, or_, select, text, union_all
 from sqlalchemy.orm import Session
 
 from config.program import Program
@@ -46,6 +47,7 @@ from deals.active_index import ActiveIndex
 from deals.names import CompanyKey, company_key, is_generic, same_company
 from deals.transitions import move
 from models import Account, AuditEntry, DealRegistration, DealStatus, deal_influencers
+from models.db import insert_new
 from models.enums import ACTIVE_DEAL_STATUSES
 
 OutcomeKind = Literal["registered", "duplicate", "conflict"]
@@ -93,60 +95,57 @@ def register(
     program: Program,
     index: ActiveIndex | None = None,
 ) -> RegistrationOutcome:
-    """Record ``request`` under the rules above and commit (the commit releases the locks, so
-    the transaction must end here for first-come-first-served to hold). ``index`` speeds up
-    the look-alike search (:func:`active_matches`)."""
+    """Record ``request`` under the rules above and flush. The caller commits, which releases
+    the account's locks: for first-come-first-served to hold, the registration must be the
+    transaction's last work, not followed by slow work such as posting to Slack. ``index``
+    speeds up the look-alike search (:func:`active_matches`)."""
     if not request.account_name.strip():
         raise ValueError("account_name is required")
     rules = program.registration
     key = _company(request)
     account = account_row(request.account_name, key.domain)
-    try:
-        lock_account(session, account)
-        account_id = _ensure_account(session, account)  # first statement writes: SQLite locks
-        matches = active_matches(
-            session,
-            request.account_name,
-            request.account_domain,
-            rules.name_match_threshold,
-            index,
-        )
-        own = [row for row in matches if row.partner_id == request.partner_id]
-        if own:
-            session.rollback()
-            return RegistrationOutcome("duplicate", existing_external_id=own[0].external_id)
+    lock_account(session, account)
+    account_id, created = _ensure_account(session, account)  # a write first: SQLite locks
+    matches = active_matches(
+        session,
+        request.account_name,
+        request.account_domain,
+        rules.name_match_threshold,
+        index,
+    )
+    own = [row for row in matches if row.partner_id == request.partner_id]
+    if own:
+        if created:  # a duplicate writes nothing, not even the account row it needed to look
+            session.execute(delete(Account).where(Account.id == account_id))
+        return RegistrationOutcome("duplicate", existing_external_id=own[0].external_id)
 
-        deal = _insert(session, request, account_id)
-        since = deal.registered_at - timedelta(days=rules.conflict_window_days)
-        rivals = [row for row in matches if row.registered_at >= since]
-        conflicting = tuple(row.external_id for row in rivals)
-        if rivals:
-            deal.status = DealStatus.CONFLICT
-            _mark_conflicts(session, rivals, deal.external_id, request.registered_by)
-        kind: OutcomeKind = "conflict" if rivals else "registered"
-        external_id = deal.external_id
-        session.add(
-            AuditEntry(
-                actor=request.registered_by,
-                action="register",
-                entity="deal",
-                entity_id=deal.external_id,
-                detail={
-                    "outcome": kind,
-                    "status": deal.status.value,
-                    "partner_id": request.partner_id,
-                    "account_key": account[0],
-                    "amount": str(request.amount),
-                    "currency": request.currency,
-                    "conflicts_with": list(conflicting),
-                },
-            )
+    deal = _insert(session, request, account_id)
+    since = deal.registered_at - timedelta(days=rules.conflict_window_days)
+    rivals = [row for row in matches if row.registered_at >= since]
+    conflicting = tuple(row.external_id for row in rivals)
+    if rivals:
+        deal.status = DealStatus.CONFLICT
+        _mark_conflicts(session, rivals, deal.external_id, request.registered_by)
+    kind: OutcomeKind = "conflict" if rivals else "registered"
+    session.add(
+        AuditEntry(
+            actor=request.registered_by,
+            action="register",
+            entity="deal",
+            entity_id=deal.external_id,
+            detail={
+                "outcome": kind,
+                "status": deal.status.value,
+                "partner_id": request.partner_id,
+                "account_key": account[0],
+                "amount": str(request.amount),
+                "currency": request.currency,
+                "conflicts_with": list(conflicting),
+            },
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return RegistrationOutcome(kind, external_id=external_id, conflicting_ids=conflicting)
+    )
+    session.flush()
+    return RegistrationOutcome(kind, external_id=deal.external_id, conflicting_ids=conflicting)
 
 
 def lock_account(session: Session, account: tuple[str, str, str, str | None]) -> None:
@@ -212,28 +211,19 @@ def expiring_within(session: Session, days: int, today: date) -> list[DealRegist
 
 def expire_due(session: Session, today: date, actor: str = "cli:expire") -> int:
     """Move approved registrations whose protection ended before ``today`` to ``expired``,
-    auditing each, and commit. Returns how many expired."""
+    auditing each; the caller commits. Returns how many expired."""
     due = (
         DealRegistration.status == DealStatus.APPROVED,
         DealRegistration.expires_at < today,
     )
-    try:
-        expired = move(
-            session,
-            due,
-            {"status": DealStatus.EXPIRED},
-            actor=actor,
-            action="expire",
-            detail=lambda row: {
-                "expires_at": row.expires_at.isoformat(),
-                "today": today.isoformat(),
-            },
-        )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    session.expire_all()
+    expired = move(
+        session,
+        due,
+        {"status": DealStatus.EXPIRED},
+        actor=actor,
+        action="expire",
+        detail=lambda row: {"expires_at": row.expires_at.isoformat(), "today": today.isoformat()},
+    )
     return len(expired)
 
 
@@ -251,19 +241,17 @@ def _names_same(key: CompanyKey, row: Row[Any], threshold: float) -> bool:
     return same_company(key, company_key(row.name, row.domain), threshold)
 
 
-def _ensure_account(session: Session, account: tuple[str, str, str, str | None]) -> int:
-    """Find or create the account by ``account_key``, as the importer does."""
+def _ensure_account(
+    session: Session, account: tuple[str, str, str, str | None]
+) -> tuple[int, bool]:
+    """Find or create the account by ``account_key``, as the importer does: its id, and
+    whether it was created now."""
     key, name, normalized, domain = account
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(Account)
-        .values(account_key=key, name=name[:255], normalized_name=normalized, domain=domain)
-        .on_conflict_do_nothing(index_elements=["account_key"])
-    )
+    values = {"account_key": key, "name": name[:255], "normalized_name": normalized}
+    created = insert_new(session, Account, values | {"domain": domain}, ["account_key"])
     account_id = session.scalar(select(Account.id).where(Account.account_key == key))
     assert account_id is not None
-    return account_id
+    return account_id, created
 
 
 _CANDIDATE_COLUMNS = (

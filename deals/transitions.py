@@ -47,4 +47,5 @@ def move(
         )
         for row in moved
     )
+    session.flush()
     return list(moved)

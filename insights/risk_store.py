@@ -10,14 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import joblib
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from config.program import Program
@@ -34,15 +33,10 @@ def assess_and_store(
     session: Session, program: Program, as_of: date, frames: ProgramFrames | None = None
 ) -> RiskAssessment:
     """Assess every active partner at the end of ``as_of`` from what the database holds and
-    store the result in one transaction (the nightly job and ``partnerbot score``)."""
+    store the result in the caller's transaction (the nightly job and ``partnerbot score``)."""
     frames = frames or load_frames(session, program)
     assessment = assess(program_events(frames), frames.partners, as_of, program)
-    try:
-        store_assessment(session, assessment)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    store_assessment(session, assessment)
     return assessment
 
 
@@ -115,44 +109,6 @@ def _write(session: Session, run_id: int, as_of: date, rows: Any) -> None:
     ):
         for p, r, b, f, d in rows:
             copy.write_row((int(p), as_of, run_id, float(r), str(b), _json(f), _json(d)))
-
-
-@dataclass(frozen=True)
-class StoredRisk:
-    partner_id: int
-    as_of: date
-    risk: float
-    risk_band: str
-    top_factors: list[str]
-    drift_flags: list[dict[str, Any]]
-    model_version: str
-    method: str
-
-
-def latest_risk(session: Session, partner_ids: list[int] | None = None) -> list[StoredRisk]:
-    """The newest assessment's scores (of ``partner_ids`` only, when given), riskiest first."""
-    newest = select(PartnerRiskScore.as_of).order_by(PartnerRiskScore.as_of.desc()).limit(1)
-    stmt = (
-        select(PartnerRiskScore, RiskRun.model_version, RiskRun.method)
-        .join(RiskRun, RiskRun.id == PartnerRiskScore.run_id)
-        .where(PartnerRiskScore.as_of == newest.scalar_subquery())
-        .order_by(PartnerRiskScore.risk.desc(), PartnerRiskScore.partner_id)
-    )
-    if partner_ids is not None:
-        stmt = stmt.where(PartnerRiskScore.partner_id.in_(partner_ids))
-    return [
-        StoredRisk(
-            row.partner_id,
-            row.as_of,
-            row.risk,
-            row.risk_band,
-            row.top_factors,
-            row.drift_flags,
-            version,
-            method,
-        )
-        for row, version, method in session.execute(stmt).all()
-    ]
 
 
 def write_assessment_csv(assessment: RiskAssessment, external_ids: pd.Series, out: Path) -> int:

@@ -176,7 +176,8 @@ def compute_and_store(
     session: Session, program: Program, as_of: date, frames: ProgramFrames | None = None
 ) -> ScoringRun:
     """Compute every partner's scorecard for the month before ``as_of`` and replace that
-    month's stored rows in one transaction. ``frames``: the program as already loaded."""
+    month's stored rows in the caller's transaction, so readers see the old month or the new,
+    never half. ``frames``: the program as already loaded."""
     started = datetime.now()
     month = scorecard_month(as_of)
     frames = frames or load_frames(session, program)
@@ -185,12 +186,7 @@ def compute_and_store(
     cards = scorecards(metrics, frames.partners, program, month)
     rows = _rows(cards, metrics, month, program.info.currency)
     first_day = month.to_timestamp().date()
-    try:
-        _replace_month(session, first_day, rows)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    _replace_month(session, first_day, rows)
     seconds = (datetime.now() - started).total_seconds()
     return ScoringRun(first_day, len(rows), seconds)
 
@@ -230,7 +226,6 @@ def remember_chart(session: Session, card: StoredScorecard, file_id: str) -> Non
         .where(PartnerScorecard.partner_id == card.partner_id, PartnerScorecard.month == card.month)
         .values(chart_file_id=file_id)
     )
-    session.commit()
 
 
 def latest_month(session: Session) -> date | None:

@@ -391,8 +391,8 @@ def undelivered(session: Session, limit: int = 20) -> tuple[list[Undelivered], i
 
 
 def retry_failed(session: Session, key: str | None = None) -> int:
-    """Queue failed messages (or the one with ``key``) again, once their cause is fixed;
-    commits. Returns how many."""
+    """Queue failed messages (or the one with ``key``) again, once their cause is fixed; the
+    caller commits. Returns how many."""
     where = [OutboxMessage.status == OutboxStatus.FAILED]
     if key is not None:
         where.append(OutboxMessage.key == key)
@@ -402,5 +402,4 @@ def retry_failed(session: Session, key: str | None = None) -> int:
         .values(status=OutboxStatus.PENDING, not_before=utcnow())
         .execution_options(synchronize_session=False)
     )
-    session.commit()
     return result.rowcount  # type: ignore[attr-defined,no-any-return]

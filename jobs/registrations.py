@@ -40,7 +40,7 @@ def daily_registrations(
 ) -> RegistrationsReport:
     """Run for the program's local day of ``now`` (an aware datetime)."""
     today = program.today(now)
-    with session_factory() as session:
+    with session_factory.begin() as session:
         expired = expire_due(session, today, actor=ACTOR)
     with session_factory.begin() as session:
         reminders = _remind(session, program, today)

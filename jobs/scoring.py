@@ -50,9 +50,10 @@ def nightly_scoring(
     today = program.today(now)
     as_of = today - timedelta(days=1)
     clock = _Stopwatch()
-    with session_factory() as session:
+    with session_factory.begin() as session:  # scorecards kept even if the risk model fails
         frames = clock.time("load", lambda: load_frames(session, program))
         clock.time("scorecards", lambda: compute_and_store(session, program, today, frames))
+    with session_factory.begin() as session:
         assessment = clock.time("risk", lambda: assess_and_store(session, program, as_of, frames))
     with session_factory.begin() as session:
         single, summarised, unrouted = clock.time(

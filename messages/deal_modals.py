@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from deals import field_limits as limits
+from deals import field_lengths as limits
 
 REGISTER_VIEW = "deal_register"
 REJECT_VIEW = "deal_reject_reason"

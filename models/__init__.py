@@ -13,10 +13,10 @@ from models.enums import (
     PartnerStatus,
     PersonRole,
 )
-from models.limits import RequestCount
 from models.monitoring import PartnerAlert, PartnerRiskScore, RiskRun
 from models.outbox import JobRun, OutboxMessage
 from models.partners import Partner, Person
+from models.request_counts import RequestCount
 from models.scorecards import PartnerScorecard
 
 __all__ = [

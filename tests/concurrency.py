@@ -54,7 +54,7 @@ def run_together(
 
     def work(index: int) -> None:
         try:
-            with factory() as session:
+            with factory.begin() as session:  # the caller's unit of work, as in the app
                 session.connection()  # connected before the start line
                 start.wait(timeout=30)
                 outcomes[index] = calls[index](session)

@@ -19,7 +19,7 @@ THRESHOLD = PROGRAM.registration.name_match_threshold
 
 
 def registered(engine: Engine, index: ActiveIndex | None, partner: int, name: str) -> str:
-    with make_session_factory(engine)() as session:
+    with make_session_factory(engine).begin() as session:
         outcome = register(session, request(partner, name), PROGRAM, index)
     return outcome.kind
 

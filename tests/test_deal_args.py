@@ -22,7 +22,7 @@ from bot.commands._deal_args import (
     parse,
     parse_amount,
 )
-from deals import field_limits as limits
+from deals import field_lengths as lengths
 
 COMMANDS = (
     Help,
@@ -163,10 +163,10 @@ def test_what_a_command_keeps_fits_its_field(name: list[str], partner: str, reas
     for text in (f"register {' '.join(name)} acme.com 5k for {partner}", f"reject R-1 {reason}"):
         parsed = parse(text)
         if isinstance(parsed, RegisterInline):
-            assert len(parsed.account_name) <= limits.ACCOUNT_NAME
-            assert parsed.partner is None or len(parsed.partner) <= limits.PARTNER_NAME
+            assert len(parsed.account_name) <= lengths.ACCOUNT_NAME
+            assert parsed.partner is None or len(parsed.partner) <= lengths.PARTNER_NAME
         elif isinstance(parsed, Reject):
-            assert 0 < len(parsed.reason) <= limits.REASON
+            assert 0 < len(parsed.reason) <= lengths.REASON
         else:
             assert isinstance(parsed, Usage), parsed
             assert any(

@@ -39,7 +39,7 @@ def program(toml: str) -> Program:
 
 
 def in_session(engine: Engine, action: Callable[[Session], T]) -> T:
-    with make_session_factory(engine)() as session:
+    with make_session_factory(engine).begin() as session:
         return action(session)
 
 
@@ -335,7 +335,7 @@ def test_approving_is_refused_while_another_partner_holds_the_account(engine: En
     assert rows[pending].decided_by is None
     assert [a for a, _, _ in decision_audit(engine)] == ["approve"]  # the held one's only
     # once the old protection has ended, the new registration can be approved
-    with Session(engine) as session:
+    with make_session_factory(engine).begin() as session:
         assert expire_due(session, TODAY + timedelta(days=365)) == 1
     assert approve_deal(engine, pending)[0].status == DealStatus.APPROVED
 

@@ -273,7 +273,7 @@ def test_weekly_digest_before_any_scoring(engine: Engine, ids: dict[str, int]) -
 
 
 def test_qbr_digests(engine: Engine, ids: dict[str, int]) -> None:
-    with Session(engine) as session:
+    with Session(engine) as session, session.begin():
         compute_and_store(session, PROGRAM, date(2027, 1, 1))  # December's scorecards
         digests = {d.name: d for d in qbr_digests(session, PROGRAM, QUARTER)}
     assert sorted(digests) == ["Alpha", "Beta"]  # active partners only

@@ -1,6 +1,7 @@
 """Deal registration core: duplicates, partner-vs-partner conflicts, server timestamps, audit,
 expiry, and (PostgreSQL) simultaneous submissions."""
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -55,7 +56,7 @@ def request(
 def submit(
     engine: Engine, req: RegistrationRequest, program: Program = PROGRAM
 ) -> RegistrationOutcome:
-    with make_session_factory(engine)() as session:
+    with make_session_factory(engine).begin() as session:
         return register(session, req, program)
 
 
@@ -243,7 +244,7 @@ def test_expiry(engine: Engine) -> None:
                 )
             )
         session.commit()
-    with Session(engine) as session:
+    with make_session_factory(engine).begin() as session:
         assert [d.external_id for d in expiring_within(session, 14, today)] == ["today", "soon"]
         assert expire_due(session, today) == 1
         assert expire_due(session, today) == 0
@@ -286,6 +287,26 @@ def test_fifty_partners_registering_the_same_account_at_once(postgres: Engine) -
     assert len([e for e in audit(postgres) if e.action == "register"]) == 50
     with Session(postgres) as session:
         assert session.scalar(select(func.count()).select_from(Account)) == 1
+
+
+def test_the_account_stays_locked_until_the_caller_commits(postgres: Engine) -> None:
+    """register() only flushes: its advisory locks last until the caller's unit of work ends,
+    so another registration of the company waits for that commit, then sees the first."""
+    first, second = partners(postgres, 2)
+    rivals: list[RegistrationOutcome] = []
+    done = threading.Event()
+
+    def rival() -> None:
+        rivals.append(submit(postgres, request(second, "Acme Corp.", "acme.com")))
+        done.set()
+
+    thread = threading.Thread(target=rival)
+    with make_session_factory(postgres).begin() as session:
+        mine = register(session, request(first, "Acme Corp.", "acme.com"), PROGRAM)
+        thread.start()
+        assert not done.wait(0.5)  # waiting on the account's lock
+    thread.join(timeout=30)
+    assert [(r.kind, r.conflicting_ids) for r in rivals] == [("conflict", (mine.external_id,))]
 
 
 def test_one_partner_double_submitting_gets_one_registration(postgres: Engine) -> None:

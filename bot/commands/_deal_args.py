@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-from deals import field_limits as limits
+from deals import field_lengths as lengths
 from deals.lookup import parse_deal_id
 from deals.names import normalize_domain
 from messages.blocks import code
@@ -155,9 +155,10 @@ def _register(words: list[str]) -> DealCommand:
         if rest:
             return Usage(f"I did not understand {code(' '.join(rest))}.", "register")
         account_name = " ".join(words[:at])
-        if problem := limits.too_long("customer's name", account_name, limits.ACCOUNT_NAME):
+        if problem := lengths.too_long("customer's name", account_name, lengths.ACCOUNT_NAME):
             return Usage(problem, "register")
-        if partner and (problem := limits.too_long("partner's name", partner, limits.PARTNER_NAME)):
+        longest = lengths.PARTNER_NAME
+        if partner and (problem := lengths.too_long("partner's name", partner, longest)):
             return Usage(problem, "register")
         domain = normalize_domain(words[at])
         assert domain is not None
@@ -191,7 +192,7 @@ def _days(word: str | None) -> int | Usage:
 
 def parse(text: str) -> DealCommand:
     """The command ``/deal {text}`` asks for."""
-    if problem := limits.too_long("command", text, limits.COMMAND_TEXT):
+    if problem := lengths.too_long("command", text, lengths.COMMAND_TEXT):
         return Usage(problem)
     words = text.split()
     if not words:
@@ -218,7 +219,7 @@ def parse(text: str) -> DealCommand:
             reason = text.split(maxsplit=2)[2:]
             if not reason:
                 return Usage("Say why: the partner is told the reason.", "reject")
-            if problem := limits.too_long("reason", reason[0].strip(), limits.REASON):
+            if problem := lengths.too_long("reason", reason[0].strip(), lengths.REASON):
                 return Usage(problem, "reject")
             return Reject(deal_id, reason[0].strip())
         case "extend":

@@ -7,7 +7,10 @@ Access rules, in one place:
   partner's, and "not yours" is answered with the same words as "no such registration";
 * staff register for a partner they name; a partner contact only for their own partner;
 * only the routed approver (or, for a channel route, any manager), or leadership, decides;
-* everyone else (unmapped users of other teams, unknown members of ours) is refused.
+* everyone else (unmapped users of other teams, unknown members of ours) is refused by the
+  listeners' rules (``_access``) before a desk is made.
+
+A desk works in its asker's unit of work; what it posts to Slack goes out once that commits.
 """
 
 import logging
@@ -16,15 +19,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy.orm import Session
 
+from bot.commands._access import Asker, names_own_partner, partner_named
 from bot.deps import Deps
-from bot.identity import Identity, Kind
+from bot.identity import Kind
 from deals import decisions
 from deals.lookup import DealFilter, DealView, deal_view, find_deals
-from deals.partner_lookup import resolve_partner
 from deals.registration import RegistrationRequest, register
 from deals.routing import may_decide, route_for, target
 from messages import deal_messages as messages
@@ -61,17 +62,15 @@ class Outcome:
     changed: list[DealView] = field(default_factory=list)
 
 
-def _not_staff() -> Message:
-    return plain("Only partner managers can do that. Ask your partner manager.")
-
-
 class DealDesk:
-    """One request's worth of deal work, with the session and Slack client it runs on."""
+    """One request's worth of deal work for its asker, on the asker's session and client."""
 
-    def __init__(self, deps: Deps, client: WebClient, session: Session) -> None:
+    def __init__(self, deps: Deps, asker: Asker) -> None:
         self.deps = deps
-        self.client = client
-        self.session = session
+        self.asker = asker
+        self.who = asker.who
+        self.session = asker.session
+        self.client = asker.client
         self.program = deps.program
 
     # --- time and posting --------------------------------------------------------------------
@@ -81,9 +80,12 @@ class DealDesk:
         return self.program.today()
 
     def post(self, channel: str | None, message: Message) -> None:
-        """Post to a channel or user; a failure is logged, never undoes what was recorded."""
-        if not channel:
-            return
+        """Post to a channel or user once the work is committed; a failure is logged, never
+        undoes what was recorded."""
+        if channel:
+            self.asker.after_commit(lambda: self._post_now(channel, message))
+
+    def _post_now(self, channel: str, message: Message) -> None:
         try:
             self.client.chat_postMessage(channel=channel, **message.as_post())
         except (SlackApiError, SlackClientError, OSError) as error:
@@ -91,17 +93,18 @@ class DealDesk:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def visible(self, who: Identity, deal_id: str) -> DealView | None:
+    def visible(self, deal_id: str) -> DealView | None:
         deal = deal_view(self.session, deal_id)
-        if deal is None or who.is_staff or deal.partner_id == who.partner_id:
+        if deal is None or self.who.is_staff or deal.partner_id == self.who.partner_id:
             return deal
         return None
 
-    def status(self, who: Identity, deal_id: str) -> Message:
-        deal = self.visible(who, deal_id)
+    def status(self, deal_id: str) -> Message:
+        deal = self.visible(deal_id)
         return messages.deal_status(deal) if deal else messages.deal_not_found(deal_id)
 
-    def listing(self, who: Identity, scope: str, partner_text: str | None) -> Message:
+    def listing(self, scope: str, partner_text: str | None) -> Message:
+        who = self.who
         own = None if who.is_staff else who.partner_id
         active = tuple(ACTIVE_DEAL_STATUSES)
         match scope:
@@ -127,7 +130,7 @@ class DealDesk:
                     DealFilter(partner_id=own, expiring_by=self.today() + timedelta(days=days)),
                 )
             case "partner":
-                found = self._partner_for_list(who, partner_text or "")
+                found = self._partner_for_list(partner_text or "")
                 if isinstance(found, Message):
                     return found
                 partner_id, name = found
@@ -141,28 +144,22 @@ class DealDesk:
         deals, total = find_deals(self.session, where, limit=messages.MAX_LISTED)
         return messages.deal_list(title, deals, total, with_partner=who.is_staff)
 
-    def _partner_for_list(self, who: Identity, text: str) -> tuple[int, str] | Message:
-        if not who.is_staff:
-            match = resolve_partner(self.session, text)
-            if match.partner is not None and match.partner.id == who.partner_id:
-                return match.partner.id, match.partner.name
-            return plain("You can list your own partner's registrations: try `/deal list`.")
-        return self._resolve(text)
-
-    def _resolve(self, text: str) -> tuple[int, str] | Message:
-        match = resolve_partner(self.session, text)
-        if match.partner is not None:
-            return match.partner.id, match.partner.name
-        if match.suggestions:
-            names = ", ".join(f"*{escape(p.name)}*" for p in match.suggestions)
-            return plain(f"Which partner do you mean by {code(text)}? Closest: {names}.")
-        return plain(f"I know no partner called {code(text)}.")
+    def _partner_for_list(self, text: str) -> tuple[int, str] | Message:
+        who = self.who
+        if who.is_staff:
+            return partner_named(self.session, text)
+        if names_own_partner(self.session, who, text):
+            assert who.partner_id is not None
+            assert who.partner_name is not None
+            return who.partner_id, who.partner_name
+        return plain("You can list your own partner's registrations: try `/deal list`.")
 
     # --- registering -----------------------------------------------------------------------
 
-    def register(self, who: Identity, form: Registration) -> Message:
-        """Record a registration and send what follows from it; the answer is for ``who``."""
-        partner = self._registering_partner(who, form)
+    def register(self, form: Registration) -> Message:
+        """Record a registration and send what follows from it; the answer is for the asker."""
+        who = self.who
+        partner = self._registering_partner(form)
         if isinstance(partner, Message):
             return partner
         known = {self.program.info.currency, *self.program.currencies}
@@ -203,7 +200,8 @@ class DealDesk:
         self._announce_conflict(deal, [r for r in rivals if r is not None])
         return messages.registered_in_conflict(deal)
 
-    def _registering_partner(self, who: Identity, form: Registration) -> int | Message:
+    def _registering_partner(self, form: Registration) -> int | Message:
+        who = self.who
         if who.kind is Kind.PARTNER:
             assert who.partner_id is not None
             if form.partner_text or form.partner_id not in (None, who.partner_id):
@@ -211,15 +209,13 @@ class DealDesk:
                     "you register for your own partner; leave out `for …`."
                 )
             return who.partner_id
-        if not who.is_staff:
-            return _not_staff()
         if form.partner_id is not None:
             return form.partner_id
         if not form.partner_text:
             return messages.registration_problem(
                 "say which partner it is for: `… for PARTNER`, or use `/deal register` alone."
             )
-        found = self._resolve(form.partner_text)
+        found = partner_named(self.session, form.partner_text)
         return found if isinstance(found, Message) else found[0]
 
     def _announce_conflict(self, deal: DealView, rivals: list[DealView]) -> None:
@@ -239,11 +235,11 @@ class DealDesk:
 
     # --- deciding --------------------------------------------------------------------------
 
-    def may_decide(self, who: Identity, deal_id: str) -> DealView | Message:
-        """The registration if ``who`` may decide it, else the refusal to show them."""
-        if not who.is_staff:
-            return _not_staff()
-        deal = self.visible(who, deal_id)
+    def may_decide(self, deal_id: str) -> DealView | Message:
+        """The registration if the asker (staff: the listeners' rule) may decide it, else the
+        refusal to show them."""
+        who = self.who
+        deal = self.visible(deal_id)
         if deal is None:
             return messages.deal_not_found(deal_id)
         route = route_for(self.program, deal.routing_subject)
@@ -255,13 +251,13 @@ class DealDesk:
         return deal
 
     def decide(
-        self, who: Identity, decision: Decision, deal_id: str, *, reason: str = "", days: int = 0
+        self, decision: Decision, deal_id: str, *, reason: str = "", days: int = 0
     ) -> Outcome:
         """Make the decision, announce it to each partner concerned and return the changes."""
-        allowed = self.may_decide(who, deal_id)
+        allowed = self.may_decide(deal_id)
         if isinstance(allowed, Message):
             return Outcome(allowed)
-        actor, today = who.user_id, self.today()
+        actor, today = self.who.user_id, self.today()
         try:
             match decision:
                 case "approve":

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.commands._deal_args import AmountError, parse_amount
 from bot.commands._deal_desk import Registration
-from deals import field_limits as limits
+from deals import field_lengths as lengths
 from deals.names import normalize_domain
 from messages import deal_modals as modal
 
@@ -34,9 +34,9 @@ def _ids(values: list[str]) -> list[int]:
 
 
 _LONGEST = {
-    modal.ACCOUNT_NAME: ("customer's name", limits.ACCOUNT_NAME),
-    modal.PRODUCT: ("product", limits.PRODUCT),
-    modal.NOTES: ("note", limits.NOTES),
+    modal.ACCOUNT_NAME: ("customer's name", lengths.ACCOUNT_NAME),
+    modal.PRODUCT: ("product", lengths.PRODUCT),
+    modal.NOTES: ("note", lengths.NOTES),
 }
 """The form sets the same limits; Slack enforces them in the form, this in the submission. (A
 domain needs none: a host name longer than DNS allows is no domain.)"""
@@ -46,7 +46,7 @@ def read_registration(values: State) -> Registration | dict[str, str]:
     """The form as a ``Registration``, or ``{block_id: problem}`` for the fields to fix."""
     errors: dict[str, str] = {}
     for name, (what, limit) in _LONGEST.items():
-        if problem := limits.too_long(what, _text(values, name) or "", limit):
+        if problem := lengths.too_long(what, _text(values, name) or "", limit):
             errors[name] = problem
     account_name = _text(values, modal.ACCOUNT_NAME)
     if not account_name:

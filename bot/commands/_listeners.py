@@ -1,7 +1,8 @@
-"""What every listener does around its own work: run it with an apology for any unexpected
-failure, and show its answer (if any) only to whoever asked. A button is acknowledged at once
-and answered through ``response_url``, leaving the message with the button as it is; a slash
-command is answered in its acknowledgement when the answer is ready soon enough."""
+"""What every listener does around its own work: run it for the asker, if the listener's rule
+lets them, in a unit of work (``_access.as_asker``), with an apology for any unexpected failure,
+and show its answer (if any) only to whoever asked. A button is acknowledged at once and answered
+through ``response_url``, leaving the message with the button as it is; a slash command is
+answered in its acknowledgement when the answer is ready soon enough."""
 
 import logging
 import threading
@@ -10,14 +11,16 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.commands._access import Asker, Rule, as_asker
 from bot.deps import Deps
 from messages.blocks import Message, something_went_wrong
 
 logger = logging.getLogger(__name__)
 
-Click = Callable[[dict[str, Any], dict[str, Any], WebClient, BoltContext], Message | None]
-"""(body, action, client, context) → the ephemeral answer, or None when there is none."""
+Click = Callable[[Asker, dict[str, Any], dict[str, Any]], Message | None]
+"""(asker, body, action) → the ephemeral answer, or None when there is none."""
 
 
 def guarded(what: str, user_id: str, work: Callable[[], Message | None]) -> Message | None:
@@ -38,15 +41,17 @@ and the answer follows through ``response_url``."""
 def answer_command(
     ack: Ack,
     respond: Respond,
+    client: WebClient,
+    context: BoltContext,
     deps: Deps,
-    what: str,
-    user_id: str,
-    work: Callable[[AnswerLater], Message | None],
+    command: dict[str, str],
+    rule: Rule,
+    work: Callable[[Asker, AnswerLater], Message | None],
 ) -> None:
-    """Run ``work`` (:func:`guarded`) for a slash command and show its answer to the person
-    asking. Ready within ``settings.inline_answer_ms``, the answer goes in the acknowledgement
-    itself (Slack shows it as it would a ``response_url`` post: one request fewer for both
-    sides and no wait in between); later — or as soon as ``work`` calls its
+    """Run ``work`` for the slash command's asker (:func:`as_asker`, :func:`guarded`) and show
+    its answer to them. Ready within ``settings.inline_answer_ms``, the answer goes in the
+    acknowledgement itself (Slack shows it as it would a ``response_url`` post: one request
+    fewer for both sides and no wait in between); later — or as soon as ``work`` calls its
     :data:`AnswerLater` — the command is acknowledged empty and the answer follows through
     ``response_url``. None from ``work`` (a modal was opened instead) answers nothing."""
     lock = threading.Lock()
@@ -74,13 +79,21 @@ def answer_command(
     def answer_later() -> None:
         acknowledge(None)
 
-    message = guarded(what, user_id, lambda: work(answer_later))
+    user_id = command["user_id"]
+    message = guarded(
+        command["command"],
+        user_id,
+        lambda: as_asker(deps, client, context, user_id, rule, lambda a: work(a, answer_later)),
+    )
     if not acknowledge(message) and message is not None:
         respond(**message.as_ephemeral())
 
 
-def button(what: str, work: Click) -> Callable[..., None]:
-    """A Bolt ``block_actions`` listener around ``work``."""
+def button(
+    what: str, deps: Deps, rule: Callable[[dict[str, Any]], Rule], work: Click
+) -> Callable[..., None]:
+    """A Bolt ``block_actions`` listener around ``work``, for whoever the rule for the clicked
+    action (``rule(action)``) lets click it."""
 
     def on_click(
         ack: Ack,
@@ -91,8 +104,46 @@ def button(what: str, work: Click) -> Callable[..., None]:
         context: BoltContext,
     ) -> None:
         ack()
-        answer = guarded(what, body["user"]["id"], lambda: work(body, action, client, context))
+        user_id = body["user"]["id"]
+        answer = guarded(
+            what,
+            user_id,
+            lambda: as_asker(
+                deps, client, context, user_id, rule(action), lambda a: work(a, body, action)
+            ),
+        )
         if answer is not None:
             respond(**answer.as_ephemeral(), replace_original=False)
 
     return on_click
+
+
+def answer_submission(
+    what: str,
+    deps: Deps,
+    client: WebClient,
+    context: BoltContext,
+    user_id: str,
+    channel: str | None,
+    rule: Rule,
+    work: Callable[[Asker], Message | None],
+) -> None:
+    """Run ``work`` (:func:`as_asker`, :func:`guarded`) for whoever submitted a modal, already
+    acknowledged, and tell them its answer, if any (:func:`_tell`)."""
+    answer = guarded(what, user_id, lambda: as_asker(deps, client, context, user_id, rule, work))
+    if answer is not None:
+        _tell(client, user_id, channel, answer)
+
+
+def _tell(client: WebClient, user_id: str, channel: str | None, message: Message) -> None:
+    """An answer to someone who submitted a modal: ephemeral where they started, else a DM."""
+    try:
+        if channel:
+            client.chat_postEphemeral(channel=channel, user=user_id, **message.as_post())
+            return
+    except (SlackApiError, SlackClientError, OSError) as error:
+        logger.warning("ephemeral answer to %s in %s failed: %s", user_id, channel, error)
+    try:
+        client.chat_postMessage(channel=user_id, **message.as_post())
+    except (SlackApiError, SlackClientError, OSError) as error:
+        logger.error("could not answer %s: %s", user_id, error)

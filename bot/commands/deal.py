@@ -6,19 +6,21 @@ Every listener acknowledges first and works afterwards (the app runs with
 rest runs on the listener executor): identity checks and database work never race Slack's
 3-second window; the slash command's answer comes in the acknowledgement itself when it is ready
 soon enough (``answer_command``). Who is asking is decided from the user id Slack sends, its
-team verified through ``users.info`` (``bot.identity``), on every request.
+team verified through ``users.info`` (``bot.identity``), on every request, and what they may do
+by each listener's rule (``_access``). (The partner pickers' option lists are the exception:
+their answer *is* the acknowledgement.)
 """
 
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.commands._access import Asker, Rule, as_asker, each, known, not_stranger, staff_only
 from bot.commands._deal_args import (
     Approve,
     DealCommand,
@@ -34,66 +36,53 @@ from bot.commands._deal_args import (
 )
 from bot.commands._deal_desk import DealDesk, Decision, Registration
 from bot.commands._deal_form import read_registration
-from bot.commands._listeners import AnswerLater, Click, answer_command, button, guarded
+from bot.commands._listeners import AnswerLater, Click, answer_command, answer_submission, button
 from bot.deps import Deps
-from bot.identity import Identity, Kind, identify_asker
-from deals import field_limits as limits
+from deals import field_lengths as lengths
+from deals.lookup import DealView
 from deals.partner_lookup import search_partners
 from messages import deal_messages as messages
 from messages import deal_modals as modals
-from messages.blocks import Message, plain, stranger_refusal
+from messages.blocks import Message, plain
 
 COMMAND = messages.COMMAND
 MAX_OPTIONS = 50
 
 logger = logging.getLogger(__name__)
 
-
-def unknown_member() -> Message:
-    return plain(
-        "I do not know you yet, so I can only show `/deal help`. Ask a partnerbot admin to add "
-        "you to the people file (`partnerbot import people`)."
-    )
-
-
-@contextmanager
-def _desk(
-    deps: Deps, client: WebClient, context: BoltContext, user_id: str
-) -> Iterator[tuple[DealDesk, Identity]]:
-    with deps.session_factory() as session:
-        who = identify_asker(session, client, deps.teams, context, user_id)
-        yield DealDesk(deps, client, session), who
+KNOWN = known(COMMAND)
+DECIDERS = staff_only("decide registrations")
+"""Who may press a card's buttons (``deals.routing`` then says which staff, per registration)."""
+PICKERS = staff_only("search partners")
+"""Who may list partners by name (refused with an empty list: options have no text)."""
 
 
-def _tell(client: WebClient, user_id: str, channel: str | None, message: Message) -> None:
-    """An answer to someone who submitted a modal: ephemeral where they started, else a DM."""
-    try:
-        if channel:
-            client.chat_postEphemeral(channel=channel, user=user_id, **message.as_post())
-            return
-    except (SlackApiError, SlackClientError, OSError) as error:
-        logger.warning("ephemeral answer to %s in %s failed: %s", user_id, channel, error)
-    try:
-        client.chat_postMessage(channel=user_id, **message.as_post())
-    except (SlackApiError, SlackClientError, OSError) as error:
-        logger.error("could not answer %s: %s", user_id, error)
+def _rule(parsed: DealCommand) -> Rule:
+    """Help and usage for anyone we can place; decisions for staff; the rest for people we
+    know."""
+    if isinstance(parsed, (Help, Usage)):
+        return not_stranger
+    if isinstance(parsed, (Approve, Reject, Extend)):
+        return each(KNOWN, DECIDERS)
+    return KNOWN
 
 
-def _command_answer(
-    desk: DealDesk, who: Identity, parsed: DealCommand, command: dict[str, str]
-) -> Message | None:
-    """The ephemeral answer to ``/deal``; None when the answer is a modal instead."""
-    if who.is_stranger:
-        return stranger_refusal()
-    if isinstance(parsed, Help):
-        return messages.deal_help()
-    if isinstance(parsed, Usage):
-        return messages.deal_usage_error(parsed.problem, parsed.subcommand)
-    if who.kind is Kind.MEMBER:
-        return unknown_member()
+def _show_decided(asker: Asker, channel: str, ts: str, changed: list[DealView]) -> None:
+    """Once the decision is committed, the card decided on says what was decided."""
+    card = messages.decided_card(changed)
+    asker.after_commit(lambda: asker.client.chat_update(channel=channel, ts=ts, **card.as_post()))
+
+
+def _command_answer(desk: DealDesk, parsed: DealCommand, command: dict[str, str]) -> Message | None:
+    """The ephemeral answer to ``/deal`` for someone its rule let in; None when the answer is a
+    modal instead."""
     match parsed:
+        case Help():
+            return messages.deal_help()
+        case Usage():
+            return messages.deal_usage_error(parsed.problem, parsed.subcommand)
         case OpenRegisterForm():
-            return _open_register_form(desk, who, command)
+            return _open_register_form(desk, command)
         case RegisterInline():
             form = Registration(
                 account_name=parsed.account_name,
@@ -102,22 +91,22 @@ def _command_answer(
                 currency=parsed.currency,
                 partner_text=parsed.partner,
             )
-            return desk.register(who, form)
+            return desk.register(form)
         case Status():
-            return desk.status(who, parsed.deal_id)
+            return desk.status(parsed.deal_id)
         case ListDeals():
-            return desk.listing(who, parsed.scope, parsed.partner)
+            return desk.listing(parsed.scope, parsed.partner)
         case Approve():
-            return desk.decide(who, "approve", parsed.deal_id).answer
+            return desk.decide("approve", parsed.deal_id).answer
         case Reject():
-            return desk.decide(who, "reject", parsed.deal_id, reason=parsed.reason).answer
+            return desk.decide("reject", parsed.deal_id, reason=parsed.reason).answer
         case Extend():
-            return desk.decide(who, "extend", parsed.deal_id, days=parsed.days).answer
+            return desk.decide("extend", parsed.deal_id, days=parsed.days).answer
     raise AssertionError(f"unhandled {parsed!r}")
 
 
-def _open_register_form(desk: DealDesk, who: Identity, command: dict[str, str]) -> Message | None:
-    program = desk.program
+def _open_register_form(desk: DealDesk, command: dict[str, str]) -> Message | None:
+    program, who = desk.program, desk.who
     currencies = list(dict.fromkeys([program.info.currency, *sorted(program.currencies)]))
     view = modals.register_modal(
         for_staff=who.is_staff,
@@ -143,14 +132,12 @@ def register(app: App, deps: Deps) -> None:
     def on_command(
         ack: Ack, command: dict[str, str], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
-        user_id = command["user_id"]
         parsed = parse(command.get("text", ""))
 
-        def work(_later: AnswerLater) -> Message | None:  # every answer is quick
-            with _desk(deps, client, context, user_id) as (desk, who):
-                return _command_answer(desk, who, parsed, command)
+        def work(asker: Asker, _later: AnswerLater) -> Message | None:  # every answer is quick
+            return _command_answer(DealDesk(deps, asker), parsed, command)
 
-        answer_command(ack, respond, deps, COMMAND, user_id, work)
+        answer_command(ack, respond, client, context, deps, command, _rule(parsed), work)
 
     @app.view(modals.REGISTER_VIEW)
     def on_register(
@@ -168,41 +155,35 @@ def register(app: App, deps: Deps) -> None:
         user_id = body["user"]["id"]
         metadata = json.loads(view.get("private_metadata") or "{}")
 
-        def work() -> Message:
-            with _desk(deps, client, context, user_id) as (desk, who):
-                if who.kind not in (Kind.STAFF, Kind.PARTNER):
-                    return stranger_refusal()
-                return desk.register(who, form)
+        def work(asker: Asker) -> Message:
+            return DealDesk(deps, asker).register(form)
 
-        message = guarded("registration form", user_id, work)
-        assert message is not None
-        _tell(client, user_id, metadata.get("channel"), message)
+        answer_submission(
+            "registration form",
+            deps,
+            client,
+            context,
+            user_id,
+            metadata.get("channel"),
+            KNOWN,
+            work,
+        )
 
     def decide_from_card(decision: Decision) -> Click:
-        def work(
-            body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-        ) -> Message | None:
+        def work(asker: Asker, body: dict[str, Any], action: dict[str, Any]) -> Message | None:
             card = body.get("container") or {}
-            with _desk(deps, client, context, body["user"]["id"]) as (desk, who):
-                outcome = desk.decide(who, decision, action["value"])
+            outcome = DealDesk(deps, asker).decide(decision, action["value"])
             if not outcome.changed:
                 return outcome.answer
-            client.chat_update(
-                channel=card["channel_id"],
-                ts=card["message_ts"],
-                **messages.decided_card(outcome.changed).as_post(),
-            )
+            _show_decided(asker, card["channel_id"], card["message_ts"], outcome.changed)
             return None
 
         return work
 
     def ask_reason(whole_conflict: bool) -> Click:
-        def work(
-            body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-        ) -> Message | None:
+        def work(asker: Asker, body: dict[str, Any], action: dict[str, Any]) -> Message | None:
             deal_id, card = action["value"], body.get("container") or {}
-            with _desk(deps, client, context, body["user"]["id"]) as (desk, who):
-                allowed = desk.may_decide(who, deal_id)
+            allowed = DealDesk(deps, asker).may_decide(deal_id)
             if isinstance(allowed, Message):
                 return allowed
             metadata = {
@@ -212,7 +193,7 @@ def register(app: App, deps: Deps) -> None:
                 "ts": card.get("message_ts", ""),
             }
             view = modals.reject_modal(deal_id, whole_conflict=whole_conflict, metadata=metadata)
-            client.views_open(trigger_id=body["trigger_id"], view=view)
+            asker.client.views_open(trigger_id=body["trigger_id"], view=view)
             return None
 
         return work
@@ -228,7 +209,7 @@ def register(app: App, deps: Deps) -> None:
         reason = (view["state"]["values"].get(modals.REASON, {}).get(modals.REASON) or {}).get(
             "value"
         ) or ""
-        problem = limits.too_long("reason", reason.strip(), limits.REASON)
+        problem = lengths.too_long("reason", reason.strip(), lengths.REASON)
         if not reason.strip() or problem:
             ack(
                 response_action="errors",
@@ -240,49 +221,47 @@ def register(app: App, deps: Deps) -> None:
         metadata = json.loads(view.get("private_metadata") or "{}")
         decision: Decision = "reject_all" if metadata.get("all") else "reject"
 
-        def work() -> Message | None:
-            with _desk(deps, client, context, user_id) as (desk, who):
-                outcome = desk.decide(who, decision, metadata.get("deal", ""), reason=reason)
+        def work(asker: Asker) -> Message | None:
+            outcome = DealDesk(deps, asker).decide(
+                decision, metadata.get("deal", ""), reason=reason
+            )
             if outcome.changed and metadata.get("channel") and metadata.get("ts"):
-                client.chat_update(
-                    channel=metadata["channel"],
-                    ts=metadata["ts"],
-                    **messages.decided_card(outcome.changed).as_post(),
-                )
+                _show_decided(asker, metadata["channel"], metadata["ts"], outcome.changed)
                 return None
             return outcome.answer
 
-        message = guarded("rejection", user_id, work)
-        if message is not None:
-            _tell(client, user_id, metadata.get("channel"), message)
+        answer_submission(
+            "rejection", deps, client, context, user_id, metadata.get("channel"), DECIDERS, work
+        )
 
     def partner_options(
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
-        """Partners matching what staff typed; nobody else gets any names."""
+        """Partners matching what staff typed; nobody else gets any names. The options are the
+        acknowledgement, so this one listener works before acknowledging."""
         user_id = body["user"]["id"]
-        options: list[dict[str, object]] = []
+
+        def work(asker: Asker) -> list[dict[str, object]]:
+            found = search_partners(asker.session, body.get("value", ""), limit=MAX_OPTIONS)
+            text = [f"{p.name} · {p.region} · {p.tier}"[:75] for p in found]
+            return [
+                {"text": {"type": "plain_text", "text": t}, "value": str(p.id)}
+                for t, p in zip(text, found, strict=True)
+            ]
+
+        options: list[dict[str, object]] | Message = []
         try:
-            with _desk(deps, client, context, user_id) as (desk, who):
-                if who.is_staff:
-                    found = search_partners(desk.session, body.get("value", ""), limit=MAX_OPTIONS)
-                    options = [
-                        {
-                            "text": {
-                                "type": "plain_text",
-                                "text": f"{p.name} · {p.region} · {p.tier}"[:75],
-                            },
-                            "value": str(p.id),
-                        }
-                        for p in found
-                    ]
+            options = as_asker(deps, client, context, user_id, PICKERS, work)
         except Exception:
             logger.exception("partner options failed for %s", user_id)
-        ack(options=options)
+        ack(options=[] if isinstance(options, Message) else options)
 
-    app.action(messages.APPROVE)(button("approve button", decide_from_card("approve")))
-    app.action(messages.AWARD)(button("award button", decide_from_card("approve")))
-    app.action(messages.REJECT)(button("reject button", ask_reason(whole_conflict=False)))
-    app.action(messages.REJECT_ALL)(button("reject-all button", ask_reason(whole_conflict=True)))
+    def card_button(what: str, work: Click) -> Callable[..., None]:
+        return button(what, deps, lambda _action: DECIDERS, work)
+
+    app.action(messages.APPROVE)(card_button("approve button", decide_from_card("approve")))
+    app.action(messages.AWARD)(card_button("award button", decide_from_card("approve")))
+    app.action(messages.REJECT)(card_button("reject button", ask_reason(whole_conflict=False)))
+    app.action(messages.REJECT_ALL)(card_button("reject-all button", ask_reason(True)))
     app.options(modals.PARTNER)(partner_options)
     app.options(modals.INFLUENCERS)(partner_options)

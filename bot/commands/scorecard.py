@@ -23,14 +23,23 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session
 
-from bot.commands._listeners import AnswerLater, Click, answer_command, button
-from bot.commands.deal import unknown_member
+from bot.commands._access import (
+    Asker,
+    Rule,
+    each,
+    known,
+    names_own_partner,
+    not_stranger,
+    partner_named,
+    staff_or,
+    staff_or_contact_of,
+)
+from bot.commands._listeners import AnswerLater, answer_command, button
 from bot.deps import Deps
-from bot.identity import Identity, Kind, identify_asker
-from bot.limits import over_limit
+from bot.identity import Identity
+from bot.rate_limits import over_limit
 from config.program import Program
 from deals.lookup import DealFilter, find_deals
-from deals.partner_lookup import resolve_partner
 from insights.scorecard_store import (
     StoredScorecard,
     compute_and_store,
@@ -40,7 +49,7 @@ from insights.scorecard_store import (
     remember_chart,
 )
 from messages import deal_messages, scorecard_messages
-from messages.blocks import Message, code, escape, plain, stranger_refusal
+from messages.blocks import Message, code, plain
 from messages.charts import ChartRenderer, ChartsBusyError
 from messages.digests import partner_qbr
 from models.enums import ACTIVE_DEAL_STATUSES
@@ -102,18 +111,29 @@ def parse(text: str, program: Program) -> ScorecardCommand:
     return Top(limit, tier=word) if word.lower() in tiers else Top(limit, region=word)
 
 
-def _ensure_scored(session: Session, program: Program) -> None:
-    """Compute the program's scorecards once if none are stored (a fresh install)."""
+KNOWN = known(COMMAND)
+
+
+def _rule(parsed: ScorecardCommand) -> Rule:
+    """Help and usage for anyone we can place, the leaderboard for staff, a card for people we
+    know (a partner contact's own: checked once the partner named is known)."""
+    if isinstance(parsed, (Help, Usage)):
+        return not_stranger
+    if isinstance(parsed, Top):
+        return each(KNOWN, staff_or(scorecard_messages.own_only))
+    return KNOWN
+
+
+def _ensure_scored(deps: Deps, session: Session) -> None:
+    """Compute the program's scorecards once if none are stored (a fresh install), committed
+    in a unit of work of their own: the asker's may go on to draw a chart, and must not hold
+    the written month's locks meanwhile."""
     if latest_month(session) is not None:
         return
     with _first_scoring:
         if latest_month(session) is None:
-            compute_and_store(session, program, program.today())
-
-
-def _scorecard(session: Session, program: Program, partner_id: int) -> StoredScorecard | None:
-    _ensure_scored(session, program)
-    return latest_scorecard(session, partner_id)
+            with deps.session_factory.begin() as scoring:
+                compute_and_store(scoring, deps.program, deps.program.today())
 
 
 def _upload_chart(
@@ -141,49 +161,38 @@ def _upload_chart(
 def _partner_for(session: Session, who: Identity, text: str | None) -> int | Message:
     if not who.is_staff:
         assert who.partner_id is not None
-        if text is None:
-            return who.partner_id
-        match = resolve_partner(session, text)
-        if match.partner is not None and match.partner.id == who.partner_id:
+        if text is None or names_own_partner(session, who, text):
             return who.partner_id
         return scorecard_messages.own_only()
     if text is None:
         return scorecard_messages.scorecard_usage_error(
             "Which partner? For example `/scorecard Globex` or `/scorecard top 10 EMEA`."
         )
-    match = resolve_partner(session, text)
-    if match.partner is not None:
-        return match.partner.id
-    if match.suggestions:
-        names = ", ".join(f"*{escape(p.name)}*" for p in match.suggestions)
-        return plain(f"Which partner do you mean by {code(text)}? Closest: {names}.")
-    return plain(f"I know no partner called {code(text)}.")
+    found = partner_named(session, text)
+    return found if isinstance(found, Message) else found[0]
 
 
-def answer(
-    session: Session,
-    client: WebClient,
-    deps: Deps,
-    who: Identity,
-    parsed: ScorecardCommand,
-    later: AnswerLater,
-) -> Message:
-    program = deps.program
-    if who.is_stranger:
-        return stranger_refusal()
+def _wait(deps: Deps, who: Identity) -> int:
+    """Count the asker's request (:func:`over_limit`) in a unit of work of its own, committed
+    at once: the count's row (on SQLite, the whole database) must not stay locked while the
+    card's chart is drawn."""
+    with deps.session_factory.begin() as counting:
+        key = f"{COMMAND}:{who.user_id}"
+        return over_limit(counting, key, deps.settings.scorecards_per_minute)
+
+
+def answer(asker: Asker, deps: Deps, parsed: ScorecardCommand, later: AnswerLater) -> Message:
+    """The answer to ``/scorecard`` for someone its rule let in."""
+    session, who = asker.session, asker.who
     if isinstance(parsed, Help):
         return scorecard_messages.scorecard_help()
     if isinstance(parsed, Usage):
         return scorecard_messages.scorecard_usage_error(parsed.problem)
-    if who.kind is Kind.MEMBER:
-        return unknown_member()
-    wait = over_limit(session, f"{COMMAND}:{who.user_id}", deps.settings.scorecards_per_minute)
+    wait = _wait(deps, who)
     if wait:
         return plain(f"That is a lot of scorecards in a minute: try again in {wait} s.")
     if isinstance(parsed, Top):
-        if not who.is_staff:
-            return scorecard_messages.own_only()
-        _ensure_scored(session, program)
+        _ensure_scored(deps, session)
         cards = leaderboard(session, limit=parsed.limit, region=parsed.region, tier=parsed.tier)
         scope = f" · {parsed.region or parsed.tier}" if parsed.region or parsed.tier else ""
         month = f" · {cards[0].month:%B %Y}" if cards else ""
@@ -191,7 +200,8 @@ def answer(
     partner = _partner_for(session, who, parsed.partner)
     if isinstance(partner, Message):
         return partner
-    card = _scorecard(session, program, partner)
+    _ensure_scored(deps, session)
+    card = latest_scorecard(session, partner)
     if card is None:
         return scorecard_messages.no_scorecard(parsed.partner or who.partner_name or "")
     if card.chart_file_id:  # drawn the first time it was asked for
@@ -201,14 +211,10 @@ def answer(
     later()  # a chart to draw and upload: the card follows through response_url
     try:
         return scorecard_messages.scorecard_card(
-            card, _upload_chart(session, client, deps.charts, card)
+            card, _upload_chart(session, asker.client, deps.charts, card)
         )
     except ChartsBusyError:  # another request took the room meanwhile
         return scorecard_messages.scorecard_card(card, chart_busy=True)
-
-
-def _may_see(who: Identity, partner_id: int) -> bool:
-    return who.is_staff or (who.kind is Kind.PARTNER and who.partner_id == partner_id)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -218,32 +224,28 @@ def register(app: App, deps: Deps) -> None:
     def on_command(
         ack: Ack, command: dict[str, str], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
-        user_id = command["user_id"]
+        parsed = parse(command.get("text", ""), deps.program)
 
-        def work(later: AnswerLater) -> Message:
-            with deps.session_factory() as session:
-                who = identify_asker(session, client, deps.teams, context, user_id)
-                parsed = parse(command.get("text", ""), deps.program)
-                return answer(session, client, deps, who, parsed, later)
+        def work(asker: Asker, later: AnswerLater) -> Message:
+            return answer(asker, deps, parsed, later)
 
-        answer_command(ack, respond, deps, COMMAND, user_id, work)
+        answer_command(ack, respond, client, context, deps, command, _rule(parsed), work)
 
-    def for_partner(show: Callable[[Session, int], Message]) -> Click:
-        """A card button showing something of the partner it names, if the clicker may see
-        that partner."""
+    def partner_of(action: dict[str, Any]) -> int:
+        value = str(action.get("value", ""))
+        return int(value) if value.isdigit() else -1
 
-        def work(
-            body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-        ) -> Message:
-            value = str(action.get("value", ""))
-            partner_id = int(value) if value.isdigit() else -1
-            with deps.session_factory() as session:
-                who = identify_asker(session, client, deps.teams, context, body["user"]["id"])
-                if not _may_see(who, partner_id):
-                    return scorecard_messages.own_only()
-                return show(session, partner_id)
+    def for_partner(what: str, show: Callable[[Session, int], Message]) -> Callable[..., None]:
+        """A card button showing something of the partner it names, to whoever may see that
+        partner."""
 
-        return work
+        def work(asker: Asker, _body: dict[str, Any], action: dict[str, Any]) -> Message:
+            return show(asker.session, partner_of(action))
+
+        def rule(action: dict[str, Any]) -> Rule:
+            return staff_or_contact_of(partner_of(action), scorecard_messages.own_only)
+
+        return button(what, deps, rule, work)
 
     def deals(session: Session, partner_id: int) -> Message:
         found, total = find_deals(
@@ -260,5 +262,5 @@ def register(app: App, deps: Deps) -> None:
         review = partner_qbr(session, deps.program, today, partner_id)
         return review or scorecard_messages.no_scorecard(str(partner_id))
 
-    app.action(scorecard_messages.DEALS)(button("deals button", for_partner(deals)))
-    app.action(scorecard_messages.QBR)(button("QBR button", for_partner(qbr)))
+    app.action(scorecard_messages.DEALS)(for_partner("deals button", deals))
+    app.action(scorecard_messages.QBR)(for_partner("QBR button", qbr))

@@ -3,46 +3,42 @@
 
 from typing import Any
 
-from slack_bolt import App, BoltContext
-from slack_sdk import WebClient
+from slack_bolt import App
 
+from bot.commands._access import Asker, staff_only
 from bot.commands._listeners import Click, button
 from bot.deps import Deps
-from bot.identity import identify_asker
 from insights.tier_review import decide_tier
 from messages.blocks import Message, plain
 from messages.tier_messages import APPROVE, DECLINE, decided, parse_value
 
+DECIDERS = staff_only("decide tier changes")
+
 
 def register(app: App, deps: Deps) -> None:
     def decide(approve: bool) -> Click:
-        def work(
-            body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
-        ) -> Message | None:
-            user_id = body["user"]["id"]
+        def work(asker: Asker, body: dict[str, Any], action: dict[str, Any]) -> Message | None:
+            user_id = asker.who.user_id
             partner_id, current, recommended = parse_value(action["value"])
-            with deps.session_factory() as session:
-                who = identify_asker(session, client, deps.teams, context, user_id)
-                if not who.is_staff:
-                    return plain("Only partner managers and leadership can decide tier changes.")
-                outcome = decide_tier(
-                    session, partner_id, current, recommended, approve=approve, actor=user_id
-                )
-                session.commit()
+            outcome = decide_tier(
+                asker.session, partner_id, current, recommended, approve=approve, actor=user_id
+            )
             if not outcome.changed:
                 return plain(f"Already decided: the partner's tier is {outcome.tier} now.")
             verb = f"approved: now {recommended}" if approve else f"declined: stays {current}"
             card = body.get("container") or {}
             posted = (body.get("message") or {}).get("blocks") or []
-            client.chat_update(
-                channel=card["channel_id"],
-                ts=card["message_ts"],
-                text=(body.get("message") or {}).get("text", "Tier review"),
-                blocks=decided(posted, partner_id, f"{verb} (<@{user_id}>)"),
+            asker.after_commit(
+                lambda: asker.client.chat_update(
+                    channel=card["channel_id"],
+                    ts=card["message_ts"],
+                    text=(body.get("message") or {}).get("text", "Tier review"),
+                    blocks=decided(posted, partner_id, f"{verb} (<@{user_id}>)"),
+                )
             )
             return None
 
         return work
 
-    app.action(APPROVE)(button("tier approve", decide(approve=True)))
-    app.action(DECLINE)(button("tier decline", decide(approve=False)))
+    app.action(APPROVE)(button("tier approve", deps, lambda _: DECIDERS, decide(approve=True)))
+    app.action(DECLINE)(button("tier decline", deps, lambda _: DECIDERS, decide(approve=False)))

@@ -25,6 +25,8 @@ from tests.slack.running_app import running_app
 
 NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # the night after the generated history ends
 MANAGER = "UMGREMEA01"
+NEWCOMER = "U0NEWHIRE"
+"""A member of our workspace the people file does not know."""
 
 
 def alerts_in_slack(fake: FakeSlack) -> list[dict]:
@@ -84,6 +86,17 @@ def test_alerts_reach_managers_once_with_buttons_and_answers_stick(
     answered = list(zip((DISMISS, SNOOZE, ACKNOWLEDGE), posted[:3], strict=False))
     url = engine.url.render_as_string(hide_password=False)
     with running_app(fake_slack, url, session_factory) as app:
+        # Someone who is not staff (a forwarded message) is refused, and nothing is recorded:
+        # the manager's answer to the same alert below still changes it.
+        fake_slack.add_user(NEWCOMER, HOME_TEAM)
+        (actions,) = [b for b in posted[0]["blocks"] if b["type"] == "actions"]
+        (button,) = [e for e in actions["elements"] if e["action_id"] == ACKNOWLEDGE]
+        refused = fake_slack.response_url()
+        by_newcomer = {"user_id": NEWCOMER, "team_id": HOME_TEAM, "response_url": refused}
+        app.interact(click(posted[0], actions, button, **by_newcomer))
+        refusal = fake_slack.wait_for_response(refused).body["text"]
+        assert refusal == "Only partner managers and leadership can answer alerts."
+        assert fake_slack.calls("chat.update") == []
         for action_id, message in answered:
             (actions,) = [b for b in message["blocks"] if b["type"] == "actions"]
             (button,) = [e for e in actions["elements"] if e["action_id"] == action_id]

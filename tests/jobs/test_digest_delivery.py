@@ -33,6 +33,7 @@ def test_digests_reach_the_right_channels(
         ids = seed(session)
         add_risk(session, ids)
         compute_and_store(session, PROGRAM, date(2027, 1, 1))  # December's: the QBRs' charts
+        session.commit()
     weekly_digest_job(session_factory, PROGRAM, datetime(2026, 11, 23, 9, tzinfo=UTC))
     qbr_digest_job(session_factory, PROGRAM, datetime(2027, 1, 1, 9, tzinfo=UTC))
     report = deliver_pending(session_factory, client, pacer=Pacer(0.0))

@@ -28,7 +28,7 @@ def test_tier_review_proposes_once_and_decisions_stick(
     fake_slack: FakeSlack,
     client: WebClient,
 ) -> None:
-    with session_factory() as session:
+    with session_factory.begin() as session:
         compute_and_store(session, program_db, NOW.date())
     report = tier_review(session_factory, program_db, NOW)
     assert report.month == "October 2026"

@@ -301,6 +301,27 @@ def test_inline_registration_by_staff_names_the_partner(
 
 
 @pytest.mark.usefixtures("program")
+def test_the_cards_go_out_once_the_registration_is_committed(
+    slack_app: RunningApp, fake_slack: FakeSlack, session_factory: sessionmaker[Session]
+) -> None:
+    """Slack's answer to the approval card held back: the registration is already committed
+    (visible to another connection, its account's locks released), so a slow Slack never holds
+    up the next registration of the same company."""
+    release = fake_slack.hold("chat.postMessage")
+    http, url = slack_app.slash(
+        "/deal", "register Initech initech.com 1000", user_id=ACME_CONTACT, team_id=ACME_TEAM
+    )
+    try:
+        posted_to(fake_slack, EMEA_APPROVER)
+        assert deal_ids(session_factory) == {"R-000001": DealStatus.PENDING}
+        rival = register_inline(slack_app, "Initech initech.com 900", GLOBEX_CONTACT, GLOBEX_TEAM)
+        assert "R-000002" in rival
+    finally:
+        release.set()
+    assert "Registered *R-000001*" in shown(slack_app.answer(http, url))
+
+
+@pytest.mark.usefixtures("program")
 def test_same_partner_registering_again_is_refused_with_the_existing_id(
     slack_app: RunningApp, fake_slack: FakeSlack, session_factory: sessionmaker[Session]
 ) -> None:

@@ -16,8 +16,9 @@ KEEP = timedelta(minutes=10)
 
 
 def over_limit(session: Session, key: str, per_minute: int, now: datetime | None = None) -> int:
-    """Count one request for ``key`` in the current minute and commit; returns 0 while within
-    ``per_minute``, else the seconds until the next minute starts."""
+    """Count one request for ``key`` in the current minute; returns 0 while within
+    ``per_minute``, else the seconds until the next minute starts. The caller commits, and
+    should soon: until then the count's row (and, on SQLite, the database) stays locked."""
     now = now or datetime.now(UTC)
     window = now.replace(second=0, microsecond=0)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -28,5 +29,4 @@ def over_limit(session: Session, key: str, per_minute: int, now: datetime | None
     hits = session.execute(statement).scalar_one()
     if random.random() < 0.01:
         session.execute(delete(RequestCount).where(RequestCount.window < now - KEEP))
-    session.commit()
     return 0 if hits <= per_minute else 60 - now.second
