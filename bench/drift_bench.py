@@ -1,4 +1,4 @@
-"""Drift benchmark: does :func:`insights.drift.detect_drift` find partners whose business
+"""Drift benchmark: does :func:`insights.drift.detect.detect_drift` find partners whose business
 dropped, sooner and more often than the two reference detectors, at the same false-alarm budget,
 and does it fit the nightly time and memory budget?
 
@@ -43,7 +43,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from insights.drift import DriftConfig, detect_drift  # noqa: E402
+from insights.drift.config import DriftConfig  # noqa: E402
+from insights.drift.detect import detect_drift  # noqa: E402
 from insights.drift_reference import cusum_reference, poisson_reference  # noqa: E402
 from synth import TIERS, PartnerHistory, ProgramSpec, simulate_partners  # noqa: E402
 from synth.config import CURRENCY_RATES, SEASON  # noqa: E402

@@ -10,7 +10,8 @@ DEFAULT_DATABASE_URL = "sqlite:///partnerbot.sqlite3"
 
 
 class Settings(BaseSettings):
-    """The environment contract: names match ARCHITECTURE.md exactly."""
+    """The environment contract: each field reads the variable named by its ``validation_alias``
+    (the README's settings table lists them); renaming one breaks deployments."""
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 

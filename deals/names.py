@@ -6,7 +6,8 @@ comparing a :class:`CompanyKey` (normalised name + domain) with those of existin
 
 Matching rules, in order of trust:
 
-1. Same registrable domain (``eu.acme.co.uk`` and ``acme.co.uk``): the same company.
+1. Same registrable domain (``eu.acme.co.uk`` and ``acme.co.uk``, by the Public Suffix List):
+   the same company.
 2. Both domains known but different: the same company only if the names are near-identical
    (>= 97), since different domains are strong evidence of different organisations.
 3. Otherwise the name score (:func:`name_similarity`) decides against a threshold (88).
@@ -30,9 +31,10 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from anyascii import anyascii
+from publicsuffixlist import PSLFILE, PublicSuffixList
 from rapidfuzz.distance import OSA
 
 # --- word tables --------------------------------------------------------------------------------
@@ -241,21 +243,12 @@ _DICTIONARY = frozenset(
     )
 )
 
-# Second-level labels that, under a two-letter country TLD, are public registries, not companies.
-_GENERIC_SECOND_LEVEL = frozenset(
-    _words("co com net org gov edu ac or ne go gob gouv mil nom ltd plc sch info biz gen firm ind")
-)
-# Multi-label public suffixes that the rule above misses, incl. hosting platforms on which each
-# customer gets its own subdomain.
-_PUBLIC_SUFFIXES = frozenset(
-    _words(
-        """
-    github.io gitlab.io herokuapp.com azurewebsites.net cloudapp.net cloudfront.net appspot.com
-    blogspot.com myshopify.com wordpress.com wixsite.com squarespace.com netlify.app vercel.app
-    pages.dev web.app firebaseapp.com sharepoint.com onmicrosoft.com force.com my.salesforce.com
-    zendesk.com atlassian.net notion.site webflow.io
-    """
-    )
+# Software-as-a-service platforms that give each customer its own subdomain (acme.sharepoint.com
+# is Acme's, globex.sharepoint.com Globex's) but are missing from the Public Suffix List, whose
+# private section lists only the platforms that asked to be listed.
+_TENANT_SUFFIXES = _words(
+    "sharepoint.com onmicrosoft.com force.com my.salesforce.com zendesk.com atlassian.net "
+    "squarespace.com"
 )
 # Free mail providers: a contact address there says nothing about the customer's company.
 FREE_MAIL_DOMAINS = frozenset(
@@ -500,29 +493,24 @@ def normalize_domain(value: str) -> str | None:
     return host
 
 
-def _suffix_labels(labels: list[str]) -> int:
-    if len(labels) >= 3 and ".".join(labels[-3:]) in _PUBLIC_SUFFIXES:
-        return 3
-    if len(labels) >= 2 and (
-        ".".join(labels[-2:]) in _PUBLIC_SUFFIXES
-        or (len(labels[-1]) == 2 and labels[-2] in _GENERIC_SECOND_LEVEL)
-    ):
-        return 2
-    return 1
+@cache
+def _suffix_list() -> PublicSuffixList:
+    """The Public Suffix List as the ``publicsuffixlist`` wheel ships it (read from disk, never
+    fetched), plus :data:`_TENANT_SUFFIXES`. Parsed on first use (about 0.15 s), not at import."""
+    with open(PSLFILE, encoding="utf-8") as handle:
+        return PublicSuffixList([*handle, *_TENANT_SUFFIXES])
 
 
 @lru_cache(maxsize=1 << 16)
 def registrable_domain(domain: str) -> str:
     """The organisation's domain without subdomains: "eu.acme.co.uk" -> "acme.co.uk".
 
-    Knows two-label country suffixes (co.uk, com.au, co.jp, com.br, ...: a generic second level
-    under a two-letter TLD) and hosting platforms (acme.myshopify.com stays whole). Not the full
-    Public Suffix List: rare suffixes such as city-level ones in .jp are treated as companies.
+    The Public Suffix List decides (co.uk, com.au, the city-level suffixes of .jp, hosting
+    platforms: acme.myshopify.com stays whole); a public suffix itself ("co.uk") is returned as
+    it is. Cached: every registration check asks for the domains of its candidates.
     """
     host = normalize_domain(domain) or domain.strip().lower()
-    labels = host.split(".")
-    keep = _suffix_labels(labels) + 1
-    return ".".join(labels[-keep:]) if len(labels) > keep else host
+    return _suffix_list().privatesuffix(host) or host
 
 
 # --- company keys ---------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Deal registration: record a partner's claim on an end customer, spotting duplicates and
 partner-vs-partner conflicts. Plain data in, dataclasses out; Slack and HTTP live elsewhere.
 
-Rules (see ARCHITECTURE.md, "Partner-program norms"):
+Rules (the channel-program norm "first to register wins"; the window and the name threshold are
+the program file's ``[registration]`` table, :class:`config.program.Registration`):
 
 * A new registration is compared with every *active* registration (pending, approved,
   conflict) of the same company: candidates are the accounts with our key (registrable domain,

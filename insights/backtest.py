@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from insights.drift import DriftConfig, detect_drift
+from insights.drift.config import DriftConfig
+from insights.drift.detect import detect_drift
 from insights.program_events import REGISTERED, WON
 from insights.risk_features import DAY
 from insights.risk_model import RiskConfig, RiskModel, build_snapshot, horizon_frame, metrics

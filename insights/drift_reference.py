@@ -1,5 +1,5 @@
-"""Two simple drift detectors that :func:`insights.drift.detect_drift` has to beat, run on the
-same events frame and returning the same columns, so a benchmark can treat all three alike.
+"""Two simple drift detectors that :func:`insights.drift.detect.detect_drift` has to beat, run on
+the same events frame and returning the same columns, so a benchmark can treat all three alike.
 
 Both look at monthly *registration* counts (a sparse partner registers 1-3 deals a month but wins
 well under one, so registrations are the stronger of the two simple signals) over complete
@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
-from insights.drift import REG, STREAM_KINDS, MonthGrid, build_grid, empty_flags, flag_frame
+from insights.drift.flags import empty_flags, flag_frame
+from insights.drift.grid import MonthGrid, build_grid
+from insights.drift.streams import REG, STREAM_KINDS
 
 BASELINE_MONTHS = 12
 MIN_BASELINE_MONTHS = 6

@@ -25,11 +25,16 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import io
+import platform
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+import joblib
 import numpy as np
 import pandas as pd
+import sklearn
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
@@ -476,7 +481,7 @@ class RiskModel:
 
     ``method`` is ``"model"`` when a classifier was learned and ``"heuristic"`` when labelled
     history was too short (see :func:`heuristic_risk`); ``model_card`` records the training
-    window, snapshots, validation metrics, features and version."""
+    window, snapshots, validation metrics, features, version and :func:`library_versions`."""
 
     config: RiskConfig = field(default_factory=RiskConfig)
     method: Method | None = None
@@ -506,6 +511,7 @@ class RiskModel:
             "config": asdict(cfg),
             "validation": validation,
             "training": _describe_training(train),
+            "libraries": library_versions(),
         }
         reason = _too_short(train, cfg)
         if reason is not None:
@@ -673,3 +679,47 @@ def _describe_training(train: pd.DataFrame) -> dict[str, Any]:
         "label_days": [int(d) for d in per["days"]],
         "positive_rate_by_snapshot": [round(float(r), 3) for r in per["rate"]],
     }
+
+
+# ----------------------------------------------------------------------------- stored models
+
+
+class IncompatibleModelError(RuntimeError):
+    """A stored model was pickled by library versions this installation cannot trust."""
+
+
+def library_versions() -> dict[str, str]:
+    """The versions a pickled model depends on, recorded in its model card: a stored run then
+    says what produced it, and :func:`load_estimator` can tell whether it may be unpickled."""
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+    }
+
+
+def _release(version: str, parts: int) -> tuple[str, ...]:
+    return tuple(version.split(".")[:parts])
+
+
+def load_estimator(blob: bytes, card: Mapping[str, Any]) -> Any:
+    """Unpickle a stored run's estimator (``RiskRun.model``, its ``card`` beside it), or raise
+    :class:`IncompatibleModelError` without unpickling when the card's scikit-learn minor or
+    numpy major version differs from this installation's (or is not recorded): estimators'
+    internals change between scikit-learn minor versions and numpy 2 changed how arrays pickle,
+    so such a model may fail to load or, worse, score wrongly. Retraining needs the program's
+    events, which only the caller has: ``partnerbot score`` fits a new model."""
+    stored, here = card.get("libraries") or {}, library_versions()
+    problems = [
+        f"{name} {stored.get(name, 'unrecorded')} (this installation: {here[name]})"
+        for name, parts in (("scikit-learn", 2), ("numpy", 1))
+        if _release(stored.get(name, ""), parts) != _release(here[name], parts)
+    ]
+    if problems:
+        raise IncompatibleModelError(
+            f"Not unpickling a risk model stored with {', '.join(problems)}: a model is only "
+            "loaded by the scikit-learn minor and numpy major version that pickled it. Retrain "
+            "it on this installation with `partnerbot score`."
+        )
+    return joblib.load(io.BytesIO(blob))

@@ -20,7 +20,8 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from config.program import Program
-from insights.drift import DriftConfig, detect_drift
+from insights.drift.config import DriftConfig
+from insights.drift.detect import detect_drift
 from insights.program_events import REGISTERED, WON, peer_groups
 from insights.risk_factors import top_factors
 from insights.risk_features import DAY

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import matplotlib
 from PIL import Image, ImageDraw, ImageFont
 
 from messages.blocks import Chart
@@ -38,8 +37,9 @@ SCALE = 2
 LEFT, RIGHT, TOP, BOTTOM = 78, 84, 58, 34
 """The plot area's margins, in final pixels: title and legend above, scales at the sides."""
 
-FONT_FILE = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-"""DejaVu Sans, as matplotlib ships it: Latin, Greek and Cyrillic names draw as typed."""
+FONT_FILE = Path(__file__).parent / "fonts" / "DejaVuSans.ttf"
+"""DejaVu Sans (its licence, LICENSE_DEJAVU, lies beside it), shipped with the package so no
+system font is needed: Latin, Greek and Cyrillic names draw as typed."""
 
 
 @cache

@@ -9,9 +9,10 @@ from dataclasses import replace
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from PIL import Image, ImageDraw, ImageFont
 
 from messages.blocks import Chart
-from messages.charts import ChartRenderer, ChartsBusyError, revenue_chart
+from messages.charts import FONT_FILE, ChartRenderer, ChartsBusyError, revenue_chart
 from tests.waiting import wait_until
 
 CHART = Chart(
@@ -64,6 +65,21 @@ def test_any_title_and_figures_draw(title: str, figures: list[tuple[float, ...]]
         pipeline=pipeline,
     )
     assert png_size(revenue_chart(chart)) == (900, 420)
+
+
+@pytest.mark.parametrize("name", ["Müller & Søn Ærø", "Ελληνικά Δίκτυα", "Ростелеком Партнёр"])
+def test_latin_greek_and_cyrillic_names_draw_with_the_font_the_package_ships(name: str) -> None:
+    """Every letter has a glyph of its own, not the font's box for a missing one."""
+    font = ImageFont.truetype(str(FONT_FILE), 24)
+
+    def glyph(char: str) -> bytes:
+        image = Image.new("L", (40, 40))
+        ImageDraw.Draw(image).text((4, 4), char, font=font, fill=255)
+        return image.tobytes()
+
+    missing = glyph("\ue000")  # a private-use code point: DejaVu Sans has no glyph for it
+    for char in set(name) - set(" &"):
+        assert glyph(char) != missing, char
 
 
 def test_a_full_chart_pool_refuses_at_once_and_takes_charts_again_when_free() -> None:

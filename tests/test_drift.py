@@ -7,7 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from insights.drift import COLUMNS, METRICS, DriftConfig, detect_drift
+from insights.drift.config import DriftConfig
+from insights.drift.detect import detect_drift
+from insights.drift.flags import COLUMNS, METRICS
 from insights.drift_reference import cusum_reference, poisson_reference
 
 START = pd.Timestamp("2023-01-01")

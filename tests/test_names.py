@@ -150,6 +150,11 @@ def test_normalize_domain(raw: str, domain: str | None) -> None:
         ("a.b.acme.com", "acme.com"),
         ("acme.com", "acme.com"),
         ("acme.myshopify.com", "acme.myshopify.com"),
+        ("eu.acme.sharepoint.com", "acme.sharepoint.com"),  # a tenant platform the PSL lacks
+        ("acme.my.salesforce.com", "acme.my.salesforce.com"),
+        ("portal.acme.nakahara.kawasaki.jp", "acme.nakahara.kawasaki.jp"),  # "*.kawasaki.jp"
+        ("www.city.kawasaki.jp", "city.kawasaki.jp"),  # "!city.kawasaki.jp"
+        ("acme.unknowntld", "acme.unknowntld"),
         ("www.acme.com.br", "acme.com.br"),
         ("co.uk", "co.uk"),
     ],

@@ -1,9 +1,12 @@
 """At-risk model: point-in-time features, no look-ahead, determinism and the short-history
 fallback. Everything runs on small hand-made or simulated programs (no database)."""
 
+import io
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,10 +17,15 @@ from insights.purchase_process import BetaGeometricNBD, _log_likelihood
 from insights.risk_features import risk_features
 from insights.risk_model import (
     BLEND,
+    IncompatibleModelError,
     RiskConfig,
     RiskModel,
+    build_snapshot,
     heuristic_risk,
+    horizon_frame,
     inactive_label,
+    library_versions,
+    load_estimator,
     revenue_drop_label,
     training_frame,
 )
@@ -172,6 +180,34 @@ def test_trains_on_past_snapshots_only(fitted: tuple[RiskModel, pd.Series]) -> N
     assert model.model_card["validation"]["chosen"] in (*CONFIG.families, BLEND)
     assert scores.between(0, 1).all()
     assert scores.index.is_unique
+
+
+def test_a_stored_model_loads_only_with_the_library_versions_that_pickled_it(
+    program: pd.DataFrame, fitted: tuple[RiskModel, pd.Series]
+) -> None:
+    model = fitted[0]
+    buffer = io.BytesIO()
+    joblib.dump(model.estimator, buffer, compress=3)  # as insights.risk_store stores a run
+    card = json.loads(json.dumps(model.model_card, default=str))
+    assert card["libraries"] == library_versions()
+    snapshot = build_snapshot(program[program["date"] < day(360)], day(360), CONFIG)
+    frame = horizon_frame(snapshot, CONFIG.horizon_days, CONFIG)
+    loaded = load_estimator(buffer.getvalue(), card)
+    np.testing.assert_array_equal(loaded.predict_proba(frame), model.estimator.predict_proba(frame))
+
+    here = library_versions()
+    major, minor, *_ = here["scikit-learn"].split(".")
+    older = f"{major}.{int(minor) - 1}.2"
+    other_numpy = "1.26.4" if here["numpy"].startswith("2.") else "2.1.0"
+    for libraries, named in [
+        (here | {"scikit-learn": older}, f"scikit-learn {older}"),
+        (here | {"numpy": other_numpy}, f"numpy {other_numpy}"),
+        ({}, "scikit-learn unrecorded"),
+    ]:
+        with pytest.raises(IncompatibleModelError, match=named):  # b"": never unpickled
+            load_estimator(b"", card | {"libraries": libraries})
+    patch = here | {"scikit-learn": f"{major}.{minor}.99", "python": "3.99.0"}
+    assert load_estimator(buffer.getvalue(), card | {"libraries": patch}) is not None
 
 
 def test_events_after_as_of_change_nothing(
