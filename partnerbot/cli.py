@@ -57,7 +57,7 @@ from messages.charts import revenue_chart
 from messages.digests import QBR, WEEKLY, qbr_key, qbr_messages, weekly_key, weekly_messages
 from messages.outbox import queue_messages
 from models import Account, DealRegistration, Partner
-from models.db import make_engine, make_session_factory
+from models.db import make_session_factory, open_database
 from models.enums import ACTIVE_DEAL_STATUSES
 from models.migrate import upgrade
 from partnerbot.console import (
@@ -92,7 +92,7 @@ class Context:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.database_url)
+        return open_database(self.settings, "cli").engine
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
@@ -539,7 +539,8 @@ def worker(ctx: Context) -> None:
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
     try:
-        Worker(settings, ctx.program, ctx.engine, delivery_client(settings)).run(stop)
+        database = open_database(settings, "worker")
+        Worker(settings, ctx.program, database, delivery_client(settings)).run(stop)
     except LostLeadError as error:
         _fail(f"{error}; stopping so that a restarted worker waits for the lead", code=1)
 
