@@ -2,20 +2,22 @@
 and, when something is wrong, what to do about it, so a first install is debugged from one
 command's output rather than from logs."""
 
+from __future__ import annotations
+
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import Engine, select
 
 from config.program import Program
 from config.settings import Settings
-from jobs.delivery import undelivered
-from messages.client import make_client
 from models import Partner
-from models.db import make_session_factory
+from models.db import Database
 from models.migrate import is_current
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class Check:
 
 
 def _slack_error(error: Exception) -> str:
+    from slack_sdk.errors import SlackApiError
+
     if isinstance(error, SlackApiError):
         return str(error.response.get("error", error))
     return str(error).splitlines()[0]
@@ -84,6 +88,8 @@ def _program_channels(program: Program) -> dict[str, str]:
 
 
 def _membership(client: WebClient, channel: str, what: str) -> Check:
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
     name = f"channel {channel}"
     try:
         info = client.conversations_info(channel=channel)
@@ -96,7 +102,12 @@ def _membership(client: WebClient, channel: str, what: str) -> Check:
 
 
 def check_slack(settings: Settings, program: Program, engine: Engine | None) -> Iterator[Check]:
-    """The token works, and the bot is in every channel the program and the partners name."""
+    """The token works, and the bot is in every channel the program and the partners name.
+    (The Slack client is imported here: without a token, doctor never loads it.)"""
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    from messages.client import make_client
+
     client = make_client(settings)
     try:
         identity = client.auth_test()
@@ -123,9 +134,11 @@ def check_slack(settings: Settings, program: Program, engine: Engine | None) -> 
         yield _membership(client, channel, what)
 
 
-def check_outbox(engine: Engine) -> Iterator[Check]:
+def check_outbox(database: Database) -> Iterator[Check]:
     """Messages Slack refused for good (never dropped silently), each with what to do."""
-    with make_session_factory(engine)() as session:
+    from jobs.delivery import undelivered  # with the charts it draws: only when it can look
+
+    with database.sessions() as session:
         failed, total = undelivered(session)
     if not total:
         yield Check("outbox", True, "every queued message was delivered or is being retried")
@@ -141,11 +154,11 @@ def check_outbox(engine: Engine) -> Iterator[Check]:
         yield Check("outbox", False, f"{total - len(failed)} older undelivered message(s)")
 
 
-def diagnose(settings: Settings, program: Program, engine: Engine) -> list[Check]:
-    checks = [*check_settings(settings), *check_database(engine)]
+def diagnose(settings: Settings, program: Program, database: Database) -> list[Check]:
+    checks = [*check_settings(settings), *check_database(database.engine)]
     database_ok = all(c.ok for c in checks if c.name in {"database", "schema"})
     if database_ok:
-        checks += check_outbox(engine)
+        checks += check_outbox(database)
     if settings.slack_bot_token:
-        checks += check_slack(settings, program, engine if database_ok else None)
+        checks += check_slack(settings, program, database.engine if database_ok else None)
     return checks
