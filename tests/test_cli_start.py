@@ -4,50 +4,15 @@ libraries (its outbox check reads through the delivery module, which brings the 
 Each command imports what it uses: a module-level import of the domain in a command module
 would show here. (bench/cli_start_bench.py measures the time itself.)"""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from models.db import make_engine
 from models.migrate import upgrade
+from tests.test_demo import run_cli
 
 HEAVY = ("pandas", "sklearn", "scipy", "matplotlib", "slack_bolt", "gunicorn")
-
-PROBE = """
-import json, sys
-from partnerbot.cli import main
-sys.argv = ["partnerbot", *sys.argv[1:]]
-try:
-    main()
-except SystemExit:
-    pass
-print(json.dumps(sorted(sys.modules)))
-"""
-
-
-def loaded(*args: str, cwd: Path) -> set[str]:
-    """The top-level packages loaded by the end of ``partnerbot *args``."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("SLACK_", "PARTNERBOT_"))
-    }
-    env["DATABASE_URL"] = f"sqlite:///{cwd / 'partnerbot.sqlite3'}"
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-        env=env,
-        timeout=120,
-    )
-    modules = json.loads(done.stdout.splitlines()[-1])
-    return {name.split(".")[0] for name in modules}
 
 
 @pytest.mark.parametrize(
@@ -58,7 +23,21 @@ def loaded(*args: str, cwd: Path) -> set[str]:
     ],
 )
 def test_commands_load_only_what_they_use(
-    args: tuple[str, ...], unwanted: tuple[str, ...], tmp_path: Path
+    args: tuple[str, ...],
+    unwanted: tuple[str, ...],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    upgrade(make_engine(f"sqlite:///{tmp_path / 'partnerbot.sqlite3'}"))
-    assert set(unwanted) & loaded(*args, cwd=tmp_path) == set()
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PYTHONPROFILEIMPORTTIME", "1")  # each import, on stderr
+    url = f"sqlite:///{tmp_path / 'partnerbot.sqlite3'}"
+    upgrade(make_engine(url))
+    done = run_cli(*args, database_url=url, cwd=tmp_path)
+    imported = {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "click" in imported, done.stderr
+    assert set(unwanted) & imported == set()

@@ -5,8 +5,10 @@ commands import the domain inside their functions."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from datetime import date, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from models.db import Database
 
 console = make_console()
+Command = TypeVar("Command", bound=Callable[..., None])
 
 
 class Context:
@@ -45,8 +48,22 @@ class Context:
 
         return open_database(self.settings, "cli")
 
+    def day(self, given: datetime | None) -> date:
+        """The day a ``day_option`` gave, else today as the program counts days."""
+        return given.date() if given else self.program.today()
+
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+def day_option(name: str, what: str = "") -> Callable[[Command], Command]:
+    """A ``--name YYYY-MM-DD`` option that defaults (through :meth:`Context.day`) to today in
+    the program's time zone, as the scheduled jobs count days."""
+    return click.option(
+        name,
+        type=click.DateTime(["%Y-%m-%d"]),
+        help=f"{what} Default: today in the program's time zone.".lstrip(),
+    )
 
 
 def find_partner(session: Session, name: str) -> Partner:

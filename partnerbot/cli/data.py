@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from partnerbot.cli.context import Context, console, pass_context
+from partnerbot.cli.context import Context, console, day_option, pass_context
 
 if TYPE_CHECKING:
     from ingest import ImportResult
@@ -87,20 +87,15 @@ def generate(partners: int, months: int, seed: int, out: Path) -> None:
 
 
 @click.command()
-@click.option(
-    "--as-of",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="Default: today in the program's time zone.",
-)
+@day_option("--as-of")
 @pass_context
 def summary(ctx: Context, as_of: datetime | None) -> None:
     """Print the program overview: partners, revenue by quarter, top partners, registrations."""
     from insights.overview import program_overview
     from partnerbot.console import overview_panel
 
-    day = as_of.date() if as_of else ctx.program.today()
     with ctx.database.sessions() as session:
-        overview = program_overview(session, ctx.program, day)
+        overview = program_overview(session, ctx.program, ctx.day(as_of))
     if not overview.partners:
         console.print(
             "No partners yet: import yours with `partnerbot import partners FILE`, "

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import click
 
-from partnerbot.cli.context import Context, console, pass_context
+from partnerbot.cli.context import Context, console, day_option, pass_context
 
 
 @click.group()
@@ -45,17 +45,13 @@ def deals_check(ctx: Context, account: str, domain: str | None) -> None:
 
 
 @deals.command("expire")
-@click.option(
-    "--today",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="Default: today in the program's time zone.",
-)
+@day_option("--today")
 @pass_context
 def deals_expire(ctx: Context, today: datetime | None) -> None:
     """Move approved registrations whose protection ended before today to expired."""
     from deals.registration import expire_due
 
-    day = today.date() if today else ctx.program.today()
+    day = ctx.day(today)
     with ctx.database.sessions.begin() as session:
         count = expire_due(session, day)
     console.print(f"{count:,} registration(s) expired (protection ended before {day}).")

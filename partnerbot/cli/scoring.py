@@ -8,16 +8,11 @@ from pathlib import Path
 
 import click
 
-from partnerbot.cli.context import Context, console, find_partner, pass_context
+from partnerbot.cli.context import Context, console, day_option, find_partner, pass_context
 
 
 @click.command()
-@click.option(
-    "--as-of",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="Score as at the end of this day, from data dated on or before it. "
-    "Default: today in the program's time zone.",
-)
+@day_option("--as-of", "Score as at the end of this day, from data dated on or before it.")
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -39,7 +34,7 @@ def score(
     from insights.scorecard_store import compute_and_store, write_scorecards_csv
     from partnerbot.console import risk_summary
 
-    day = as_of.date() if as_of else ctx.program.today()
+    day = ctx.day(as_of)
     sessions = ctx.database.sessions
     with sessions() as session:
         frames = load_frames(session, ctx.program)
