@@ -82,3 +82,11 @@ def search_partners(session: Session, text: str, *, limit: int = 20) -> list[Par
 def partner_names(session: Session, ids: Collection[int]) -> dict[int, str]:
     """Partner id → name for ``ids``, to label rows that carry only the id."""
     return dict(session.execute(select(Partner.id, Partner.name).where(Partner.id.in_(ids))).all())
+
+
+def shared_channels(session: Session) -> list[tuple[str, str]]:
+    """(channel id, partner name) of every partner with a shared Slack channel."""
+    rows = session.execute(
+        select(Partner.slack_channel_id, Partner.name).where(Partner.slack_channel_id.is_not(None))
+    )
+    return [(channel, name) for channel, name in rows]

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from config.program import Program
 from config.settings import Settings
-from models import Partner
+from deals.partner_lookup import shared_channels
 from models.db import Database
 from models.migrate import is_current
 
@@ -101,7 +101,7 @@ def _membership(client: WebClient, channel: str, what: str) -> Check:
     return Check(name, True, f"{what}: the bot is a member")
 
 
-def check_slack(settings: Settings, program: Program, engine: Engine | None) -> Iterator[Check]:
+def check_slack(settings: Settings, program: Program, database: Database | None) -> Iterator[Check]:
     """The token works, and the bot is in every channel the program and the partners name.
     (The Slack client is imported here: without a token, doctor never loads it.)"""
     from slack_sdk.errors import SlackApiError, SlackClientError
@@ -121,13 +121,9 @@ def check_slack(settings: Settings, program: Program, engine: Engine | None) -> 
         return
     yield Check("slack", True, f"token of {identity.get('user')} in team {identity.get('team')}")
     channels = _program_channels(program)
-    if engine is not None:
-        with engine.connect() as connection:
-            partners = connection.execute(
-                select(Partner.slack_channel_id, Partner.name).where(
-                    Partner.slack_channel_id.is_not(None)
-                )
-            ).all()
+    if database is not None:
+        with database.sessions() as session:
+            partners = shared_channels(session)
         for channel, name in partners:
             channels.setdefault(channel, f"{name}'s shared channel")
     for channel, what in channels.items():
@@ -160,5 +156,5 @@ def diagnose(settings: Settings, program: Program, database: Database) -> list[C
     if database_ok:
         checks += check_outbox(database)
     if settings.slack_bot_token:
-        checks += check_slack(settings, program, database.engine if database_ok else None)
+        checks += check_slack(settings, program, database if database_ok else None)
     return checks
