@@ -1,8 +1,10 @@
-"""How scorecard metrics are labelled and formatted, shared by the Slack card and the terminal
-so both say the same thing the same way."""
+"""How money and scorecard metrics are labelled and formatted, shared by Slack messages, the
+terminal and the domain's own sentences (scorecard highlights, alert headlines), so all say
+the same thing the same way."""
 
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,24 @@ OPTIONAL_METRICS = frozenset({"roi", "pipeline_coverage", "satisfaction"})
 off a card when missing, rather than shown as a dash."""
 
 
+def money(amount: Decimal | float | None, currency: str, *, cents: bool = False) -> str:
+    """ "USD 48,000": totals, averages and changes in whole units, as figures that are summed
+    or converted carry no meaningful cents. ``cents``: an amount as someone entered it (a
+    registration's), shown exactly — "EUR 1,250.50" — when it has cents. No ``currency``: the
+    number alone, for a table whose heading names the currency."""
+    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
+        return "—"
+    whole = not cents or amount == int(amount)
+    shown = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
+    return f"{currency} {shown}" if currency else shown
+
+
 def format_metric(value: float | None, kind: str, currency: str) -> str:
+    if kind == "money":
+        return money(value, currency)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     match kind:
-        case "money":
-            return f"{currency} {value:,.0f}"
         case "percent":
             return f"{value * 100:.0f}%"
         case "days":

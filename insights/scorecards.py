@@ -67,6 +67,7 @@ import numpy as np
 import pandas as pd
 
 from config.program import Program, Tier
+from insights.metric_display import money
 
 MIN_PEERS = 5
 MAX_HIGHLIGHTS = 4
@@ -143,10 +144,6 @@ class Scorecard:
     percentiles: dict[str, float | None]
     highlights: list[Highlight]
     advice: TierAdvice
-
-
-def _money(amount: float, currency: str) -> str:
-    return f"{currency} {amount:,.0f}"
 
 
 class _Panel:
@@ -381,7 +378,7 @@ def _gaps(
         gaps.append(f"{points:g} more score point{'' if points == 1 else 's'}")
     amount = math.ceil(round(tier.min_revenue - revenue, 6))
     if amount > 0:
-        gaps.append(f"{_money(amount, currency)} more trailing-12-month sourced revenue")
+        gaps.append(f"{money(amount, currency)} more trailing-12-month sourced revenue")
     count = math.ceil(round(tier.min_certifications - certs, 6))
     if count > 0:
         gaps.append(f"{count} more certification{'' if count == 1 else 's'}")
@@ -460,7 +457,7 @@ def _money_sentence(
     word, sign = _direction(delta)
     if before[i] > 0:
         return f"{label} {word} {abs(delta) / before[i]:.0%} vs {comparison}", sign
-    return f"{label} {word} {_money(abs(delta), currency)} vs {comparison}", sign
+    return f"{label} {word} {money(abs(delta), currency)} vs {comparison}", sign
 
 
 def _money_changes(

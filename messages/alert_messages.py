@@ -1,5 +1,4 @@
-"""The alert a partner manager receives, its answered form, and the daily overflow summary
-(templates ``alert.j2`` and ``alerts_summary.j2``).
+"""The alert a partner manager receives, its answered form, and the daily overflow summary.
 
 An alert follows the shape of a good incident message: one headline, the reasons, what to type
 for the detail, and the three answers as buttons — each answer is also a label for judging the
@@ -8,8 +7,8 @@ model, so answering is one click."""
 from typing import Any
 
 from insights.alert_rules import AT_RISK, Finding
-from messages.blocks import Message, context
-from messages.templating import render
+from insights.metric_display import format_metric
+from messages.blocks import Message, actions, button, confirm, context, esc, section
 from models.enums import AlertState
 
 ACKNOWLEDGE = "alert_acknowledge"
@@ -24,25 +23,50 @@ MARK = {"high": ":red_circle:", "medium": ":large_orange_circle:", "low": ":whit
 SUMMARY_LINES = 15
 
 
+def _listed(title: str, items: list[str]) -> str:
+    """``items`` as bullets under ``title``; nothing at all without items."""
+    return "\n".join([title, *(f"• {item}" for item in items)]) if items else ""
+
+
+def _change(flag: dict[str, Any]) -> str:
+    magnitude = flag["magnitude"]
+    moved = "up from none" if magnitude is None else f"{magnitude * 100:+.0f}%"
+    return f"{esc(flag['metric'].replace('_', ' '))} {moved} since {flag['since'][:7]}"
+
+
 def alert_message(
     alert_id: int, finding: Finding, name: str, headline: str, snooze_days: int
 ) -> Message:
     detail = finding.detail
-    (message,) = render(
-        "alert.j2",
-        alert_id=alert_id,
-        mark=MARK[finding.severity],
-        headline=headline,
-        name=name,
-        factors=detail.get("factors", []),
-        changes=detail.get("flags", []) if finding.condition == AT_RISK else [],
-        severity=finding.severity,
-        risk=finding.risk,
-        band=detail.get("risk_band", ""),
-        snooze_days=snooze_days,
-        ids={"acknowledge": ACKNOWLEDGE, "snooze": SNOOZE, "dismiss": DISMISS},
+    flags = detail.get("flags", []) if finding.condition == AT_RISK else []
+    value = str(alert_id)
+    risk = format_metric(finding.risk, "percent", "")
+    not_a_problem = confirm(
+        "Not a problem?",
+        f"partnerbot will not raise this again for {name}.",
+        "Not a problem",
+        "Keep it",
     )
-    return Message(text=headline, blocks=message.blocks)
+    return Message(
+        headline,
+        [
+            section(f"{MARK[finding.severity]} *{esc(headline, 300)}*"),
+            section(_listed("*Why*", [esc(f, 200) for f in detail.get("factors", [])])),
+            section(_listed("*What changed*", [_change(f) for f in flags])),
+            context(
+                f"{finding.severity} · at-risk probability {risk} "
+                f"({detail.get('risk_band', '')}) · details: `/scorecard {esc(name)}`"
+            ),
+            actions(
+                [
+                    button("Acknowledge", ACKNOWLEDGE, value, style="primary"),
+                    button(f"Snooze {snooze_days} days", SNOOZE, value),
+                    button("Not a problem", DISMISS, value, confirm=not_a_problem),
+                ],
+                f"alert:{alert_id}",
+            ),
+        ],
+    )
 
 
 def answered(
@@ -65,8 +89,5 @@ def alerts_summary(headlines: list[str], cap: int) -> Message:
     shown = headlines[:SUMMARY_LINES]
     if len(headlines) > SUMMARY_LINES:
         shown = [*shown, f"… and {len(headlines) - SUMMARY_LINES} more"]
-    (message,) = render("alerts_summary.j2", headlines=shown, total=len(headlines), cap=cap)
-    return Message(
-        text=f"{len(headlines)} more alert(s) today, beyond your {cap} a day",
-        blocks=message.blocks,
-    )
+    title = f"{len(headlines)} more alert(s) today, beyond your {cap} a day"
+    return Message(title, [section(_listed(f"*{title}*", [esc(h, 300) for h in shown]))])

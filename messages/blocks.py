@@ -1,19 +1,50 @@
-"""The building blocks every message uses: the ``Message`` type, escaping of user input, and
-formatting of money, dates and people."""
+"""Block Kit for every message: the ``Message`` type, the builder (slack-sdk block objects),
+escaping of user input, and :func:`fit`, which every message goes through to meet Slack's
+limits — so a renderer says what a message shows and never counts characters.
 
+``fit`` splits a section's text at line ends into sections of at most 3,000 characters, puts
+fields ten to a section with at most 2,000 characters each, cuts a header to 150 and a
+context's text to 3,000, and makes a message of more than 50 blocks several messages. Names and
+other user input go through :func:`esc` (or :func:`code`), the one place ``&``, ``<`` and ``>``
+are escaped."""
+
+import copy
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    ImageBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+    TextObject,
+)
 
 MAX_ECHO = 40
 """Longest piece of user input echoed back; keeps any message far below Slack's limits."""
-
+MAX_NAME = 80
+"""Longest name or account shown; longer ones are cut."""
+MAX_BLOCKS = 50
 MAX_SECTION = 3000
-"""Slack's limit on a section's text."""
+"""Slack's limit on a section's (and a context element's) text."""
+MAX_FIELDS = 10
+MAX_FIELD = 2000
+"""Slack's limit on a section's fields, and on each field's text; also an image's title."""
+MAX_HEADER = 150
+MAX_TEXT = 40_000
+"""Slack cuts a message's ``text`` beyond this."""
+MAX_BUTTON = 75
 
+Part = TypeVar("Part", Block, TextObject)
 
 CHART_PLACEHOLDER = "partnerbot-chart"
 """The ``slack_file`` id of a message's image block until its chart is uploaded: scheduled
@@ -59,20 +90,28 @@ def with_chart(blocks: list[dict[str, Any]], file_id: str | None) -> list[dict[s
 
 @dataclass(frozen=True)
 class Message:
-    """A rendered message: ``text`` is the notification and screen-reader fallback. A
-    scheduled message may hold a ``chart``, shown where its blocks hold the placeholder."""
+    """A rendered message: ``text`` is the notification and screen-reader fallback (left
+    empty, :func:`fit` makes it the blocks' own words). A scheduled message may hold a
+    ``chart``, shown where its blocks hold the placeholder."""
 
     text: str
     blocks: list[Block] = field(default_factory=list)
     chart: Chart | None = None
 
     def as_post(self) -> dict[str, object]:
-        """Keyword arguments for ``chat.postMessage``/``chat.update``/``chat.postEphemeral``."""
-        return {"text": self.text, "blocks": [block.to_dict() for block in self.blocks]}
+        """Keyword arguments for ``chat.postMessage``/``chat.update``/``chat.postEphemeral``:
+        the message :func:`fit` to Slack's limits — one message (a renderer whose message may
+        outgrow one returns ``fit``'s parts, each posted on its own)."""
+        (fitted,) = fit(self)
+        return {"text": fitted.text, "blocks": [block.to_dict() for block in fitted.blocks]}
 
     def as_ephemeral(self) -> dict[str, object]:
         """Keyword arguments for Bolt's ``respond()``: visible only to the person asking."""
         return {**self.as_post(), "response_type": "ephemeral"}
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def escape(text: str) -> str:
@@ -80,22 +119,76 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def esc(text: object, limit: int = MAX_NAME) -> str:
+    """A name or other user input for mrkdwn: cut to ``limit`` characters, then escaped."""
+    return escape(clip(str(text), limit))
+
+
 def code(text: str) -> str:
     """User input shown as inline code, escaped and shortened; backticks cannot be escaped
     inside code, so they become quotes."""
-    shown = text if len(text) <= MAX_ECHO else text[: MAX_ECHO - 1] + "…"
-    shown = shown.replace("`", "'")
+    shown = clip(text, MAX_ECHO).replace("`", "'")
     return f"`{escape(shown)}`"
 
 
-def section(markdown: str) -> SectionBlock:
-    if len(markdown) > MAX_SECTION:
-        markdown = markdown[: MAX_SECTION - 1] + "…"
-    return SectionBlock(text=MarkdownTextObject(text=markdown))
+def header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=text, emoji=True))
+
+
+def section(markdown: str, accessory: ButtonElement | None = None) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=markdown), accessory=accessory)
+
+
+def fields(items: Sequence[str]) -> SectionBlock:
+    return SectionBlock(fields=[MarkdownTextObject(text=item) for item in items])
 
 
 def context(markdown: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=markdown)])
+
+
+def divider() -> DividerBlock:
+    return DividerBlock()
+
+
+def chart_image(chart: Chart, file_id: str = CHART_PLACEHOLDER) -> ImageBlock:
+    """``chart`` as uploaded to Slack as ``file_id``; by default its place in a scheduled
+    message, until the outbox draws and uploads it."""
+    return ImageBlock(
+        slack_file={"id": file_id},
+        alt_text=chart.alt_text,
+        title=PlainTextObject(text=chart.title),
+    )
+
+
+def actions(buttons: Sequence[ButtonElement], block_id: str | None = None) -> ActionsBlock:
+    return ActionsBlock(elements=list(buttons), block_id=block_id)
+
+
+def button(
+    text: str,
+    action_id: str,
+    value: str,
+    style: str | None = None,
+    confirm: ConfirmObject | None = None,
+) -> ButtonElement:
+    return ButtonElement(
+        text=PlainTextObject(text=clip(text, MAX_BUTTON)),
+        action_id=action_id,
+        value=value,
+        style=style,
+        confirm=confirm,
+    )
+
+
+def confirm(title: str, text: str, yes: str, no: str) -> ConfirmObject:
+    """A button's "are you sure?" dialog, each part cut to Slack's limit for it."""
+    return ConfirmObject(
+        title=PlainTextObject(text=clip(title, 100)),
+        text=PlainTextObject(text=clip(text, 300)),
+        confirm=PlainTextObject(text=clip(yes, 30)),
+        deny=PlainTextObject(text=clip(no, 30)),
+    )
 
 
 def plain(text: str, *extra: Block) -> Message:
@@ -103,10 +196,99 @@ def plain(text: str, *extra: Block) -> Message:
     return Message(text=text, blocks=[section(text), *extra])
 
 
-def money(amount: Decimal, currency: str) -> str:
-    """ "USD 48,000" or "EUR 1,250.50": whole amounts without cents."""
-    shown = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
-    return f"{currency} {shown}"
+def _chunks(text: str, limit: int) -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters, cut at line ends (a longer line is
+    clipped), without surrounding whitespace: so fitting a fitted section changes nothing."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        line = clip(line, limit)
+        if current and len(current) + 1 + len(line) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    return [piece.strip() for piece in (*pieces, current) if piece.strip()]
+
+
+def _with(part: Part, **changes: Any) -> Part:
+    """A copy of ``part`` with ``changes``: slack-sdk's objects are not dataclasses."""
+    changed = copy.copy(part)
+    for name, value in changes.items():
+        setattr(changed, name, value)
+    return changed
+
+
+def _cut(text: TextObject, limit: int) -> TextObject:
+    return text if len(text.text) <= limit else _with(text, text=clip(text.text, limit))
+
+
+def _fitted(block: Block) -> list[Block]:
+    """``block`` as one or more blocks within Slack's limits; a section of only whitespace
+    is left out (Slack refuses it). A section split in several keeps its id and accessory on
+    the first."""
+    if isinstance(block, HeaderBlock):
+        return [_with(block, text=_cut(block.text, MAX_HEADER))]
+    if isinstance(block, ContextBlock):
+        elements = [
+            _cut(e, MAX_SECTION) if isinstance(e, TextObject) else e for e in block.elements
+        ]
+        return [_with(block, elements=elements)]
+    if isinstance(block, ImageBlock):
+        title = _cut(block.title, MAX_FIELD) if block.title else None
+        return [_with(block, alt_text=clip(block.alt_text, MAX_FIELD), title=title)]
+    if not isinstance(block, SectionBlock):
+        return [block]
+    if block.fields:
+        cut = [_cut(f, MAX_FIELD) for f in block.fields]
+        first, *rest = [cut[start : start + MAX_FIELDS] for start in range(0, len(cut), MAX_FIELDS)]
+        return [_with(block, fields=first), *(SectionBlock(fields=part) for part in rest)]
+    pieces = _chunks(block.text.text or "", MAX_SECTION) if block.text else []
+    if pieces == [block.text.text]:
+        return [block]
+    texts = [_with(block.text, text=piece) for piece in pieces]
+    return [
+        _with(block, text=text) if i == 0 else SectionBlock(text=text)
+        for i, text in enumerate(texts)
+    ]
+
+
+def _words(blocks: Sequence[Block]) -> str:
+    """The blocks' words (not their buttons): a message's notification and fallback."""
+    lines = []
+    for block in blocks:
+        if isinstance(block, HeaderBlock | SectionBlock) and block.text is not None:
+            lines.append(block.text.text)
+        if isinstance(block, SectionBlock):
+            lines += [f.text for f in block.fields or []]
+        if isinstance(block, ContextBlock):
+            lines += [e.text for e in block.elements if isinstance(e, TextObject)]
+    return clip("\n".join(lines), MAX_TEXT)
+
+
+def _has_chart(blocks: Sequence[Block]) -> bool:
+    return any(
+        isinstance(b, ImageBlock)
+        and b.slack_file is not None
+        and b.slack_file.to_dict().get("id") == CHART_PLACEHOLDER
+        for b in blocks
+    )
+
+
+def fit(message: Message) -> list[Message]:
+    """``message`` within Slack's limits: one message, or several when it outgrows 50 blocks,
+    the chart going with the one that shows it. A message without ``text`` gets each part's
+    own words as its notification text."""
+    blocks = [fitted for block in message.blocks for fitted in _fitted(block)]
+    pages = [blocks[start : start + MAX_BLOCKS] for start in range(0, len(blocks), MAX_BLOCKS)]
+    return [
+        Message(
+            clip(message.text, MAX_TEXT) if message.text else _words(page),
+            page,
+            message.chart if _has_chart(page) else None,
+        )
+        for page in pages or [[]]
+    ]
 
 
 def day(value: date | datetime | None) -> str:

@@ -7,17 +7,23 @@ notices say only that the account is already registered.
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    DividerBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block
 
 from deals.lookup import DealView
-from messages.blocks import Message, code, context, day, escape, money, person, plain, section
+from insights.metric_display import money
+from messages.blocks import (
+    Message,
+    actions,
+    button,
+    code,
+    context,
+    day,
+    divider,
+    escape,
+    person,
+    plain,
+    section,
+)
 from models import DealSource, DealStatus
 
 COMMAND = "/deal"
@@ -71,6 +77,11 @@ def deal_usage_error(problem: str, subcommand: str | None = None) -> Message:
     return Message(text=f"{COMMAND}: {problem}", blocks=[section(problem), section(usage)])
 
 
+def amount(deal: DealView) -> str:
+    """A registration's amount as entered: with its cents, when it has any."""
+    return money(deal.amount, deal.currency, cents=True)
+
+
 def _headline(deal: DealView) -> str:
     domain = f" ({escape(deal.account_domain)})" if deal.account_domain else ""
     mark = _STATUS_MARK[deal.status]
@@ -83,7 +94,7 @@ def _headline(deal: DealView) -> str:
 def _facts(deal: DealView) -> list[str]:
     facts = [
         f"*Partner:* {escape(deal.partner_name)}",
-        f"*Amount:* {money(deal.amount, deal.currency)}",
+        f"*Amount:* {amount(deal)}",
         f"*Registered:* {day(deal.registered_at)} by {person(deal.registered_by)}",
     ]
     if deal.product:
@@ -125,7 +136,7 @@ def _list_line(deal: DealView, with_partner: bool) -> str:
     )
     return (
         f"{_STATUS_MARK[deal.status]} `{escape(deal.external_id)}` {escape(deal.account_name)}"
-        f" · {money(deal.amount, deal.currency)} · {deal.status.value}{expiry}{partner}"
+        f" · {amount(deal)} · {deal.status.value}{expiry}{partner}"
     )
 
 
@@ -147,7 +158,7 @@ def deal_list(title: str, deals: Sequence[DealView], total: int, *, with_partner
 def registered(deal: DealView) -> Message:
     return plain(
         f"Registered *{escape(deal.external_id)}* · {escape(deal.account_name)} · "
-        f"{money(deal.amount, deal.currency)} for {escape(deal.partner_name)}. It is pending "
+        f"{amount(deal)} for {escape(deal.partner_name)}. It is pending "
         f"approval; you will hear here and in the partner's channel when it is decided."
     )
 
@@ -176,14 +187,12 @@ def registration_problem(problem: str) -> Message:
 
 
 def approval_card(deal: DealView, routed_to: str) -> Message:
-    buttons = ActionsBlock(
-        block_id=f"decide:{deal.external_id}",
-        elements=[
-            ButtonElement(
-                text="Approve", action_id=APPROVE, value=deal.external_id, style="primary"
-            ),
-            ButtonElement(text="Reject", action_id=REJECT, value=deal.external_id, style="danger"),
+    buttons = actions(
+        [
+            button("Approve", APPROVE, deal.external_id, style="primary"),
+            button("Reject", REJECT, deal.external_id, style="danger"),
         ],
+        f"decide:{deal.external_id}",
     )
     return Message(
         text=f"Registration to approve: {deal.external_id} {deal.account_name}",
@@ -206,36 +215,28 @@ def conflict_card(deals: Sequence[DealView]) -> Message:
             f"registered this account. First come, first served suggests "
             f"*{escape(first.partner_name)}* ({escape(first.external_id)})."
         ),
-        DividerBlock(),
+        divider(),
     ]
     for rank, deal in enumerate(shown):
         label = "first" if rank == 0 else f"#{rank + 1}"
         blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=(
-                        f"*{escape(deal.partner_name)}* · `{escape(deal.external_id)}` ({label})\n"
-                        f"{money(deal.amount, deal.currency)} · {escape(deal.account_name)}"
-                        f"{' · ' + escape(deal.account_domain) if deal.account_domain else ''}\n"
-                        f"registered {day(deal.registered_at)} by {person(deal.registered_by)}"
-                    )
-                ),
-                accessory=ButtonElement(
-                    text=f"Award to {deal.partner_name}"[:75],
-                    action_id=AWARD,
-                    value=deal.external_id,
+            section(
+                f"*{escape(deal.partner_name)}* · `{escape(deal.external_id)}` ({label})\n"
+                f"{amount(deal)} · {escape(deal.account_name)}"
+                f"{' · ' + escape(deal.account_domain) if deal.account_domain else ''}\n"
+                f"registered {day(deal.registered_at)} by {person(deal.registered_by)}",
+                button(
+                    f"Award to {deal.partner_name}",
+                    AWARD,
+                    deal.external_id,
                     style="primary" if rank == 0 else None,
                 ),
             )
         )
     blocks.append(
-        ActionsBlock(
-            block_id=f"conflict:{first.external_id}",
-            elements=[
-                ButtonElement(
-                    text="Reject all", action_id=REJECT_ALL, value=first.external_id, style="danger"
-                )
-            ],
+        actions(
+            [button("Reject all", REJECT_ALL, first.external_id, style="danger")],
+            f"conflict:{first.external_id}",
         )
     )
     if len(deals) > len(shown):
@@ -272,7 +273,7 @@ def _subject(deal: DealView) -> str:
 def notice_registered(deal: DealView) -> Message:
     return plain(
         f"📝 {person(deal.registered_by)} registered {_subject(deal)} · "
-        f"{money(deal.amount, deal.currency)}. It is pending approval."
+        f"{amount(deal)}. It is pending approval."
     )
 
 

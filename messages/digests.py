@@ -1,11 +1,8 @@
-"""Digest messages: the weekly leadership digest and partners' quarterly business reviews,
-from ``templates/weekly_digest.j2`` and ``templates/qbr_digest.j2`` (see
-:mod:`messages.templating` for how a template becomes Block Kit within Slack's limits).
+"""Digest messages: the weekly leadership digest and partners' quarterly business reviews.
 Lists are cut to ``LISTED`` entries with the rest counted, so a digest stays a digest at any
-program size.
+program size; :func:`messages.blocks.fit` splits one that still outgrows a message.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -24,18 +21,28 @@ from insights.digests import (
     last_complete,
     qbr_digests,
 )
-from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric
+from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric, money
 from insights.scorecard_store import StoredScorecard
-from messages.blocks import Chart, Message, with_chart
+from messages.blocks import (
+    Chart,
+    Message,
+    chart_image,
+    context,
+    divider,
+    esc,
+    fields,
+    fit,
+    header,
+    section,
+    with_chart,
+)
 from messages.scorecard_messages import card_chart
-from messages.templating import render
 from models import OutboxMessage
 
 LISTED = 10
 MAX_REASONS = 3
 MAX_REASON = 200
 """Longest risk reason, highlight or tier gap shown."""
-LIMITS = {"listed": LISTED, "max_reasons": MAX_REASONS, "max_reason": MAX_REASON}
 
 
 def _change(now: float, before: float) -> str:
@@ -47,19 +54,28 @@ def _change(now: float, before: float) -> str:
     return f"{'▲' if share > 0 else '▼'} {abs(share):.0%}"
 
 
-def _helpers(period: Period, currency: str) -> dict[str, Callable[..., str]]:
-    """The helpers that depend on the digest: its currency and the period compared with."""
+def _count(value: float) -> str:
+    return f"{value:,.0f}"
 
-    def money(value: float | None) -> str:
-        return format_metric(value, "money", currency)
 
-    def figure(label: str, value: str, compared: Compared) -> str:
-        return (
-            f"*{label}*\n{value}\n{_change(compared.now, compared.previous)} vs last "
-            f"{period.kind} · {_change(compared.now, compared.year_ago)} vs a year ago"
-        )
+def _percent(value: float | None) -> str:
+    return format_metric(value, "percent", "")
 
-    return {"money": money, "figure": figure}
+
+def _figure(label: str, value: str, compared: Compared, period: Period) -> str:
+    return (
+        f"*{label}*\n{value}\n{_change(compared.now, compared.previous)} vs last "
+        f"{period.kind} · {_change(compared.now, compared.year_ago)} vs a year ago"
+    )
+
+
+def _dates(period: Period) -> str:
+    return f"{period.start:%-d %b}–{period.end:%-d %b %Y}"
+
+
+def _more(hidden: int, what: str = "") -> list[str]:
+    """The line counting what a list cut to ``LISTED`` leaves out, if it leaves out any."""
+    return [f"…and {hidden} more{what}."] if hidden > 0 else []
 
 
 def weekly_chart(digest: WeeklyDigest) -> Chart:
@@ -76,16 +92,127 @@ def weekly_chart(digest: WeeklyDigest) -> Chart:
     )
 
 
+def _movers(digest: WeeklyDigest) -> list[str]:
+    def amount(value: float) -> str:
+        return money(value, digest.currency)
+
+    lines = [f"*Top movers* — won revenue, last {MOVER_WEEKS} weeks vs the {MOVER_WEEKS} before"]
+    lines += [
+        f"🔺 *{esc(m.name)}* ({esc(m.tier)}) {amount(m.now)}, up {amount(m.now - m.before)}"
+        for m in digest.movers_up
+    ]
+    lines += [
+        f"🔻 *{esc(m.name)}* ({esc(m.tier)}) {amount(m.now)}, down {amount(m.before - m.now)}"
+        for m in digest.movers_down
+    ]
+    if not digest.movers_up and not digest.movers_down:
+        lines.append("No partner's won revenue moved.")
+    return lines
+
+
+def _at_risk(digest: WeeklyDigest) -> list[str]:
+    at_risk, threshold = digest.at_risk, _percent(digest.risk_threshold)
+    if digest.risk_as_of is None:
+        return ["*At risk* — no risk scores yet: the nightly risk run writes them."]
+    if not at_risk:
+        return [f"*At risk* — no partner at or above {threshold} (scores of {digest.risk_as_of})."]
+    new = sum(1 for a in at_risk if a.new)
+    lines = [
+        f"*At risk* — {_count(len(at_risk))} partner{'s' if len(at_risk) != 1 else ''} at or "
+        f"above {threshold} (scores of {digest.risk_as_of}"
+        f"{f', {new} new this week' if new else ''})"
+    ]
+    for a in at_risk[:LISTED]:
+        reasons = "; ".join(esc(r, MAX_REASON) for r in a.reasons[:MAX_REASONS])
+        lines.append(
+            f"• *{esc(a.name)}* ({esc(a.tier)}) {_percent(a.risk)} {esc(a.band)}"
+            f"{' · 🆕' if a.new else ''}{f': {reasons}' if a.reasons else ''}"
+        )
+    return lines + _more(len(at_risk) - LISTED)
+
+
+def _tier_changes(digest: WeeklyDigest) -> list[str]:
+    if digest.tier_month is None:
+        return [
+            "*Tier changes* — no scorecards yet: `partnerbot score` or the nightly run "
+            "computes them."
+        ]
+    month = f"{digest.tier_month:%B %Y}"
+    if not digest.tier_changes:
+        return [f"*Tier changes* — none proposed by the scorecards of {month}."]
+    ups = [c for c in digest.tier_changes if c.direction == "up"]
+    downs = [c for c in digest.tier_changes if c.direction == "down"]
+    lines = [
+        f"*Tier changes proposed* by the scorecards of {month}: {len(ups)} up, {len(downs)} down"
+    ]
+    lines += [f"⬆️ *{esc(c.name)}* {esc(c.current)} → {esc(c.recommended)}" for c in ups[:LISTED]]
+    lines += _more(len(ups) - LISTED, " up")
+    lines += [
+        f"⬇️ *{esc(c.name)}* {esc(c.current)} → {esc(c.recommended)}"
+        f"{' (needs approval)' if c.needs_approval else ''}"
+        for c in downs[:LISTED]
+    ]
+    return lines + _more(len(downs) - LISTED, " down")
+
+
+def _undelivered(digest: WeeklyDigest) -> list[str]:
+    if not digest.undelivered:
+        return []
+    total = _count(sum(u.messages for u in digest.undelivered))
+    return [
+        f"*Undelivered messages* — {total} refused by Slack and not yet sent again",
+        *(
+            f"• {_count(u.messages)} {esc(u.kind)}: `{esc(u.error)}`"
+            for u in digest.undelivered[:LISTED]
+        ),
+    ]
+
+
 def weekly_messages(digest: WeeklyDigest) -> list[Message]:
     """The leadership digest as Slack messages (one, unless it outgrows 50 blocks)."""
-    return render(
-        "weekly_digest.j2",
-        chart=weekly_chart(digest) if digest.trend else None,
-        d=digest,
-        mover_weeks=MOVER_WEEKS,
-        **LIMITS,
-        **_helpers(digest.week, digest.currency),
-    )
+    week, r, currency = digest.week, digest.registrations, digest.currency
+    chart = weekly_chart(digest) if digest.trend else None
+
+    def figure(label: str, value: str, compared: Compared) -> str:
+        return _figure(label, value, compared, week)
+
+    blocks = [
+        header(f"{digest.program} · week {week.label}"),
+        context(
+            f"{_dates(week)} · amounts in {currency} · compared with the week before and with "
+            f"{week.year_before.label}"
+        ),
+        fields(
+            [
+                figure("Won revenue", money(digest.revenue.now, currency), digest.revenue),
+                figure("Open pipeline", money(digest.pipeline.now, currency), digest.pipeline),
+                figure("Partner-sourced", money(digest.sourced.now, currency), digest.sourced),
+                figure(
+                    "Partner-influenced", money(digest.influenced.now, currency), digest.influenced
+                ),
+                figure("Deals won", _count(digest.deals_won.now), digest.deals_won),
+                figure("Registrations", _count(r.received.now), r.received),
+            ]
+        ),
+        section(
+            f"*Registrations:* {_count(r.received.now)} received this week "
+            f"({money(r.amount, currency)}), {_count(r.conflicts) if r.conflicts else 'none'} "
+            f"of them in channel conflict. Awaiting a decision now: {_count(r.pending)} pending, "
+            f"{_count(r.open_conflicts)} in conflict."
+        ),
+        *([chart_image(chart)] if chart else []),
+        divider(),
+        *(
+            section("\n".join(lines))
+            for lines in (
+                _movers(digest),
+                _at_risk(digest),
+                _tier_changes(digest),
+                _undelivered(digest),
+            )
+        ),
+    ]
+    return fit(Message("", blocks, chart))
 
 
 @dataclass(frozen=True)
@@ -121,16 +248,100 @@ def _qbr_chart(digest: QbrDigest) -> Chart | None:
     return replace(card_chart(card), filename=filename)
 
 
+def _wins(digest: QbrDigest) -> list[str]:
+    if not digest.wins:
+        pipeline = money(digest.pipeline.now, digest.currency)
+        return [f"*Wins this quarter* — none closed yet; your open pipeline is {pipeline}."]
+    shown = len(digest.wins)
+    largest = f" — the largest {shown}" if digest.deals_won > shown else ""
+    return [
+        f"*Wins this quarter*{largest}",
+        *(
+            f"• *{esc(w.account)}* {money(w.amount, digest.currency)}"
+            f"{f' · {esc(w.product)}' if w.product else ''} · closed {w.closed_at:%-d %b}"
+            for w in digest.wins
+        ),
+    ]
+
+
+def _scorecard(card: StoredScorecard) -> list[str]:
+    arrows = {1: "🔺", -1: "🔻"}
+    return [
+        f"*Your scorecard* for {card.month:%B %Y} — percentiles against {card.peers} peers "
+        f"({esc(card.peer_group)}), 100 is the best",
+        *(
+            f"• {row.label}: {row.value}"
+            f"{f' · p{row.percentile}' if row.percentile is not None else ''}"
+            for row in _metric_rows(card)
+        ),
+        *(
+            f"{arrows.get(h['direction'], '•')} {esc(h['text'], MAX_REASON)}"
+            for h in card.highlights
+        ),
+    ]
+
+
+def _tier(card: StoredScorecard) -> list[str]:
+    advice = card.advice
+    if advice["change"] == "up":
+        return [
+            f"*Tier:* the numbers support moving up from {esc(advice['current'])} to "
+            f"*{esc(advice['recommended'])}* ⬆️ — your partner manager will confirm."
+        ]
+    if gaps := card.tier_gaps():
+        return [
+            f"*To {verb} {esc(tier)}:* {'; '.join(esc(n, MAX_REASON) for n in needs)}."
+            for verb, tier, needs in gaps
+        ]
+    if advice.get("next_tier"):
+        return [
+            f"*Tier:* you meet every threshold of {esc(advice['next_tier'])}; the next review "
+            "will confirm it."
+        ]
+    return [f"*Tier:* {esc(advice['current'])}, the program's top tier."]
+
+
 def qbr_messages(digest: QbrDigest) -> list[Message]:
     """A partner's quarterly business review as Slack messages, for its own channel."""
-    return render(
-        "qbr_digest.j2",
-        chart=_qbr_chart(digest),
-        d=digest,
-        metrics=_metric_rows(digest.scorecard) if digest.scorecard else [],
-        **LIMITS,
-        **_helpers(digest.quarter, digest.currency),
+    quarter, card, chart = digest.quarter, digest.scorecard, _qbr_chart(digest)
+
+    def amount(value: float | None) -> str:
+        return money(value, digest.currency)
+
+    def figure(label: str, compared: Compared) -> str:
+        return _figure(label, amount(compared.now), compared, quarter)
+
+    target = (
+        f"{amount(digest.target)}\n{_percent(digest.attainment)} reached"
+        if digest.target
+        else "none set"
     )
+    score = f"{card.score:.1f}/100 ({card.month:%B})" if card else "not scored yet"
+    blocks = [
+        header(f"{digest.name} · {quarter.label} business review"),
+        context(
+            f"{_dates(quarter)} · tier {esc(digest.tier)} · amounts in {digest.currency} · "
+            f"compared with the quarter before and with {quarter.year_before.label}"
+        ),
+        fields(
+            [
+                figure("Sourced revenue", digest.sourced),
+                f"*Quarterly target*\n{target}",
+                figure("Influenced revenue", digest.influenced),
+                figure("Open pipeline at quarter end", digest.pipeline),
+                f"*Deals won*\n{_count(digest.deals_won)} · win rate "
+                f"{_percent(digest.win_rate)}\naverage {amount(digest.avg_deal_size)}",
+                f"*Registrations*\n{_count(digest.registrations)} this quarter",
+                f"*Certifications*\n{_count(digest.certifications)} held, "
+                f"{_count(digest.new_certifications)} new this quarter",
+                f"*Score*\n{score}",
+            ]
+        ),
+        section("\n".join(_wins(digest))),
+        *([chart_image(chart)] if chart else []),
+        *([section("\n".join(_scorecard(card))), section("\n".join(_tier(card)))] if card else []),
+    ]
+    return fit(Message("", blocks, chart))
 
 
 WEEKLY = "weekly_digest"

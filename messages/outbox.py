@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from messages.blocks import Chart, Message
+from messages.blocks import Chart, Message, fit
 from models import OutboxMessage, OutboxStatus
 from models.db import insert_new
 
@@ -47,15 +47,16 @@ def enqueue(
 def enqueue_message(
     session: Session, *, key: str, kind: str, channel: str, message: Message
 ) -> bool:
-    """:func:`enqueue` for a rendered :class:`Message`."""
+    """:func:`enqueue` for a rendered :class:`Message`, fitted to Slack's limits."""
+    (fitted,) = fit(message)
     return enqueue(
         session,
         key=key,
         kind=kind,
         channel=channel,
-        text=message.text,
-        blocks=[block.to_dict() for block in message.blocks],
-        chart=message.chart,
+        text=fitted.text,
+        blocks=[block.to_dict() for block in fitted.blocks],
+        chart=fitted.chart,
     )
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from deals.lookup import DealView
 from messages import deal_messages
-from messages.blocks import Message, context, day, escape, money, plain, section
+from messages.blocks import Message, context, day, escape, plain, section
 
 
 def _when(days_left: int) -> str:
@@ -23,7 +23,7 @@ def _subject(deal: DealView) -> str:
 def expiry_reminder(deal: DealView, days_left: int) -> Message:
     """To the partner's shared channel."""
     return plain(
-        f"⏳ Your registration {_subject(deal)} · {money(deal.amount, deal.currency)} is "
+        f"⏳ Your registration {_subject(deal)} · {deal_messages.amount(deal)} is "
         f"protected until {day(deal.expires_at)}: that ends {_when(days_left)}. Close it, or ask "
         f"your partner manager to extend it."
     )
@@ -33,7 +33,7 @@ def expiry_reminder_for_manager(deal: DealView, days_left: int) -> Message:
     """To the partner's manager, as a direct message."""
     text = (
         f"⏳ {escape(deal.partner_name)}'s registration {_subject(deal)} · "
-        f"{money(deal.amount, deal.currency)} stops being protected {_when(days_left)} "
+        f"{deal_messages.amount(deal)} stops being protected {_when(days_left)} "
         f"({day(deal.expires_at)})."
     )
     action = f"Extend it with `{deal_messages.COMMAND} extend {escape(deal.external_id)} DAYS`."

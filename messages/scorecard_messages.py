@@ -7,18 +7,23 @@ import math
 from collections.abc import Sequence
 from datetime import date
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ImageBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block
 
 from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric
 from insights.scorecard_store import StoredScorecard
-from messages.blocks import Chart, Message, code, context, escape, plain, section
+from messages.blocks import (
+    Chart,
+    Message,
+    actions,
+    button,
+    chart_image,
+    code,
+    context,
+    escape,
+    fields,
+    plain,
+    section,
+)
 
 COMMAND = "/scorecard"
 DEALS = "scorecard_deals"
@@ -93,7 +98,7 @@ def scorecard_card(
         f"*{escape(card.name)}* · {escape(card.tier)} · {escape(card.region)} — {month}\n"
         f"{_score_line(card)} · compared with {escape(card.peer_group)} ({card.peers} partners)"
     )
-    fields = []
+    figures = []
     for shown in KEY_METRICS:
         value = card.metrics.get(shown.key)
         if value is None and shown.key in OPTIONAL_METRICS:
@@ -102,10 +107,8 @@ def scorecard_card(
         number = format_metric(value, shown.kind, card.currency)
         percentile = card.percentiles.get(shown.weight) if shown.weight else None
         rank = f" · p{percentile:.0f}" if percentile is not None else ""
-        fields.append(MarkdownTextObject(text=f"*{shown.label}*\n{number}{arrow}{rank}"))
-    blocks: list[Block] = [section(headline)]
-    for start in range(0, len(fields), 10):  # a section holds at most 10 fields
-        blocks.append(SectionBlock(fields=fields[start : start + 10]))
+        figures.append(f"*{shown.label}*\n{number}{arrow}{rank}")
+    blocks: list[Block] = [section(headline), fields(figures)]  # fit: ten to a section
     if card.highlights:
         marks = {1: "🔺", -1: "🔻"}
         lines = [
@@ -115,18 +118,9 @@ def scorecard_card(
         blocks.append(section("\n".join(lines)))
     blocks.append(section("\n".join(_tier_lines(card))))
     if chart_file_id:
-        chart = card_chart(card)
-        blocks.append(
-            ImageBlock(slack_file={"id": chart_file_id}, alt_text=chart.alt_text, title=chart.title)
-        )
-    blocks.append(
-        ActionsBlock(
-            elements=[
-                ButtonElement(text="Deals", action_id=DEALS, value=str(card.partner_id)),
-                ButtonElement(text="QBR digest", action_id=QBR, value=str(card.partner_id)),
-            ]
-        )
-    )
+        blocks.append(chart_image(card_chart(card), chart_file_id))
+    partner = str(card.partner_id)
+    blocks.append(actions([button("Deals", DEALS, partner), button("QBR digest", QBR, partner)]))
     busy = " Many charts are being drawn just now: ask again in a minute for this one."
     blocks.append(
         context(

@@ -1,11 +1,12 @@
-"""The monthly tier review a manager receives (template ``tier_review.j2``): each proposed
-change with Approve and Decline, and the proposal's line once decided."""
+"""The monthly tier review a manager receives: each proposed change with Approve and Decline,
+and the proposal's line once decided."""
 
 from typing import Any
 
+from slack_sdk.models.blocks import Block
+
 from insights.tier_review import TierChange
-from messages.blocks import Message, context
-from messages.templating import render
+from messages.blocks import Message, actions, button, context, esc, fit, section
 
 APPROVE = "tier_approve"
 DECLINE = "tier_decline"
@@ -22,21 +23,33 @@ def parse_value(value: str) -> tuple[int, str, str]:
     return int(partner_id), current, recommended
 
 
+def _proposal(change: TierChange) -> list[Block]:
+    arrow = ":arrow_up:" if change.direction == "up" else ":arrow_down:"
+    approval = " — needs your approval" if change.needs_approval else ""
+    value = proposal_value(change)
+    return [
+        section(
+            f"{arrow} *{esc(change.name)}*: {esc(change.current)} → "
+            f"{esc(change.recommended)}{approval}"
+        ),
+        actions(
+            [button("Approve", APPROVE, value, style="primary"), button("Decline", DECLINE, value)],
+            f"tier:{change.partner_id}",
+        ),
+    ]
+
+
 def tier_review_messages(changes: list[TierChange], month_label: str) -> list[Message]:
     """The proposals for one manager, ``PER_MESSAGE`` to a message."""
-    return [
-        message
-        for start in range(0, len(changes), PER_MESSAGE)
-        for message in render(
-            "tier_review.j2",
-            month=month_label,
-            total=len(changes),
-            first=start + 1,
-            changes=changes[start : start + PER_MESSAGE],
-            value=proposal_value,
-            ids={"approve": APPROVE, "decline": DECLINE},
-        )
-    ]
+    messages = []
+    for start in range(0, len(changes), PER_MESSAGE):
+        first = f" (from {start + 1})" if start else ""
+        title = f"*Tier review, {month_label}: {len(changes)} change(s) proposed by the scorecards*"
+        blocks = [section(title + first)]
+        for change in changes[start : start + PER_MESSAGE]:
+            blocks += _proposal(change)
+        messages += fit(Message("", blocks))
+    return messages
 
 
 def decided(blocks: list[dict[str, Any]], partner_id: int, said: str) -> list[dict[str, Any]]:

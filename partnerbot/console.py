@@ -15,7 +15,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric
+from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric, money
 
 if TYPE_CHECKING:  # only named in signatures: importing them would load the whole domain
     from sqlalchemy import Row
@@ -28,10 +28,6 @@ if TYPE_CHECKING:  # only named in signatures: importing them would load the who
     from partnerbot.doctor import Check
 
 BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
-
-
-def money(value: Decimal, currency: str) -> str:
-    return f"{currency} {value:,.0f}"
 
 
 def import_line(result: ImportResult) -> str:
@@ -61,7 +57,7 @@ def overview_panel(overview: Overview, program_name: str) -> Panel:
     quarters.add_column("")
     for q in overview.quarters:
         bar = "█" * round(20 * q.won / peak)
-        quarters.add_row(q.quarter, f"{q.won:,.0f}", f"{q.deals:,}", f"[cyan]{bar}[/]")
+        quarters.add_row(q.quarter, money(q.won, ""), f"{q.deals:,}", f"[cyan]{bar}[/]")
 
     leaders = Table(title="Top partners, won revenue in the last 12 months", title_justify="left")
     for name, justify in [
@@ -92,7 +88,7 @@ def overview_panel(overview: Overview, program_name: str) -> Panel:
             f"{r.registered_at:%Y-%m-%d %H:%M}",
             r.partner,
             r.account,
-            money(r.amount, r.currency),
+            money(r.amount, r.currency, cents=True),
             str(r.status),
         )
 
