@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from messages.blocks import Chart
 from messages.charts import ChartRenderer, ChartsBusyError, revenue_chart
+from tests.waiting import wait_until
 
 CHART = Chart(
     title="Acme Resellers: revenue and pipeline, last 12 months",
@@ -78,8 +79,7 @@ def test_a_full_chart_pool_refuses_at_once_and_takes_charts_again_when_free() ->
         pool.revenue_chart(CHART)  # the pool started
         with ThreadPoolExecutor(1) as thread:
             drawing = thread.submit(pool.revenue_chart, slow)
-            while pool._in_flight == 0:
-                time.sleep(0.001)
+            wait_until(lambda: pool._in_flight > 0, "the slow chart drawing", interval=0.001)
             started = time.monotonic()
             with pytest.raises(ChartsBusyError):
                 pool.revenue_chart(CHART)

@@ -7,12 +7,15 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from config.program import Program
 from deals.registration import RegistrationRequest, register
 from models import DealRegistration, DealStatus, Partner
+
+pytestmark = pytest.mark.slow  # each test runs partnerbot commands in new processes
 
 
 def run_cli(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:

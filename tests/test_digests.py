@@ -34,8 +34,6 @@ from insights.scorecard_store import compute_and_store
 from jobs.digests import qbr_digest_job, weekly_digest_job
 from messages.outbox import enqueue
 from models import (
-    Account,
-    DealRegistration,
     DealSource,
     DealStatus,
     OutboxMessage,
@@ -50,6 +48,7 @@ from models import (
 from models.db import make_session_factory
 from models.enums import ActivityKind
 from partnerbot.cli import cli
+from tests.seeding import add_deal
 
 PROGRAM = parse_program(
     """
@@ -121,22 +120,18 @@ def seed(session: Session) -> dict[str, int]:
         currency: str = "USD",
         source: DealSource = DealSource.SOURCED,
     ) -> None:
-        account = Account(account_key=key, name=f"Customer {key}", normalized_name=key.lower())
-        session.add(account)
-        session.flush()
-        session.add(
-            DealRegistration(
-                external_id=key,
-                partner_id=ids[partner],
-                account_id=account.id,
-                amount=Decimal(amount),
-                currency=currency,
-                product="Core Platform",
-                status=status,
-                source=source,
-                registered_at=utc(registered),
-                closed_at=date.fromisoformat(closed) if closed else None,
-            )
+        add_deal(
+            session,
+            ids[partner],
+            key,
+            amount,
+            status,
+            utc(registered),
+            closed,
+            currency=currency,
+            source=source,
+            account=f"Customer {key}",
+            product="Core Platform",
         )
 
     deal("D1", "Alpha", 10_000, WON, "2026-10-01", "2026-11-18")

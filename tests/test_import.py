@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from config.program import example_text, parse_program
 from ingest import CsvImportError, import_file
 from models import (
     Account,
@@ -25,8 +24,7 @@ from models import (
     deal_influencers,
 )
 from tests.files import write_csv
-
-PROGRAM = parse_program(example_text(), "program.example.toml")
+from tests.programs import EXAMPLE_PROGRAM as PROGRAM
 
 PARTNERS_HEADER = "Partner ID,Partner Name,Partner Tier,Sales Region,Billing Country,Specializations,Partner Manager Slack ID,Slack Channel ID"  # noqa: E501
 PARTNER_ROWS = (
@@ -274,6 +272,7 @@ def test_semicolon_delimited_excel_export_with_bom(engine: Engine, tmp_path: Pat
 cells = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=20)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -192,6 +192,7 @@ def test_events_after_as_of_change_nothing(
     )
 
 
+@pytest.mark.slow
 def test_same_data_and_seed_give_identical_scores(program: pd.DataFrame) -> None:
     # The logistic family is deterministic by construction (the leakage test refits it and
     # compares exactly); boosting is the family with a random state.

@@ -8,10 +8,10 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from config.program import EXAMPLE, example_text, parse_program
 from ingest import import_file
 from insights.risk_factors import top_factors
 from insights.risk_features import risk_features
@@ -20,10 +20,10 @@ from models import DealRegistration, DealStatus, Partner, PartnerActivity
 from models.enums import AlertState, PartnerStatus
 from models.monitoring import PartnerAlert, PartnerRiskScore, RiskRun
 from synth import ProgramSpec, generate_program
+from tests.programs import EXAMPLE_PROGRAM
 from tests.test_demo import run_cli
 
 AS_OF = date(2026, 6, 30)
-EXAMPLE_PROGRAM = parse_program(example_text(), EXAMPLE)  # what the CLI uses without a file
 
 
 def read_scores(path: Path) -> list[dict[str, str]]:
@@ -48,6 +48,7 @@ def score(url: str, out: Path) -> list[dict[str, str]]:
     return read_scores(out)
 
 
+@pytest.mark.slow
 def test_score_writes_the_contract_stores_it_and_ignores_later_data(
     engine: Engine, tmp_path: Path
 ) -> None:
@@ -133,6 +134,7 @@ def test_reasons_are_measured_against_the_partners_own_rhythm_and_peers() -> Non
     assert "win rate 10% vs 60% peer median (last 6 months)" in found[3]
 
 
+@pytest.mark.slow
 def test_evaluate_backtests_on_the_programs_own_history(engine: Engine, tmp_path: Path) -> None:
     generated_program(engine, tmp_path)
     answers = [

@@ -25,15 +25,13 @@ from sqlalchemy.orm import Session
 from config.program import parse_program
 from insights.scorecard_metrics import METRICS, ProgramFrames, load_frames, monthly_metrics
 from models import (
-    Account,
-    DealRegistration,
     DealSource,
     DealStatus,
     Partner,
     PartnerActivity,
-    deal_influencers,
 )
 from models.enums import ActivityKind
+from tests.seeding import add_deal
 
 PROGRAM = parse_program(
     """
@@ -104,30 +102,19 @@ def seed(session: Session) -> dict[str, int]:
         expires: str | None = None,
         influencers: tuple[str, ...] = (),
     ) -> None:
-        account = Account(account_key=key, name=key, normalized_name=key.lower())
-        session.add(account)
-        session.flush()
-        registration = DealRegistration(
-            external_id=key,
-            partner_id=ids[partner],
-            account_id=account.id,
-            amount=Decimal(amount),
+        ids[key] = add_deal(
+            session,
+            ids[partner],
+            key,
+            amount,
+            status,
+            registered,
+            closed,
             currency=currency,
-            status=status,
             source=source,
-            registered_at=registered,
-            closed_at=date.fromisoformat(closed) if closed else None,
-            expires_at=date.fromisoformat(expires) if expires else None,
-        )
-        session.add(registration)
-        session.flush()
-        ids[key] = registration.id
-        for influencer in influencers:
-            session.execute(
-                deal_influencers.insert().values(
-                    deal_id=registration.id, partner_id=ids[influencer]
-                )
-            )
+            expires=expires,
+            influencers=[ids[influencer] for influencer in influencers],
+        ).id
 
     plus_two = timezone(timedelta(hours=2))
     # Alpha

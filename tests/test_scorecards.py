@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from config.program import Program, Weights, example_text, parse_program
+from config.program import Program, Weights, parse_program
 from insights.scorecard_metrics import METRICS
 from insights.scorecards import (
     MIN_PEERS,
@@ -20,8 +20,8 @@ from insights.scorecards import (
     scorecards,
     tier_advice,
 )
+from tests.programs import EXAMPLE_PROGRAM as PROGRAM
 
-PROGRAM = parse_program(example_text(), "program.example.toml")
 MONTH = pd.Period("2025-01", freq="M")
 COLUMNS = METRICS
 
@@ -477,6 +477,7 @@ def test_scorecard_advice_uses_score_revenue_and_certifications() -> None:
 VALUE = st.one_of(st.just(math.nan), st.floats(0, 1e6, allow_nan=False))
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(
     rows=st.lists(st.lists(VALUE, min_size=8, max_size=8), min_size=1, max_size=12),

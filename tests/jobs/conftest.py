@@ -1,32 +1,19 @@
-"""Fixtures for job tests: the fake Slack and session factory of the Slack tests, a delivery
-client pointed at the fake, and helpers to read the outbox."""
+"""Fixtures for job tests: a delivery client pointed at the fake Slack, and a generated program
+in the test database."""
 
-import time
-from collections import Counter
+from pathlib import Path
 
 import pytest
 from slack_sdk import WebClient
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine
 
+from config.program import Program
 from config.settings import Settings
-from jobs.delivery import Backoff, DeliveryReport, Pacer, deliver_pending, delivery_client
-from models import OutboxMessage, OutboxStatus
-from tests.slack.conftest import fake_slack, session_factory
+from ingest import import_file
+from jobs.delivery import delivery_client
+from synth import ProgramSpec, generate_program
+from tests.programs import EXAMPLE_PROGRAM
 from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
-
-__all__ = [
-    "FAST",
-    "client",
-    "deliver_all",
-    "fake_slack",
-    "outbox",
-    "posted_keys",
-    "session_factory",
-]
-
-FAST = {"pacer": Pacer(0.0), "backoff": Backoff(first_s=0.05, cap_s=0.2)}
-"""Delivery without pacing and with short back-offs, for tests."""
 
 
 @pytest.fixture
@@ -34,31 +21,10 @@ def client(fake_slack: FakeSlack) -> WebClient:
     return delivery_client(Settings(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=fake_slack.api_url))
 
 
-def outbox(session_factory: sessionmaker[Session]) -> dict[str, OutboxMessage]:
-    with session_factory() as session:
-        return {m.key: m for m in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))}
-
-
-def posted_keys(fake: FakeSlack) -> list[str]:
-    """The outbox key of every message that reached the fake Slack, in posting order."""
-    return [
-        m["metadata"]["event_payload"]["key"]
-        for m in sorted(fake.all_messages(), key=lambda m: float(m["ts"]))
-    ]
-
-
-def deliver_all(
-    session_factory: sessionmaker[Session],
-    client: WebClient,
-    timeout: float = 60,
-    **options: object,
-) -> DeliveryReport:
-    """Run deliveries until nothing is pending (as the worker does every few seconds)."""
-    deadline = time.monotonic() + timeout
-    total = Counter[str]()
-    while any(m.status is OutboxStatus.PENDING for m in outbox(session_factory).values()):
-        assert time.monotonic() < deadline, "messages still pending"
-        report = deliver_pending(session_factory, client, **options)  # type: ignore[arg-type]
-        total.update(report.__dict__)
-        time.sleep(0.05)
-    return DeliveryReport(**total)
+@pytest.fixture
+def program_db(engine: Engine, tmp_path: Path) -> Program:
+    """A generated program (80 partners, 18 months) imported into the test database."""
+    generated = generate_program(ProgramSpec(partners=80, months=18, seed=5), tmp_path)
+    for kind in ("partners", "people", "deals", "activities"):
+        import_file(kind, generated.paths[kind], engine, EXAMPLE_PROGRAM)
+    return EXAMPLE_PROGRAM

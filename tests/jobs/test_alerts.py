@@ -4,7 +4,6 @@ running app — and what was answered is not raised again."""
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from slack_sdk import WebClient
@@ -12,7 +11,6 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.program import Program
-from ingest import import_file
 from jobs.delivery import Pacer, deliver_pending
 from jobs.digests import qbr_digest_job, weekly_digest_job
 from jobs.registrations import daily_registrations
@@ -20,28 +18,20 @@ from jobs.scoring import nightly_scoring
 from jobs.tier_review import tier_review
 from messages.alert_messages import ACKNOWLEDGE, DISMISS, SNOOZE
 from models import AlertState, OutboxStatus, PartnerAlert
-from synth import ProgramSpec, generate_program
-from tests.jobs.conftest import FAST, deliver_all, outbox, posted_keys
-from tests.slack.conftest import PROGRAM, running_app
+from tests.jobs.deliveries import FAST, deliver_all, outbox, posted_keys
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack
 from tests.slack.payloads import click
+from tests.slack.running_app import running_app
 
 NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # the night after the generated history ends
 MANAGER = "UMGREMEA01"
-
-
-@pytest.fixture
-def program_db(engine: Engine, tmp_path: Path) -> Program:
-    generated = generate_program(ProgramSpec(partners=80, months=18, seed=5), tmp_path)
-    for kind in ("partners", "people", "deals", "activities"):
-        import_file(kind, generated.paths[kind], engine, PROGRAM)
-    return PROGRAM
 
 
 def alerts_in_slack(fake: FakeSlack) -> list[dict]:
     return [m for m in fake.all_messages() if m["metadata"]["event_payload"]["key"][:6] == "alert:"]
 
 
+@pytest.mark.slow
 def test_alerts_reach_managers_once_with_buttons_and_answers_stick(
     engine: Engine,
     program_db: Program,
@@ -151,6 +141,7 @@ def test_alerts_reach_managers_once_with_buttons_and_answers_stick(
             assert raised == 1
 
 
+@pytest.mark.slow
 def test_every_alert_and_digest_reaches_slack_exactly_once_through_a_flaky_slack(
     program_db: Program,
     session_factory: sessionmaker[Session],

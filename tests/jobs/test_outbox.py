@@ -12,6 +12,7 @@ from collections.abc import Container
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from slack_sdk import WebClient
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,7 +21,7 @@ from jobs.delivery import DeliveryReport, deliver_pending
 from messages.blocks import CHART_PLACEHOLDER, Chart
 from messages.outbox import enqueue, utcnow
 from models import OutboxMessage, OutboxStatus
-from tests.jobs.conftest import FAST, deliver_all, outbox, posted_keys
+from tests.jobs.deliveries import FAST, deliver_all, outbox, posted_keys
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.test_doctor import doctor
 
@@ -67,6 +68,7 @@ def test_enqueue_is_idempotent(engine: Engine, session_factory: sessionmaker[Ses
     assert (messages["k1"].channel, messages["k1"].text) == ("C0A", "hi")
 
 
+@pytest.mark.slow
 def test_a_flaky_slack_gets_every_message_exactly_once(
     engine: Engine, fake_slack: FakeSlack, client: WebClient, session_factory: sessionmaker[Session]
 ) -> None:
@@ -165,6 +167,7 @@ def test_an_interrupted_post_is_found_in_slack_not_posted_again(
     assert posted_keys(fake_slack) == ["posted", "lost"]
 
 
+@pytest.mark.slow
 def test_a_permanent_error_is_recorded_and_doctor_shows_it(
     engine: Engine,
     fake_slack: FakeSlack,

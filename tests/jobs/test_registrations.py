@@ -8,14 +8,14 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.program import Program, example_text, parse_program
+from config.program import Program
 from jobs.delivery import Pacer, deliver_pending
 from jobs.registrations import RegistrationsReport, daily_registrations
 from jobs.worker import run_once
 from models import Account, DealRegistration, DealStatus, JobRun, Partner
+from tests.programs import EXAMPLE_PROGRAM as PROGRAM  # EMEA → UMGREMEA01, else desk
 from tests.slack.fake_slack import FakeSlack
 
-PROGRAM = parse_program(example_text(), "program.example.toml")  # EMEA → UMGREMEA01, else desk
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 TODAY = NOW.date()
 

@@ -14,17 +14,16 @@ from jobs.delivery import Pacer, deliver_pending
 from jobs.tier_review import tier_review
 from messages.tier_messages import APPROVE, DECLINE, parse_value
 from models import AuditEntry, Partner
-from tests.jobs.test_alerts import program_db  # noqa: F401 (fixture)
-from tests.slack.conftest import running_app
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack
 from tests.slack.payloads import click
+from tests.slack.running_app import running_app
 
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
 def test_tier_review_proposes_once_and_decisions_stick(
     engine: Engine,
-    program_db: Program,  # noqa: F811
+    program_db: Program,
     session_factory: sessionmaker[Session],
     fake_slack: FakeSlack,
     client: WebClient,

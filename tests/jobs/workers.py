@@ -5,12 +5,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from config.program import example_text
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.signing import SIGNING_SECRET
+from tests.waiting import wait_until
 
 
 class WorkerProcess:
@@ -46,14 +46,15 @@ class WorkerProcess:
 
     def wait_for(self, text: str, timeout: float = 60) -> float:
         """Seconds until ``text`` appeared in the log; fails the test after ``timeout``."""
-        started = time.monotonic()
-        while text not in self.output():
-            if time.monotonic() - started > timeout:
-                raise AssertionError(f"no {text!r} in {timeout}s; the log:\n{self.output()}")
+
+        def logged() -> bool:
+            if text in self.output():
+                return True
             if self.process.poll() is not None and text not in self.output():
                 raise AssertionError(f"worker exited before {text!r}:\n{self.output()}")
-            time.sleep(0.1)
-        return time.monotonic() - started
+            return False
+
+        return wait_until(logged, f"{text!r} in the log of {self.log.name}", timeout=timeout)
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)

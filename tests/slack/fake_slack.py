@@ -243,11 +243,6 @@ class FakeSlack:
         path = urlsplit(response_url).path
         return self.wait_for(lambda r: r.path == path, timeout=timeout)[0]
 
-    def assert_quiet(self, *, for_seconds: float = 0.1) -> None:
-        """Assert nothing at all reaches the fake within ``for_seconds`` (for "did nothing")."""
-        time.sleep(for_seconds)
-        assert self.requests == [], f"fake Slack received {[r.name for r in self.requests]}"
-
     # --- answering -------------------------------------------------------------------------
 
     def _record(self, request: Recorded) -> None:

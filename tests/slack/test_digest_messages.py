@@ -2,7 +2,6 @@
 partner's QBR telling it nothing about any other partner."""
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,7 +25,8 @@ from insights.digests import (
 from insights.scorecard_store import StoredScorecard, compute_and_store
 from messages.blocks import Message
 from messages.digests import LISTED, qbr_messages, weekly_messages
-from models import Account, DealRegistration, DealStatus, Partner, deal_influencers
+from models import DealStatus, Partner
+from tests.seeding import add_deal
 from tests.test_digests import PROGRAM, utc
 
 names = st.text(min_size=1, max_size=300)
@@ -292,25 +292,17 @@ def test_qbr_names_no_other_partner(engine: Engine) -> None:
             ("Bravado Prospect", "Beta", 456_789, DealStatus.PENDING, None),
             ("Bravado Lost", "Beta", 123_456, DealStatus.LOST, "2026-09-20"),
         ):
-            account = Account(account_key=key, name=key, normalized_name=key.lower())
-            session.add(account)
-            session.flush()
-            deal = DealRegistration(
-                external_id=key,
-                partner_id=ids[owner],
-                account_id=account.id,
-                amount=Decimal(amount),
-                currency="USD",
-                status=status,
-                registered_at=utc("2026-07-01"),
-                closed_at=date.fromisoformat(closed) if closed else None,
+            influencers = [ids["Beta"]] if key == "Alpha Customer" else []
+            add_deal(
+                session,
+                ids[owner],
+                key,
+                amount,
+                status,
+                utc("2026-07-01"),
+                closed,
+                influencers=influencers,
             )
-            session.add(deal)
-            session.flush()
-            if key == "Alpha Customer":
-                session.execute(
-                    deal_influencers.insert().values(deal_id=deal.id, partner_id=ids["Beta"])
-                )
         session.commit()
         compute_and_store(session, PROGRAM, date(2026, 10, 1))
         [alpha] = qbr_digests(session, PROGRAM, parse_period("2026-Q3"), [ids["Alph"]])

@@ -24,10 +24,9 @@ from models import (
     Person,
     PersonRole,
 )
-from tests.slack.conftest import running_app
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack, Recorded
 from tests.slack.payloads import block_actions
-from tests.slack.running_app import RunningApp
+from tests.slack.running_app import RunningApp, running_app
 
 MANAGER = "U0MANAGER"
 ACME_TEAM = "T0ACME"

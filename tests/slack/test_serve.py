@@ -9,14 +9,16 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+import pytest
 
 from models.db import make_engine
 from models.migrate import upgrade
-from tests.slack.conftest import running_app
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack
+from tests.slack.running_app import running_app
 from tests.slack.signing import SIGNING_SECRET, signed, slash_command_body
+from tests.waiting import wait_until
 
 MANAGER = "U0MANAGER"
 
@@ -48,18 +50,17 @@ def post(port: int, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
 
 
 def wait_until_healthy(port: int, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         assert process.poll() is None, process.communicate()[0]
         try:
-            if get(port, "/healthz")[0] == 200:
-                return
+            return get(port, "/healthz")[0] == 200
         except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("partnerbot serve did not become healthy within 60 s")
+            return False
+
+    wait_until(healthy, "partnerbot serve healthy", interval=0.2)
 
 
+@pytest.mark.slow
 def test_serve_runs_gunicorn_workers_that_answer_slack(
     fake_slack: FakeSlack, tmp_path: Path
 ) -> None:

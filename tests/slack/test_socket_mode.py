@@ -10,7 +10,7 @@ from bot.app import SlackConfigError
 from bot.socket_mode import socket_mode_handler
 from config.settings import Settings
 from models import Person, PersonRole
-from tests.slack.conftest import PROGRAM
+from tests.programs import EXAMPLE_PROGRAM
 from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, HOME_TEAM, FakeSlack
 from tests.slack.fake_socket_mode import FakeSocketMode, slash_command_envelope
 
@@ -33,7 +33,7 @@ def test_a_slash_command_over_socket_mode(
     )
     with FakeSocketMode() as socket_mode:
         fake_slack.socket_url = socket_mode.url
-        handler = socket_mode_handler(settings, PROGRAM, session_factory)
+        handler = socket_mode_handler(settings, EXAMPLE_PROGRAM, session_factory)
         handler.connect()
         try:
             socket_mode.wait_connected()
@@ -68,4 +68,4 @@ def test_socket_mode_needs_an_app_level_token(fake_slack: FakeSlack) -> None:
         SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN="xoxb-wrong", SLACK_API_URL=fake_slack.api_url
     )
     with pytest.raises(SlackConfigError, match="xapp-"):
-        socket_mode_handler(settings, PROGRAM)
+        socket_mode_handler(settings, EXAMPLE_PROGRAM)
