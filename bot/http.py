@@ -28,7 +28,7 @@ from bot.app import create_app
 from config.logs import REQUEST_ID
 from config.program import Program, load_program
 from config.settings import Settings
-from models.db import make_engine, make_session_factory
+from models.db import open_database
 from models.migrate import is_current
 
 if TYPE_CHECKING:
@@ -38,8 +38,6 @@ logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
-STATEMENT_TIMEOUT_S = 30
-"""Longest a web request's SQL statement may run (PostgreSQL)."""
 MAX_BODY_BYTES = 1 << 20
 """Slack's payloads are a few kilobytes; anything near a megabyte is not from Slack."""
 
@@ -190,12 +188,7 @@ def build_wsgi_app(
     """The WSGI app: Bolt wired to the database and program rules, behind the signature
     check and the health probe."""
     if session_factory is None:
-        engine = make_engine(
-            settings.database_url,
-            statement_timeout_s=STATEMENT_TIMEOUT_S,
-            pool_size=settings.listener_threads // 2,
-        )
-        session_factory = make_session_factory(engine)
+        session_factory = open_database(settings, "web").sessions
     if program is None:
         program = load_program(settings.program_path)
     bolt_app = create_app(settings, session_factory, program, listener_executor=listener_executor)

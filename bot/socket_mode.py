@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import SlackConfigError, create_app
 from config.program import Program
 from config.settings import Settings
-from models.db import make_engine, make_session_factory
+from models.db import open_database
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def socket_mode_handler(
     if not settings.slack_app_token or not settings.slack_app_token.startswith("xapp-"):
         raise SlackConfigError("SLACK_APP_TOKEN must be an app-level token (xapp-…)")
     if session_factory is None:
-        session_factory = make_session_factory(make_engine(settings.database_url))
+        session_factory = open_database(settings, "web").sessions
     app = create_app(settings, session_factory, program, socket_mode=True)
     return SocketModeHandler(app, settings.slack_app_token)
 

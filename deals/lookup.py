@@ -216,3 +216,22 @@ def find_deals(session: Session, where: DealFilter, limit: int = 20) -> tuple[li
     if total == limit:
         total = session.connection().scalar(_count_statement(frozenset(values)), values) or 0
     return views, total
+
+
+def recently_held_accounts(session: Session, limit: int) -> list[tuple[str, str | None]]:
+    """The name and domain of the accounts of the ``limit`` latest registrations still active:
+    companies partners hold today, for showing the registration check on real names."""
+    rows = session.execute(
+        select(Account.name, Account.domain)
+        .join(DealRegistration, DealRegistration.account_id == Account.id)
+        .where(DealRegistration.status.in_(ACTIVE_DEAL_STATUSES))
+        .order_by(DealRegistration.registered_at.desc())
+        .limit(limit)
+    )
+    return [(name, domain) for name, domain in rows]
+
+
+def last_registration_day(session: Session) -> date | None:
+    """The day of the latest registration: where a program's data ends (None: no data)."""
+    latest = session.scalar(select(func.max(DealRegistration.registered_at)))
+    return latest.date() if latest else None

@@ -2,6 +2,7 @@
 fragment. Used wherever a person names a partner (``/deal list``, the registration modal's
 partner picker, scorecards), so an ambiguous or misspelt name gets suggestions, not an error."""
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process, utils
@@ -76,3 +77,16 @@ def search_partners(session: Session, text: str, *, limit: int = 20) -> list[Par
         return []
     partners = {p.id: p for p in session.scalars(select(Partner).where(Partner.id.in_(ids)))}
     return [partners[pid] for pid in ids]
+
+
+def partner_names(session: Session, ids: Collection[int]) -> dict[int, str]:
+    """Partner id → name for ``ids``, to label rows that carry only the id."""
+    return dict(session.execute(select(Partner.id, Partner.name).where(Partner.id.in_(ids))).all())
+
+
+def shared_channels(session: Session) -> list[tuple[str, str]]:
+    """(channel id, partner name) of every partner with a shared Slack channel."""
+    rows = session.execute(
+        select(Partner.slack_channel_id, Partner.name).where(Partner.slack_channel_id.is_not(None))
+    )
+    return [(channel, name) for channel, name in rows]

@@ -38,7 +38,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
 from messages.blocks import Chart, with_chart
-from messages.charts import revenue_chart
 from messages.client import make_client
 from messages.outbox import utcnow
 from models import OutboxMessage, OutboxStatus
@@ -254,6 +253,8 @@ class _Sender:
         """The file id of ``chart``, drawn and uploaded privately (shared only through the
         message that shows it); empty when it cannot be. Errors worth retrying propagate, so
         the message waits and the upload is tried again."""
+        from messages.charts import revenue_chart  # matplotlib: not for `partnerbot doctor`
+
         try:
             uploaded = self.client.files_upload_v2(
                 content=revenue_chart(chart),

@@ -8,6 +8,7 @@ twice, or on two workers queues each digest once, and a partner whose QBR was qu
 even computed again.
 """
 
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.program import Program
-from insights.digests import last_complete, qbr_digests, weekly_digest
+from insights.digests import Period, last_complete, qbr_digests, weekly_digest
+from messages.blocks import Message
 from messages.digests import QBR, WEEKLY, qbr_key, qbr_messages, weekly_key, weekly_messages
 from messages.outbox import queue_messages
 from models import OutboxMessage, Partner, PartnerStatus
@@ -32,21 +34,70 @@ class DigestReport:
     """Digests with nowhere to go: no leadership channel, or a partner without its channel."""
 
 
+@dataclass(frozen=True)
+class RenderedDigest:
+    """One digest as the Slack messages it is posted as, with its outbox key and channel: what
+    the worker queues and ``partnerbot digest`` shows (and queues)."""
+
+    key: str
+    kind: str
+    name: str
+    """Whom it is for: "leadership", or the partner's name."""
+    channel: str | None
+    messages: list[Message]
+
+
+def rendered_weekly(session: Session, program: Program, week: Period) -> RenderedDigest:
+    """``week``'s leadership digest, for ``channels.leadership_digest``."""
+    messages = weekly_messages(weekly_digest(session, program, week))
+    channel = program.channels.leadership_digest
+    return RenderedDigest(weekly_key(week), WEEKLY, "leadership", channel, messages)
+
+
+def rendered_qbrs(
+    session: Session, program: Program, quarter: Period, partner_ids: Collection[int] | None
+) -> Iterator[RenderedDigest]:
+    """``quarter``'s QBRs of ``partner_ids`` (None: every active partner), each for its
+    partner's shared channel. No partners: nothing loaded, nothing computed."""
+    if partner_ids is not None and not partner_ids:
+        return
+    for qbr in qbr_digests(session, program, quarter, partner_ids):
+        key = qbr_key(quarter, qbr.partner_id)
+        yield RenderedDigest(key, QBR, qbr.name, qbr.channel, qbr_messages(qbr))
+
+
+def queue_digests(
+    session: Session, period: Period, digests: Iterable[RenderedDigest]
+) -> DigestReport:
+    """Queue each of ``digests`` that has a channel, once: a key queued before is counted, not
+    queued again. In the session's transaction; the caller commits."""
+    queued = already = no_channel = 0
+    for digest in digests:
+        if digest.channel is None:
+            no_channel += 1
+            continue
+        fresh = queue_messages(
+            session,
+            key=digest.key,
+            kind=digest.kind,
+            channel=digest.channel,
+            messages=digest.messages,
+        )
+        queued, already = queued + fresh, already + (not fresh)
+    return DigestReport(period.label, queued, already, no_channel)
+
+
 def weekly_digest_job(
     session_factory: sessionmaker[Session], program: Program, now: datetime
 ) -> DigestReport:
     """Queue last week's leadership digest for ``channels.leadership_digest``."""
     week = last_complete("week", program.today(now))
-    channel = program.channels.leadership_digest
-    if channel is None:
+    if program.channels.leadership_digest is None:
         return DigestReport(week.label, 0, 0, 1)
-    key = weekly_key(week)
     with session_factory.begin() as session:
-        if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)):
+        if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == weekly_key(week))):
             return DigestReport(week.label, 0, 1, 0)
-        messages = weekly_messages(weekly_digest(session, program, week))
-        queued = queue_messages(session, key=key, kind=WEEKLY, channel=channel, messages=messages)
-    return DigestReport(week.label, int(queued), int(not queued), 0)
+        return queue_digests(session, week, [rendered_weekly(session, program, week)])
 
 
 def qbr_digest_job(
@@ -70,15 +121,8 @@ def qbr_digest_job(
             for pid, channel in partners
             if channel and qbr_key(quarter, pid) not in queued_before
         ]
-        queued = 0
-        for digest in qbr_digests(session, program, quarter, due) if due else []:
-            assert digest.channel is not None  # due partners have one
-            queued += queue_messages(
-                session,
-                key=qbr_key(quarter, digest.partner_id),
-                kind=QBR,
-                channel=digest.channel,
-                messages=qbr_messages(digest),
-            )
+        queued = queue_digests(
+            session, quarter, rendered_qbrs(session, program, quarter, due)
+        ).queued
     with_channel = sum(1 for _, channel in partners if channel)
     return DigestReport(quarter.label, queued, with_channel - queued, len(partners) - with_channel)

@@ -25,7 +25,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.program import Program
@@ -38,7 +38,7 @@ from jobs.scoring import nightly_scoring
 from jobs.tier_review import tier_review
 from messages.outbox import utcnow
 from models import JobRun
-from models.db import insert_new, make_session_factory
+from models.db import Database, insert_new
 from models.migrate import is_current
 
 logger = logging.getLogger(__name__)
@@ -126,13 +126,13 @@ def run_scheduled(name: str) -> None:
 
 class Worker:
     def __init__(
-        self, settings: Settings, program: Program, engine: Engine, client: WebClient
+        self, settings: Settings, program: Program, database: Database, client: WebClient
     ) -> None:
         self.settings = settings
         self.program = program
-        self.engine = engine
+        self.engine = database.engine
         self.client = client
-        self.session_factory = make_session_factory(engine)
+        self.session_factory = database.sessions
         self.pacer = Pacer()
         self.timezone = program.timezone
 

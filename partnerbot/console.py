@@ -1,10 +1,12 @@
 """Terminal rendering with rich: the program overview, import reports, registration checks,
-scorecards and Slack messages (digests)."""
+scorecards and Slack messages (digests). Light to import: every command prints through it."""
+
+from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group, RenderableType
 from rich.markup import escape
@@ -12,15 +14,18 @@ from rich.panel import Panel
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import Row
 
-from ingest import ImportResult
-from insights.alert_store import FeedbackTally
 from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric, money
-from insights.overview import Overview
-from insights.risk_scoring import RiskAssessment
-from insights.scorecard_store import StoredScorecard
-from partnerbot.doctor import Check
+
+if TYPE_CHECKING:  # only named in signatures: importing them would load the whole domain
+    from sqlalchemy import Row
+
+    from ingest import ImportResult
+    from insights.alert_store import FeedbackTally
+    from insights.overview import Overview
+    from insights.risk_scoring import RiskAssessment
+    from insights.scorecard_store import StoredScorecard
+    from partnerbot.doctor import Check
 
 BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 

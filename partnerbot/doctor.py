@@ -2,20 +2,22 @@
 and, when something is wrong, what to do about it, so a first install is debugged from one
 command's output rather than from logs."""
 
+from __future__ import annotations
+
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from config.program import Program
 from config.settings import Settings
-from jobs.delivery import undelivered
-from messages.client import make_client
-from models import Partner
-from models.db import make_session_factory
+from deals.partner_lookup import shared_channels
+from models.db import Database
 from models.migrate import is_current
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class Check:
 
 
 def _slack_error(error: Exception) -> str:
+    from slack_sdk.errors import SlackApiError
+
     if isinstance(error, SlackApiError):
         return str(error.response.get("error", error))
     return str(error).splitlines()[0]
@@ -84,6 +88,8 @@ def _program_channels(program: Program) -> dict[str, str]:
 
 
 def _membership(client: WebClient, channel: str, what: str) -> Check:
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
     name = f"channel {channel}"
     try:
         info = client.conversations_info(channel=channel)
@@ -95,8 +101,13 @@ def _membership(client: WebClient, channel: str, what: str) -> Check:
     return Check(name, True, f"{what}: the bot is a member")
 
 
-def check_slack(settings: Settings, program: Program, engine: Engine | None) -> Iterator[Check]:
-    """The token works, and the bot is in every channel the program and the partners name."""
+def check_slack(settings: Settings, program: Program, database: Database | None) -> Iterator[Check]:
+    """The token works, and the bot is in every channel the program and the partners name.
+    (The Slack client is imported here: without a token, doctor never loads it.)"""
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    from messages.client import make_client
+
     client = make_client(settings)
     try:
         identity = client.auth_test()
@@ -110,22 +121,20 @@ def check_slack(settings: Settings, program: Program, engine: Engine | None) -> 
         return
     yield Check("slack", True, f"token of {identity.get('user')} in team {identity.get('team')}")
     channels = _program_channels(program)
-    if engine is not None:
-        with engine.connect() as connection:
-            partners = connection.execute(
-                select(Partner.slack_channel_id, Partner.name).where(
-                    Partner.slack_channel_id.is_not(None)
-                )
-            ).all()
+    if database is not None:
+        with database.sessions() as session:
+            partners = shared_channels(session)
         for channel, name in partners:
             channels.setdefault(channel, f"{name}'s shared channel")
     for channel, what in channels.items():
         yield _membership(client, channel, what)
 
 
-def check_outbox(engine: Engine) -> Iterator[Check]:
+def check_outbox(database: Database) -> Iterator[Check]:
     """Messages Slack refused for good (never dropped silently), each with what to do."""
-    with make_session_factory(engine)() as session:
+    from jobs.delivery import undelivered  # with the charts it draws: only when it can look
+
+    with database.sessions() as session:
         failed, total = undelivered(session)
     if not total:
         yield Check("outbox", True, "every queued message was delivered or is being retried")
@@ -141,11 +150,11 @@ def check_outbox(engine: Engine) -> Iterator[Check]:
         yield Check("outbox", False, f"{total - len(failed)} older undelivered message(s)")
 
 
-def diagnose(settings: Settings, program: Program, engine: Engine) -> list[Check]:
-    checks = [*check_settings(settings), *check_database(engine)]
+def diagnose(settings: Settings, program: Program, database: Database) -> list[Check]:
+    checks = [*check_settings(settings), *check_database(database.engine)]
     database_ok = all(c.ok for c in checks if c.name in {"database", "schema"})
     if database_ok:
-        checks += check_outbox(engine)
+        checks += check_outbox(database)
     if settings.slack_bot_token:
-        checks += check_slack(settings, program, engine if database_ok else None)
+        checks += check_slack(settings, program, database if database_ok else None)
     return checks

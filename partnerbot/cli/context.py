@@ -1,0 +1,84 @@
+"""What every command shares: the console, and settings, program rules and database, each built
+on first use. Nothing heavy is imported here, so that ``partnerbot --help`` starts at once:
+commands import the domain inside their functions."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, NoReturn, TypeVar
+
+import click
+
+from partnerbot.console import make_console
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from config.program import Program
+    from config.settings import Settings
+    from models import Partner
+    from models.db import Database
+
+console = make_console()
+Command = TypeVar("Command", bound=Callable[..., None])
+
+
+class Context:
+    """Settings, program rules and the command line's database, each built on first use."""
+
+    @cached_property
+    def settings(self) -> Settings:
+        from config.settings import Settings
+
+        return Settings()
+
+    @cached_property
+    def program(self) -> Program:
+        from config.program import load_program
+
+        explicit = "program_path" in self.settings.model_fields_set
+        return load_program(self.settings.program_path, must_exist=explicit)
+
+    @cached_property
+    def database(self) -> Database:
+        from models.db import open_database
+
+        return open_database(self.settings, "cli")
+
+    def day(self, given: datetime | None) -> date:
+        """The day a ``day_option`` gave, else today as the program counts days."""
+        return given.date() if given else self.program.today()
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+def day_option(name: str, what: str = "") -> Callable[[Command], Command]:
+    """A ``--name YYYY-MM-DD`` option that defaults (through :meth:`Context.day`) to today in
+    the program's time zone, as the scheduled jobs count days."""
+    return click.option(
+        name,
+        type=click.DateTime(["%Y-%m-%d"]),
+        help=f"{what} Default: today in the program's time zone.".lstrip(),
+    )
+
+
+def find_partner(session: Session, name: str) -> Partner:
+    """The partner called ``name`` (forgiving, as /scorecard is), or exit with suggestions."""
+    from deals.partner_lookup import resolve_partner
+
+    match = resolve_partner(session, name)
+    if match.partner is None:
+        hint = ", ".join(p.name for p in match.suggestions)
+        console.print(f"No partner called {name!r}." + (f" Closest: {hint}." if hint else ""))
+        raise SystemExit(2)
+    return match.partner
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """End with ``message`` on stderr and exit ``code``: a known failure, not a traceback."""
+    make_console(stderr=True).print(message, markup=False, soft_wrap=True)
+    sys.exit(code)

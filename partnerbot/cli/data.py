@@ -1,0 +1,105 @@
+"""Getting data in and looking at it: ``db upgrade``, ``import``, ``generate`` and ``summary``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from partnerbot.cli.context import Context, console, day_option, pass_context
+
+if TYPE_CHECKING:
+    from ingest import ImportResult
+
+IMPORT_KINDS = ("partners", "people", "deals", "activities")
+"""What ``import`` takes, in the order a program is imported (each refers to the ones before)."""
+
+
+@click.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@pass_context
+def db_upgrade(ctx: Context) -> None:
+    """Apply migrations up to the newest schema."""
+    from models.migrate import upgrade
+
+    upgrade(ctx.database.engine)
+    console.print(f"database is up to date: {ctx.database.engine.url.render_as_string()}")
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(IMPORT_KINDS))
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@pass_context
+def import_command(ctx: Context, kind: str, file: Path) -> None:
+    """Import a CSV file of partners, deals, activities or people (formats in the README)."""
+    from partnerbot.console import import_line
+
+    console.print(import_line(import_one(ctx, kind, file)))
+
+
+def import_one(ctx: Context, kind: str, file: Path) -> ImportResult:
+    """Import ``file`` with a progress bar (on a terminal)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from ingest import import_file
+
+    size = file.stat().st_size if file.is_file() else 0
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as progress:
+        task = progress.add_task(f"importing {file.name}", total=size)
+        return import_file(
+            kind,
+            file,
+            ctx.database.engine,
+            ctx.program,
+            on_progress=lambda done: progress.update(task, completed=done),
+        )
+
+
+@click.command()
+@click.option("--partners", default=200, show_default=True, help="Number of partners.")
+@click.option("--months", default=24, show_default=True, help="Months of history.")
+@click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same files).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True)
+def generate(partners: int, months: int, seed: int, out: Path) -> None:
+    """Write a synthetic partner program as CSV files, with its ground truth."""
+    from synth import ProgramSpec, generate_program
+
+    today = datetime.now(UTC).date()
+    spec = ProgramSpec(
+        partners=partners, months=months, seed=seed, end=date(today.year, today.month, 1)
+    )
+    generated = generate_program(spec, out)
+    console.print(f"wrote {generated.describe()} to {out}")
+
+
+@click.command()
+@day_option("--as-of")
+@pass_context
+def summary(ctx: Context, as_of: datetime | None) -> None:
+    """Print the program overview: partners, revenue by quarter, top partners, registrations."""
+    from insights.overview import program_overview
+    from partnerbot.console import overview_panel
+
+    with ctx.database.sessions() as session:
+        overview = program_overview(session, ctx.program, ctx.day(as_of))
+    if not overview.partners:
+        console.print(
+            "No partners yet: import yours with `partnerbot import partners FILE`, "
+            "or try `partnerbot demo`."
+        )
+        return
+    console.print(overview_panel(overview, ctx.program.info.name))

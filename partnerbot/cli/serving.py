@@ -1,0 +1,85 @@
+"""The long-running processes, ``serve`` (Slack) and ``worker`` (schedules and delivery), and
+``outbox retry`` for what the worker could not deliver."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+
+from partnerbot.cli.context import Context, console, fail, pass_context
+
+
+@click.command()
+@click.option("--port", type=int, help="Port to listen on (default: $PORT, else 3000).")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), help="Processes (default: $WEB_CONCURRENCY, else 2)."
+)
+@pass_context
+def serve(ctx: Context, port: int | None, workers: int | None) -> None:
+    """Answer Slack: slash commands, interactivity and events at POST /slack/events, and
+    GET /healthz for the platform's probes, under gunicorn with several worker processes; or,
+    when SLACK_APP_TOKEN is set, over a Socket Mode connection (no public URL needed)."""
+    # imported before logging is configured: some libraries log as they are imported
+    from bot.app import require_credentials
+    from bot.server import serve as serve_http
+    from bot.socket_mode import serve_socket_mode
+    from config.logs import configure_logging
+
+    settings = ctx.settings
+    secrets = (settings.slack_signing_secret, settings.slack_bot_token, settings.slack_app_token)
+    configure_logging(settings.log_format, tuple(s for s in secrets if s))
+    program = ctx.program  # a bad program.toml stops here, not in every worker
+    if settings.slack_app_token:
+        serve_socket_mode(settings, program)
+        return
+    require_credentials(settings)
+    serve_http(
+        settings, port or settings.port, workers or settings.web_concurrency, program=program
+    )
+
+
+@click.command()
+@pass_context
+def worker(ctx: Context) -> None:
+    """Run the scheduled jobs of program.toml's [schedules] and deliver queued Slack messages.
+    One worker leads; on PostgreSQL others wait as standbys and take over when it stops."""
+    # imported before logging is configured: some libraries log as they are imported
+    from bot.app import require_credentials
+    from config.logs import configure_logging
+    from jobs.delivery import delivery_client
+    from jobs.worker import LostLeadError, Worker
+    from models.db import open_database
+
+    settings = ctx.settings
+    configure_logging(settings.log_format, (settings.slack_bot_token or "",))
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per 5-second delivery
+    require_credentials(settings, socket_mode=True)  # like Socket Mode: no signed requests
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    database = open_database(settings, "worker")
+    try:
+        Worker(settings, ctx.program, database, delivery_client(settings)).run(stop)
+    except LostLeadError as error:
+        fail(f"{error}; stopping so that a restarted worker waits for the lead", code=1)
+
+
+@click.group()
+def outbox() -> None:
+    """Slack messages queued for delivery."""
+
+
+@outbox.command("retry")
+@click.option("--key", help="Only the message with this key.")
+@pass_context
+def outbox_retry(ctx: Context, key: str | None) -> None:
+    """Queue the messages Slack refused (partnerbot doctor lists them) again, once their
+    cause is fixed."""
+    from jobs.delivery import retry_failed
+
+    with ctx.database.sessions.begin() as session:
+        count = retry_failed(session, key)
+    console.print(f"{count} message(s) queued again: the worker delivers them.")
