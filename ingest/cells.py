@@ -3,16 +3,62 @@
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 Parser = Callable[[str], object]
 
-_MONEY_NOISE = re.compile(r"[\s,$€£¥]")
 _MAX_MONEY = Decimal("1e16")
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_MONEY_NOISE = re.compile(r"[\s\u00a0\u202f'’$€£¥]")
+"""Currency symbols and the spaces and apostrophes some locales group thousands with."""
+_CLOCK = r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+_DAY_FIRST = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})" + _CLOCK + "$")
+_SLASHED = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-]\d{4}")
+_OPTION = {".": "--decimal point", ",": "--decimal comma"}
+_NAME = {".": "a decimal point", ",": "a decimal comma"}
+_LATEST = timedelta(minutes=5)
+"""Clock difference tolerated between a CRM and this server before a time counts as future."""
+
+DecimalMark = Literal[".", ","]
+DateOrder = Literal["iso", "dmy", "mdy"]
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """How one file writes numbers and dates. A file has one convention, stated or clear from
+    its shape; a cell that does not fit it is reported, never read another way."""
+
+    decimal: DecimalMark | None = None
+    """None: a decimal comma in ``;``-separated files (as European spreadsheets save them),
+    else a decimal point."""
+    dates: DateOrder = "iso"
+    """``iso``: YYYY-MM-DD only. ``dmy`` (31/03/2026, 31.03.2026) and ``mdy`` (03/31/2026)
+    must be asked for: 03/04/2026 means a different day in each."""
+    now: datetime | None = None
+    """Events (registrations, closes, activities) after this moment are refused."""
+
+    @property
+    def today(self) -> date | None:
+        return self.now.date() if self.now else None
+
+    def for_delimiter(self, delimiter: str) -> "Conventions":
+        """These conventions with the decimal mark settled for a file using ``delimiter``."""
+        return replace(self, decimal=self.decimal or ("," if delimiter == ";" else "."))
+
+    def parser(self, parse: "Parser | Localised") -> Parser:
+        return parse.build(self) if isinstance(parse, Localised) else parse
+
+
+@dataclass(frozen=True)
+class Localised:
+    """A parser that depends on the file's :class:`Conventions`."""
+
+    build: Callable[[Conventions], Parser]
 
 
 def text(max_length: int) -> Parser:
@@ -24,41 +70,113 @@ def text(max_length: int) -> Parser:
     return parse
 
 
-def money(value: str) -> Decimal:
-    cleaned = _MONEY_NOISE.sub("", value)
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number") from None
-    if not amount.is_finite():
-        raise ValueError(f"{value!r} is not a number")
-    if amount < 0:
-        raise ValueError(f"{value!r} is negative")
-    if amount >= _MAX_MONEY:
-        raise ValueError(f"{value!r} is too large")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(f"{value!r} has more than 2 decimals")
-    return amount.quantize(Decimal("0.01"))
+def _number_pattern(decimal: DecimalMark) -> re.Pattern[str]:
+    group = re.escape("," if decimal == "." else ".")
+    return re.compile(rf"^(\d{{1,3}}(?:{group}\d{{3}})+|\d+)(?:{re.escape(decimal)}(\d+))?$")
 
 
-def day(value: str) -> date:
+def _money(conventions: Conventions) -> Parser:
+    mark = conventions.decimal
+    assert mark is not None, "settled by Conventions.for_delimiter"
+    other: DecimalMark = "," if mark == "." else "."
+    pattern, other_pattern = _number_pattern(mark), _number_pattern(other)
+    read_as = f"this file is read with {_NAME[mark]}"
+
+    def parse(value: str) -> Decimal:
+        cleaned = _MONEY_NOISE.sub("", value)
+        if cleaned.startswith("-") or (cleaned.startswith("(") and cleaned.endswith(")")):
+            raise ValueError(f"{value!r} is negative")
+        found = pattern.match(cleaned)
+        if found is None:
+            if other_pattern.match(cleaned):
+                raise ValueError(
+                    f"{value!r} is written with {_NAME[other]}, but {read_as}: import it "
+                    f"with {_OPTION[other]}"
+                )
+            raise ValueError(f"{value!r} is not a number")
+        whole, decimals = found.group(1), found.group(2) or ""
+        if len(decimals) > 2:
+            hint = (
+                f"; if {mark!r} groups thousands here, import it with {_OPTION[other]}"
+                if len(decimals) == 3 and whole.isdigit()
+                else ""
+            )
+            raise ValueError(f"{value!r} has {len(decimals)} decimals ({read_as}){hint}")
+        amount = Decimal(f"{whole.replace(other, '')}.{decimals or '0'}")
+        if amount >= _MAX_MONEY:
+            raise ValueError(f"{value!r} is too large")
+        return amount.quantize(Decimal("0.01"))
+
+    return parse
+
+
+def _date_of(value: str, order: DateOrder) -> tuple[date, time | None]:
+    """The day (and time of day, if given) ``value`` names in ``order``."""
+    if order == "iso":
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+        if moment is not None:
+            plain = len(value) == 10
+            return moment.date(), None if plain else moment.timetz()
+        if _SLASHED.match(value):
+            raise ValueError(
+                f"{value!r} is ambiguous (day or month first?): write YYYY-MM-DD, or import "
+                "the file with --date-format dmy or mdy"
+            )
+        raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD)")
+    found = _DAY_FIRST.match(value)
+    if found is None:
+        example = "31/03/2026" if order == "dmy" else "03/31/2026"
+        raise ValueError(f"{value!r} is not a date (this file is read as {example})")
+    first, second, year, hour, minute, second_s = found.groups()
+    day_n, month_n = (first, second) if order == "dmy" else (second, first)
     try:
-        return date.fromisoformat(value[:10])
+        day_value = date(int(year), int(month_n), int(day_n))
+        clock = time(int(hour), int(minute), int(second_s or 0)) if hour else None
     except ValueError:
-        pass
-    try:
-        return datetime.strptime(value, "%m/%d/%Y").date()
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+        raise ValueError(f"{value!r} is not a date") from None
+    return day_value, clock
 
 
-def timestamp(value: str) -> datetime:
-    """ISO 8601 with or without offset (no offset means UTC), or a plain date."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        moment = datetime.combine(day(value), datetime.min.time())
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def _day(past: bool) -> Callable[[Conventions], Parser]:
+    def build(conventions: Conventions) -> Parser:
+        latest = conventions.today if past else None
+
+        def parse(value: str) -> date:
+            day_value = _date_of(value, conventions.dates)[0]
+            if latest is not None and day_value > latest:
+                raise ValueError(f"{value!r} is after today ({latest})")
+            return day_value
+
+        return parse
+
+    return build
+
+
+def _timestamp(conventions: Conventions) -> Parser:
+    """A moment; without an offset it is UTC, a plain date is midnight. Never in the future."""
+    latest = conventions.now + _LATEST if conventions.now else None
+
+    def parse(value: str) -> datetime:
+        day_value, clock = _date_of(value, conventions.dates)
+        moment = datetime.combine(day_value, clock or time())
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        if latest is not None and moment > latest:
+            raise ValueError(f"{value!r} is in the future")
+        return moment
+
+    return parse
+
+
+MONEY = Localised(_money)
+"""A non-negative amount with at most 2 decimals, in the file's decimal convention."""
+DAY = Localised(_day(past=False))
+"""A date that may lie ahead (an expected close, an expiry)."""
+PAST_DAY = Localised(_day(past=True))
+"""The date of something that happened: not after today."""
+TIMESTAMP = Localised(_timestamp)
 
 
 def choice(enum: type[StrEnum], spellings: dict[str, StrEnum] | None = None) -> Parser:

@@ -11,7 +11,7 @@ from models.enums import ActivityKind, DealSource, DealStatus, PartnerStatus, Pe
 @dataclass(frozen=True)
 class Column:
     name: str
-    parse: cells.Parser
+    parse: cells.Parser | cells.Localised
     required: bool = False
     aliases: tuple[str, ...] = ()
 
@@ -86,11 +86,11 @@ def partners_format(tiers: list[str]) -> CsvFormat:
             Column("status", cells.choice(PartnerStatus), aliases=("Partner Status",)),
             Column(
                 "signed_at",
-                cells.day,
+                cells.PAST_DAY,
                 aliases=("Partner Since", "Contract Start Date", "Agreement Date"),
             ),
-            Column("first_revenue_at", cells.day, aliases=("First Revenue Date",)),
-            Column("quarterly_target", cells.money, aliases=("Quarterly Target", "Quota")),
+            Column("first_revenue_at", cells.PAST_DAY, aliases=("First Revenue Date",)),
+            Column("quarterly_target", cells.MONEY, aliases=("Quarterly Target", "Quota")),
             Column(
                 "manager_slack_id",
                 cells.slack_id("UW"),
@@ -127,10 +127,10 @@ DEALS = CsvFormat(
         Column(
             "account_name", cells.text(255), True, ("Account Name", "Company Name", "End Customer")
         ),
-        Column("amount", cells.money, True, ("Opportunity Amount", "Deal Amount", "Amount")),
+        Column("amount", cells.MONEY, True, ("Opportunity Amount", "Deal Amount", "Amount")),
         Column(
             "registered_at",
-            cells.timestamp,
+            cells.TIMESTAMP,
             True,
             ("Created Date", "Create Date", "Registration Date", "Registered Date"),
         ),
@@ -150,9 +150,9 @@ DEALS = CsvFormat(
         ),
         Column("product", cells.text(200), aliases=("Product Name", "Product Family")),
         Column("stage", cells.text(100), aliases=("Opportunity Stage", "Deal Stage")),
-        Column("expected_close", cells.day, aliases=("Close Date", "Expected Close Date")),
-        Column("closed_at", cells.day, aliases=("Closed Date", "Actual Close Date")),
-        Column("expires_at", cells.day, aliases=("Expiration Date", "Protection End Date")),
+        Column("expected_close", cells.DAY, aliases=("Close Date", "Expected Close Date")),
+        Column("closed_at", cells.PAST_DAY, aliases=("Closed Date", "Actual Close Date")),
+        Column("expires_at", cells.DAY, aliases=("Expiration Date", "Protection End Date")),
         Column("source", cells.choice(DealSource), aliases=("Partner Role", "Deal Source")),
         Column(
             "influence_partner_ids",
@@ -167,9 +167,9 @@ ACTIVITIES = CsvFormat(
     key=("partner_id", "date", "kind", "detail"),
     columns=(
         Column("partner_id", PARTNER_ID, True, ("Partner ID",)),
-        Column("date", cells.day, True, ("Activity Date", "Completed Date")),
+        Column("date", cells.PAST_DAY, True, ("Activity Date", "Completed Date")),
         Column("kind", cells.choice(ActivityKind), True, ("Activity Type", "Type")),
-        Column("value", cells.money, True, ("Amount", "Count", "Score")),
+        Column("value", cells.MONEY, True, ("Amount", "Count", "Score")),
         Column("detail", cells.text(200), aliases=("Description", "Name", "Subject")),
     ),
 )

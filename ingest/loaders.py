@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Dialect, Table, delete, select
 
 from config.program import Program
 from deals.accounts import ACCOUNT_COLUMNS, account_row
+from ingest.cells import Conventions
 from ingest.formats import ACTIVITIES, DEALS, PEOPLE, CsvFormat, partners_format
 from ingest.reader import ParsedRow, Problems, Row
 from ingest.upsert import driver_values, insert_missing, one_of, upsert
@@ -54,6 +55,7 @@ class Loader:
     program: Program
     partner_ids: dict[str, int]
     dialect: Dialect
+    conventions: Conventions = field(default_factory=Conventions)
     present: set[str] = field(default_factory=set)
     defaults: dict[str, Any] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)

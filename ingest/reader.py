@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ingest.cells import Conventions
 from ingest.formats import Column, CsvFormat, header_key
 
 Row = dict[str, Any]
@@ -96,6 +97,7 @@ class CsvRows:
         path: Path,
         problems: Problems,
         on_progress: Callable[[int], None] | None = None,
+        conventions: Conventions | None = None,
     ) -> None:
         self._raw = open(path, "rb")  # noqa: SIM115 - closed by close()
         self._text = io.TextIOWrapper(self._raw, encoding="utf-8-sig", newline="")
@@ -113,11 +115,15 @@ class CsvRows:
         headers = next(csv.reader([first], delimiter=self._delimiter))
         self._width = len(headers)
         try:
-            self._mapping = map_headers(fmt, headers)
+            mapping = map_headers(fmt, headers)
         except CsvImportError:
             self.close()
             raise
-        self.columns = {column.name for _, column in self._mapping}
+        self.conventions = (conventions or Conventions()).for_delimiter(self._delimiter)
+        self._parsers = [
+            (index, column, self.conventions.parser(column.parse)) for index, column in mapping
+        ]
+        self.columns = {column.name for _, column in mapping}
 
     def close(self) -> None:
         self._text.close()
@@ -130,7 +136,7 @@ class CsvRows:
 
     def __iter__(self) -> Iterator[ParsedRow]:
         reader = csv.reader(self._text, delimiter=self._delimiter)
-        problems, mapping, width = self._problems, self._mapping, self._width
+        problems, parsers, width = self._problems, self._parsers, self._width
         try:
             for record in reader:
                 line = reader.line_num + 1
@@ -142,14 +148,14 @@ class CsvRows:
                     problems.add(line, "(row)", f"{len(record)} cells but {width} columns")
                     continue
                 values: Row = {}
-                for index, column in mapping:
+                for index, column, parse in parsers:
                     cell = record[index].strip() if index < len(record) else ""
                     if not cell:
                         if column.required:
                             problems.add(line, column.name, "required, but empty")
                         continue
                     try:
-                        values[column.name] = column.parse(cell)
+                        values[column.name] = parse(cell)
                     except ValueError as error:
                         problems.add(line, column.name, str(error))
                 if problems.last_bad_line != line:

@@ -5,12 +5,14 @@ writes, with at most a few batches between them, so memory stays flat."""
 import multiprocessing
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, func, select
 
 from config.program import Program
 from ingest import produce
+from ingest.cells import Conventions
 from ingest.loaders import LOADERS, Batch, Loader
 from ingest.reader import MAX_REPORTED, CsvImportError, Problems
 from models import AuditEntry, Partner
@@ -22,8 +24,11 @@ QUEUED_BATCHES = 3
 class ImportResult:
     kind: str
     rows: int
+    """Rows of the file, each key counted once."""
     inserted: int
     updated: int
+    repeated: int = 0
+    """Lines that repeated an earlier line exactly (and changed nothing)."""
 
     @property
     def unchanged(self) -> int:
@@ -37,8 +42,11 @@ def import_file(
     program: Program,
     on_progress: Callable[[int], None] | None = None,
     actor: str = "cli:import",
+    conventions: Conventions | None = None,
 ) -> ImportResult:
-    """Import ``path`` as ``kind``; raise ``CsvImportError`` with a report if any row is bad."""
+    """Import ``path`` as ``kind``; raise ``CsvImportError`` with a report if any row is bad.
+    ``conventions`` say how the file writes numbers and dates (default: ISO dates, the decimal
+    mark its delimiter implies, and nothing dated after this moment)."""
     if kind not in LOADERS:
         raise CsvImportError([f"unknown file kind {kind!r}: use one of {', '.join(LOADERS)}"])
     if not path.is_file():
@@ -46,13 +54,24 @@ def import_file(
     with engine.begin() as connection:
         partner_ids = dict(connection.execute(select(Partner.external_id, Partner.id)).all())
         loader: Loader = LOADERS[kind](
-            program=program, partner_ids=partner_ids, dialect=connection.dialect
+            program=program,
+            partner_ids=partner_ids,
+            dialect=connection.dialect,
+            conventions=conventions or Conventions(now=datetime.now(UTC)),
         )
         loader.load_existing(connection)
         before = _count(connection, loader)
-        rows, changed = _write_checked(loader, path, connection, on_progress or (lambda _: None))
+        rows, repeated, changed = _write_checked(
+            loader, path, connection, on_progress or (lambda _: None)
+        )
         after = _count(connection, loader)
-        result = ImportResult(kind, rows, inserted=after - before, updated=changed - after + before)
+        result = ImportResult(
+            kind,
+            rows,
+            inserted=after - before,
+            updated=changed - after + before,
+            repeated=repeated,
+        )
         connection.execute(
             AuditEntry.__table__.insert(),
             {
@@ -72,8 +91,9 @@ def _count(connection: Connection, loader: Loader) -> int:
 
 def _write_checked(
     loader: Loader, path: Path, connection: Connection, on_progress: Callable[[int], None]
-) -> tuple[int, int]:
-    """Run the reader process and write what it sends; returns (rows, rows changed)."""
+) -> tuple[int, int, int]:
+    """Run the reader process and write what it sends; returns (rows, exact repeats, rows
+    changed)."""
     context = multiprocessing.get_context("fork")
     queue: produce.Queue[produce.Message] = context.Queue(QUEUED_BATCHES)
     reader = context.Process(target=produce.produce, args=(loader, path, queue), daemon=True)
@@ -89,10 +109,10 @@ def _write_checked(
                     changed += loader.write(connection, message)
                 case produce.Progress(done):
                     on_progress(done)
-                case produce.Finished(rows, problems):
+                case produce.Finished(rows, repeated, problems):
                     if problems:
                         raise CsvImportError(_report(path, problems))
-                    return rows, changed
+                    return rows, repeated, changed
                 case produce.Rejected(lines):
                     raise CsvImportError(lines)
                 case produce.Crashed(trace):

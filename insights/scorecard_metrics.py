@@ -135,6 +135,10 @@ def _deals_query(dialect: str) -> Select[Any]:
     )
 
 
+NULL = r"\N"
+"""How ``COPY`` writes NULL, so that an empty text is not read back as missing."""
+
+
 def _read(
     session: Session, query: Select[Any], dtypes: dict[str, str], dates: tuple[str, ...]
 ) -> pd.DataFrame:
@@ -149,14 +153,22 @@ def _read(
         buffer = io.BytesIO()
         with (
             driver.cursor() as cursor,
-            cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy,
+            cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER, NULL '{NULL}')") as copy,
         ):
             for row in copy:  # b"".join(copy) is 2x slower: it keeps every row's buffer alive
                 buffer.write(row)
         buffer.seek(0)
         # dates parsed by the reader itself: as strings first they would cost a Python
         # object per value
-        frame = pd.read_csv(buffer, dtype=dtypes, parse_dates=list(dates), date_format="ISO8601")
+        # only NULL is missing: "NA", "None", "null" and "" are text like any other
+        frame = pd.read_csv(
+            buffer,
+            dtype=dtypes,
+            parse_dates=list(dates),
+            date_format="ISO8601",
+            keep_default_na=False,
+            na_values=[NULL],
+        )
     else:
         frame = pd.read_sql(sql, connection)
     frame = frame.astype(dtypes)
