@@ -80,7 +80,10 @@ class Tier(Rules):
 
 class Tiering(Rules):
     hysteresis_points: float = Field(5, ge=0, le=50)
-    """A partner must clear a threshold by this margin to move, so tiers do not flap."""
+    """A partner must clear a score threshold by this margin to move, so tiers do not flap."""
+    revenue_margin: Annotated[float, Field(ge=0, lt=1)] = 0.2
+    """The same for revenue, as a share of the threshold: 0.2 moves a partner up at 120 % of
+    the next tier's minimum and down below 80 % of its own."""
     downgrade_requires_approval: bool = True
 
 

@@ -36,6 +36,10 @@ before the first requested month still count in trailing windows and running tot
 - ``satisfaction``: mean value of "satisfaction" activities in the trailing 6 months; NaN when
   none.
 - ``trailing_revenue_12m``: sum of sourced_revenue over the trailing 12 months.
+- ``revenue_12m_error``: how uncertain trailing_revenue_12m is as a measure of the partner's
+  yearly rate, relative to it: sqrt(sum of squared amounts) / sum of amounts of those deals,
+  the standard error of a sum of randomly many deals of random size (1 for a single deal,
+  smaller the more deals it rests on); NaN without revenue.
 - ``months_since_signed``: calendar months from signed_at to the month (0 in the signing month,
   negative before it); NaN when signed_at is unknown. New partners have < 12.
 - ``time_to_first_revenue_days``: days from signed_at to closed_at of the partner's first own won
@@ -75,6 +79,7 @@ METRICS = (
     "marketing_activities",
     "satisfaction",
     "trailing_revenue_12m",
+    "revenue_12m_error",
     "months_since_signed",
     "time_to_first_revenue_days",
     "roi",
@@ -364,6 +369,9 @@ def monthly_metrics(
     sourced = won.loc[(won["source"] == DealSource.SOURCED.value).to_numpy()]
 
     sourced_revenue = grid.total(sourced["partner_id"], sourced["closed_at"], sourced["amount"])
+    sourced_squares = grid.total(
+        sourced["partner_id"], sourced["closed_at"], sourced["amount"] ** 2
+    )
     deals_won = grid.total(won["partner_id"], won["closed_at"])
     deals_lost = grid.total(lost["partner_id"], lost["closed_at"])
     won_amount = grid.total(won["partner_id"], won["closed_at"], won["amount"])
@@ -433,6 +441,7 @@ def monthly_metrics(
         "marketing_activities": _trailing(activity(ActivityKind.MARKETING), DEAL_WINDOW),
         "satisfaction": _ratio(scores, surveys),
         "trailing_revenue_12m": trailing_revenue,
+        "revenue_12m_error": _ratio(np.sqrt(_trailing(sourced_squares, YEAR)), trailing_revenue),
         "months_since_signed": np.broadcast_to(month_col - signed, grid.shape),
         "time_to_first_revenue_days": np.where(month_col >= first_win_month, to_first_win, np.nan),
         "roi": _ratio(trailing_revenue, cost),

@@ -42,17 +42,27 @@ a tie. A partner with no marketing activity for the last three months, signed at
 long, is told so with how long it has lasted (counting twice a floor). Win rate is a share
 (0..1) and its changes are in percentage points.
 
-**Tier advice.** A partner qualifies for a tier when it meets all three of its thresholds:
-``min_score`` on the score, ``min_revenue`` on trailing-12-month sourced revenue and
-``min_certifications`` on certifications. To move up, the partner must qualify for the next
-tier with the score clearing its ``min_score`` by ``tiering.hysteresis_points``. To move down,
-the partner must fail its current tier with the score more than ``hysteresis_points`` below its
-``min_score``, or fail the revenue or certification threshold. Otherwise it stays, so a partner
-near a boundary does not flap. A review moves at most one tier. Downgrades need approval when
-``tiering.downgrade_requires_approval``. ``recommended`` is the tier after this review, with
-hysteresis and the one-step rule applied, not the highest tier the numbers alone would allow.
-Gaps say what the partner still needs for the tier above its current one, hysteresis margin
-included, so meeting them all means being promoted at the next review.
+**Tier advice.** Tiers rest on the **program score**, not on the score above: the same weighted
+metrics ranked across the whole program that month (certifications as a count, since their
+completion is measured against the partner's own tier), their weighted mean ranked again, so
+80 means "ahead of 80 % of the program's partners". The score within the peer group cannot
+decide a tier: the peer group is the tier, so half of every tier would fall short of it by
+construction. A review uses the mean program score of the month and the two reviews before
+(last month, three months back), so one odd month moves nobody.
+
+A partner qualifies for a tier when it meets all three of its thresholds: ``min_score`` on the
+program score, ``min_revenue`` on trailing-12-month sourced revenue and ``min_certifications``
+on certifications. To move up, it must qualify for the next tier with margins:
+``tiering.hysteresis_points`` above the score threshold and ``tiering.revenue_margin`` (a
+share) above the revenue threshold. To move down, it must fail its own tier beyond the same
+margins: the program score more than ``hysteresis_points`` below ``min_score``, revenue below
+``min_revenue`` × (1 − ``revenue_margin``) even allowing for how uncertain a year's revenue is
+(``revenue_12m_error``: a year of three deals says little about the next), or fewer
+certifications than required. Otherwise it stays, so a partner near a boundary does not flap.
+A review moves at most one tier. Downgrades need approval when
+``tiering.downgrade_requires_approval``. ``recommended`` is the tier after this review, margins
+and the one-step rule applied. Gaps say what the partner still needs for the tier above its
+current one, margins included, so meeting them all means being promoted at the next review.
 """
 
 from __future__ import annotations
@@ -118,9 +128,11 @@ class TierAdvice:
     change: Literal["up", "down", "stay"]
     needs_approval: bool
     next_tier: str | None
+    score: float
+    """The program-wide score the review used (see "Tier advice")."""
     gaps: list[str]
-    """What ``next_tier`` still needs: score points (with the hysteresis margin), revenue,
-    certifications."""
+    """What ``next_tier`` still needs, the hysteresis margins included: program score points,
+    revenue, certifications."""
     keep_gaps: list[str]
     """When a downgrade is recommended, what the partner lacks to keep ``current``; else
     empty."""
@@ -310,79 +322,114 @@ def _scored(
             use = level[members] == wider
             pct[members[use]] = ranked[use]
     weights = np.array([getattr(program.scorecard.weights, name) for name in WEIGHTED_METRICS])
+    out = pd.DataFrame({"peer_group": labels[label], "peers": peers}, index=frame.index[rows])
+    for j, name in enumerate(WEIGHTED_METRICS):
+        out[PERCENTILE_PREFIX + name] = pct[:, j]
+    out["score"] = _composite(pct, weights)
+    out["program_score"] = _program_score(frame, values, rows, month, weights)
+    return out
+
+
+def _program_score(
+    frame: pd.DataFrame,
+    values: np.ndarray,
+    rows: np.ndarray,
+    month: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """The score tier reviews use: the same weighted metrics ranked across the whole program
+    that month, certifications as a count (their completion is measured against the partner's
+    own tier), and the composite ranked again, so 80 means "ahead of 80 % of the program"."""
+    tier_free = values.copy()
+    if "certifications" in frame:
+        column = list(WEIGHTED_METRICS).index("certifications")
+        tier_free[:, column] = frame["certifications"].to_numpy(float)[rows]
+    composite = _composite(_percentiles(tier_free, month), weights)
+    return np.round(_percentiles(composite[:, None], month)[:, 0], 1)
+
+
+def _composite(pct: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The weighted mean of the percentiles each row has, 0..100, one decimal."""
     present = ~np.isnan(pct)
     weight_present = present.astype(float) @ weights
     total = np.where(present, pct, 0.0) @ weights
     score = np.divide(total, weight_present, out=np.zeros_like(total), where=weight_present > 0)
-
-    out = pd.DataFrame({"peer_group": labels[label], "peers": peers}, index=frame.index[rows])
-    for j, name in enumerate(WEIGHTED_METRICS):
-        out[PERCENTILE_PREFIX + name] = pct[:, j]
-    out["score"] = np.clip(np.round(score, 1), 0.0, 100.0)
-    return out
+    return np.clip(np.round(score, 1), 0.0, 100.0)
 
 
 def tier_advice(
-    current: str, score: float, revenue_12m: float, certifications: float, program: Program
+    current: str,
+    score: float,
+    revenue_12m: float,
+    certifications: float,
+    program: Program,
+    revenue_error: float = 0.0,
 ) -> TierAdvice:
-    """The tier review for one partner (rules in the module docstring)."""
-    tiers, margin = program.tiers, program.tiering.hysteresis_points
+    """The tier review for one partner (rules in the module docstring). ``score`` is the
+    program-wide score, which does not depend on the tier under review; ``revenue_error`` is
+    the relative uncertainty of ``revenue_12m`` (``revenue_12m_error``)."""
+    tiers, rules = program.tiers, program.tiering
     names = [tier.name for tier in tiers]
     level = names.index(current) if current in names else 0
     revenue = 0.0 if math.isnan(revenue_12m) else revenue_12m
     certs = 0.0 if math.isnan(certifications) else certifications
-
-    def qualifies(tier: Tier, score_margin: float = 0.0) -> bool:
-        return (
-            score >= tier.min_score + score_margin
-            and revenue >= tier.min_revenue
-            and certs >= tier.min_certifications
-        )
+    noise = 0.0 if math.isnan(revenue_error) else revenue_error
+    up = _Bar(rules.hysteresis_points, 1 + rules.revenue_margin)
+    down = _Bar(-rules.hysteresis_points, (1 - rules.revenue_margin) / (1 + noise))
 
     here, above = tiers[level], tiers[level + 1] if level + 1 < len(tiers) else None
     new = level
-    if not qualifies(here):
-        clearly = (
-            score < here.min_score - margin
-            or revenue < here.min_revenue
-            or certs < here.min_certifications
-        )
-        new = level - 1 if clearly and level > 0 else level
-    elif above is not None and qualifies(above, margin):
+    if level > 0 and not down.met(here, score, revenue, certs):
+        new = level - 1
+    elif above is not None and up.met(above, score, revenue, certs):
         new = level + 1
     change: Literal["up", "down", "stay"] = (
         "up" if new > level else "down" if new < level else "stay"
     )
 
     currency = program.info.currency
-    gaps = _gaps(above, margin, score, revenue, certs, currency) if above is not None else []
     return TierAdvice(
         current=here.name,
         recommended=tiers[new].name,
         change=change,
-        needs_approval=change == "down" and program.tiering.downgrade_requires_approval,
+        needs_approval=change == "down" and rules.downgrade_requires_approval,
         next_tier=above.name if above is not None else None,
-        gaps=gaps,
-        keep_gaps=_gaps(here, -margin, score, revenue, certs, currency) if new < level else [],
+        score=score,
+        gaps=up.gaps(above, score, revenue, certs, currency) if above is not None else [],
+        keep_gaps=down.gaps(here, score, revenue, certs, currency) if new < level else [],
     )
 
 
-def _gaps(
-    tier: Tier, score_margin: float, score: float, revenue: float, certs: float, currency: str
-) -> list[str]:
-    """What a partner lacks to meet ``tier`` with its score ``score_margin`` points clear of the
-    tier's minimum (negative: within that many points below it)."""
-    gaps = []
-    points = math.ceil(round((tier.min_score + score_margin - score) * 10, 6)) / 10
-    if points > 0:
-        gaps.append(f"{points:g} more score point{'' if points == 1 else 's'}")
-    amount = math.ceil(round(tier.min_revenue - revenue, 6))
-    if amount > 0:
-        gaps.append(f"{money(amount, currency)} more trailing-12-month sourced revenue")
-    count = math.ceil(round(tier.min_certifications - certs, 6))
-    if count > 0:
-        gaps.append(f"{count} more certification{'' if count == 1 else 's'}")
-    return gaps
+@dataclass(frozen=True)
+class _Bar:
+    """A tier's thresholds moved by the hysteresis margins: raised to move up into the tier,
+    lowered to be moved down out of it."""
+
+    points: float
+    revenue_factor: float
+
+    def met(self, tier: Tier, score: float, revenue: float, certs: float) -> bool:
+        return (
+            score >= tier.min_score + self.points
+            and revenue >= tier.min_revenue * self.revenue_factor
+            and certs >= tier.min_certifications
+        )
+
+    def gaps(
+        self, tier: Tier, score: float, revenue: float, certs: float, currency: str
+    ) -> list[str]:
+        """What a partner lacks to meet ``tier`` at this bar."""
+        gaps = []
+        points = math.ceil(round((tier.min_score + self.points - score) * 10, 6)) / 10
+        if points > 0:
+            gaps.append(f"{points:g} more point{'' if points == 1 else 's'} of program score")
+        amount = math.ceil(round(tier.min_revenue * self.revenue_factor - revenue, 6))
+        if amount > 0:
+            gaps.append(f"{money(amount, currency)} more trailing-12-month sourced revenue")
+        count = math.ceil(round(tier.min_certifications - certs, 6))
+        if count > 0:
+            gaps.append(f"{count} more certification{'' if count == 1 else 's'}")
+        return gaps
 
 
 class _History:
@@ -624,8 +671,9 @@ def scorecards(
     # month, so the other months can be left out.
     needed = np.isin(panel.month, [panel.position(month) - k for k in (0, 1, 3)])
     scored = _scored(frame, panel, partners, program, np.flatnonzero(needed))
-    frame["score"] = np.nan
-    frame.loc[needed, "score"] = scored["score"].to_numpy()
+    for column in ("score", "program_score"):
+        frame[column] = np.nan
+        frame.loc[needed, column] = scored[column].to_numpy()
     history = _History(frame, panel, month)
     rows = history.rows
     if not len(rows):
@@ -634,11 +682,19 @@ def scorecards(
     people = _attributes(partners, panel.partners, program).iloc[history.partner]
     highlights = _highlights(history, program)
     scores = _python(history.back("score", 3))
-    metric_columns = [c for c in frame.select_dtypes("number").columns if c != "score"]
+    shown = [
+        c for c in frame.select_dtypes("number").columns if c not in ("score", "program_score")
+    ]
+    metric_columns = shown
     metric_values = _python(frame[metric_columns].iloc[rows].to_numpy(float))
     percentile_columns = [PERCENTILE_PREFIX + name for name in WEIGHTED_METRICS]
     percentiles = _python(np.round(scored[percentile_columns].to_numpy(float), 1))
+    # tiers move on the program score of the month and the two reviews scored before it
+    # (last month, three months back), so one odd month neither promotes nor demotes
+    reviewed = history.back("program_score", 3)[:, [0, 1, 3]]
+    program_scores = np.round(np.nanmean(reviewed, axis=1), 1).tolist()
     revenue_12m = frame["trailing_revenue_12m"].iloc[rows].to_numpy(float).tolist()
+    revenue_error = frame["revenue_12m_error"].iloc[rows].to_numpy(float).tolist()
     certifications = frame["certifications"].iloc[rows].to_numpy(float).tolist()
 
     cards: dict[int, Scorecard] = {}
@@ -669,6 +725,13 @@ def scorecards(
             metrics=dict(zip(metric_columns, metric_values[i], strict=True)),
             percentiles=dict(zip(WEIGHTED_METRICS, percentiles[i], strict=True)),
             highlights=highlights[i],
-            advice=tier_advice(peer_tier, score, revenue_12m[i], certifications[i], program),
+            advice=tier_advice(
+                peer_tier,
+                program_scores[i],
+                revenue_12m[i],
+                certifications[i],
+                program,
+                revenue_error[i],
+            ),
         )
     return cards

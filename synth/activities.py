@@ -102,6 +102,7 @@ def simulate_activities(
         events[(day, "program_cost", f"Program cost {quarter_label[month]}")] = cost
     if b.pattern == "ramping":
         events[(signed.astype(object), "program_cost", "Onboarding")] = ONBOARDING_COST
+    events |= _earned_before(timeline.starts[0], signed, traits, tier_index, rng)
 
     keys = sorted(events)
     return ActivityColumns(
@@ -111,6 +112,27 @@ def simulate_activities(
         value=np.array([events[k] for k in keys], dtype=float),
         detail=[k[2] for k in keys],
     )
+
+
+def _earned_before(
+    start: np.datetime64,
+    signed: np.datetime64,
+    traits: Traits,
+    tier_index: int,
+    rng: np.random.Generator,
+) -> dict[tuple[date, str, str], float]:
+    """Certifications a partner signed before the history starts earned in the years before,
+    at the pace it earns them in it: a partner's certified people do not begin with the
+    export. (Drawn last, so the other activities are the same with or without them.)"""
+    months = (start - signed) // np.timedelta64(1, "D") / 30.44
+    if months <= 0:
+        return {}
+    rate = MONTHLY_RATES["certification"] * (1 + 0.4 * tier_index)
+    count = int(rng.poisson(rate * traits.engagement * (0.6 + 0.5 * tier_index) * months))
+    offsets = (rng.random(count) * months * 30.44).astype("timedelta64[D]")
+    days = (signed + offsets).astype(object)
+    names = _details("certification", traits, rng, count)
+    return {(day, "certification", name): 1.0 for day, name in zip(days, names, strict=True)}
 
 
 def _details(kind: str, traits: Traits, rng: np.random.Generator, n: int) -> list[str]:

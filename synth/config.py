@@ -57,10 +57,13 @@ class TierProfile:
 
 TIERS = (
     TierProfile("registered", 0.50, 1.0, 8_000, 0.22, 110, 0.04, 0, 400),
-    TierProfile("silver", 0.28, 2.5, 15_000, 0.30, 95, 0.03, 3_000, 1_500),
-    TierProfile("gold", 0.15, 5.5, 30_000, 0.37, 80, 0.02, 9_000, 4_000),
+    TierProfile("silver", 0.28, 3.5, 15_000, 0.30, 95, 0.03, 3_000, 1_500),
+    TierProfile("gold", 0.15, 5.5, 20_000, 0.37, 80, 0.02, 9_000, 4_000),
     TierProfile("platinum", 0.07, 14.0, 60_000, 0.45, 65, 0.015, 25_000, 9_000),
 )
+"""A typical partner of each tier sells in the middle of the tier's revenue band under the
+example program's rules (silver from 100,000 a year, gold from 250,000, platinum from 600,000),
+so that most partners sit in the tier those rules give them, as after a review."""
 
 REGIONS: dict[str, dict[str, float]] = {
     "NA": {"United States": 0.85, "Canada": 0.15},

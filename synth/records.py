@@ -158,6 +158,16 @@ class ActivityColumns:
     def __len__(self) -> int:
         return len(self.kind)
 
+    def without(self, kind: str) -> "ActivityColumns":
+        keep = np.array([k != kind for k in self.kind], dtype=bool)
+        return ActivityColumns(
+            self.partner_id,
+            self.date[keep],
+            [k for k, kept in zip(self.kind, keep.tolist(), strict=True) if kept],
+            self.value[keep],
+            [d for d, kept in zip(self.detail, keep.tolist(), strict=True) if kept],
+        )
+
     def columns(self) -> dict[str, Column]:
         """activities.csv column name -> values, ready for ``pandas.DataFrame``."""
         return {

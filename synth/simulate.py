@@ -3,16 +3,18 @@ partner i comes from its own random stream (seed, PARTNER_STREAM, i), so a partn
 the same however partners are chunked, and memory holds one partner at a time."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
 
 from synth.activities import simulate_activities
 from synth.config import PRODUCT_SIZE, TIERS, ProgramSpec
-from synth.deals import DEAL_SIZE_SIGMA, simulate_deals, win_probability
+from synth.deals import DEAL_SIZE_SIGMA, INFLUENCED_SHARE, simulate_deals, win_probability
 from synth.patterns import Behaviour
 from synth.records import PartnerHistory, PartnerRecord, PersonRecord, TruthRecord
 from synth.roster import PARTNER_STREAM, Roster, build_roster
+from synth.tiering import BASELINE_MONTHS, example_rules, recorded_tier
 from synth.traits import Traits, draw_traits
 
 
@@ -41,8 +43,17 @@ def simulate_partner(roster: Roster, index: int, first_deal_number: int) -> Part
     activities = simulate_activities(roster, index, traits, b, rng)
     pid = roster.partner_id(index)
     team = roster.team_ids[index]
+    partner = _partner_record(roster, index, traits, b, deals.closed_at, deals.status, rng)
+    if b.pattern != "ramping":  # signed during the history: the tier it signed at
+        review = roster.timeline.starts[min(BASELINE_MONTHS, spec.months)]
+        profile = int(roster.tiers[index])
+        sourced_year = 4 * expected_quarter(profile, traits) * (1 - INFLUENCED_SHARE)
+        tier = recorded_tier(profile, sourced_year, activities, review, example_rules())
+        partner = replace(partner, tier=tier)
+        if tier == example_rules().tiers[0].name:  # the entry tier gets no marketing funds
+            activities = activities.without("mdf_spend")
     return PartnerHistory(
-        partner=_partner_record(roster, index, traits, b, deals.closed_at, deals.status, rng),
+        partner=partner,
         contacts=tuple(
             PersonRecord(uid, "partner", pid, name, "", team)
             for uid, name in roster.contacts[index]
@@ -78,12 +89,7 @@ def _partner_record(
         first_revenue = min(
             signed + timedelta(days=int(rng.gamma(2.0, 60.0)) + 14), start - timedelta(days=1)
         )
-    mix = traits.product_weights / traits.product_weights.sum()
-    mean_deal = tier.median_deal * traits.size * float(mix @ PRODUCT_SIZE)
-    mean_deal *= np.exp(DEAL_SIZE_SIGMA**2 / 2)
-    expected = (
-        3 * tier.monthly_deals * traits.volume * mean_deal * win_probability(tier_index, traits)
-    )
+    expected = expected_quarter(tier_index, traits)
     target = max(5_000.0, round(expected * rng.uniform(1.05, 1.3), -3))
     region = roster.regions[index]
     return PartnerRecord(
@@ -101,3 +107,13 @@ def _partner_record(
         slack_channel_id=roster.channel_ids[index],
         slack_team_id=roster.team_ids[index],
     )
+
+
+def expected_quarter(tier_index: int, traits: Traits) -> float:
+    """What the partner's registrations are worth in won deals in a typical quarter at full
+    volume (program currency)."""
+    tier = TIERS[tier_index]
+    mix = traits.product_weights / traits.product_weights.sum()
+    mean_deal = tier.median_deal * traits.size * float(mix @ PRODUCT_SIZE)
+    mean_deal *= np.exp(DEAL_SIZE_SIGMA**2 / 2)
+    return 3 * tier.monthly_deals * traits.volume * mean_deal * win_probability(tier_index, traits)

@@ -12,14 +12,13 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from config.program import example_text, parse_program
 from ingest import CsvImportError, import_file
 from ingest.cells import MONEY, Conventions
 from insights.scorecard_metrics import load_frames
 from models import DealRegistration, Partner
 from tests.files import write_csv
+from tests.programs import EXAMPLE_PROGRAM as PROGRAM
 
-PROGRAM = parse_program(example_text(), "program.example.toml")
 DEALS = "deal_id{d}partner_id{d}account_name{d}amount{d}registered_at{d}status"
 
 

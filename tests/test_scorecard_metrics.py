@@ -12,6 +12,7 @@ Rates: 1 EUR = 1.10 USD; CHF has no rate and counts 1:1.
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from math import hypot
 from typing import Any
 
 import numpy as np
@@ -197,6 +198,8 @@ EXPECTED: dict[str, dict[str, list[float]]] = {
         # Jan, Feb: (6 Sep + 8 Jan) / 2; Mar: 8; Apr–Jun: (8 + 9 Apr) / 2
         "satisfaction": [7, 7, 8, 8.5, 8.5, 8.5],
         "trailing_revenue_12m": [10_000, 32_000, 36_000, 36_000, 36_000, 36_000],
+        # sqrt(sum of squares) / sum of A1 (Dec), A2 (Feb), A8 (Mar)
+        "revenue_12m_error": [1, hypot(10, 22) / 32, *[hypot(10, 22, 4) / 36] * 4],
         # cost: 1,000 MDF (Jul 2024), + 500 program cost from Feb
         "roi": [10, 32_000 / 1_500, 24, 24, 24, 24],
         "months_since_signed": [19, 20, 21, 22, 23, 24],
@@ -219,6 +222,7 @@ EXPECTED: dict[str, dict[str, list[float]]] = {
         "marketing_activities": [0] * 6,
         "satisfaction": [NAN] * 6,
         "trailing_revenue_12m": [50_000] * 5 + [61_000],
+        "revenue_12m_error": [1] * 5 + [hypot(50, 11) / 61],
         "roi": [NAN] * 6,  # no cost recorded
         "months_since_signed": [12, 13, 14, 15, 16, 17],
         "time_to_first_revenue_days": [381] * 6,  # 2024-01-10 → B1 closed 2025-01-25
@@ -238,6 +242,7 @@ EXPECTED: dict[str, dict[str, list[float]]] = {
         "marketing_activities": [0] * 6,
         "satisfaction": [NAN] * 6,
         "trailing_revenue_12m": [0] * 6,
+        "revenue_12m_error": [NAN] * 6,
         "roi": [NAN] * 6,
         "months_since_signed": [8, 9, 10, 11, 12, 13],
         "time_to_first_revenue_days": [NAN] * 6,
@@ -257,6 +262,7 @@ EXPECTED: dict[str, dict[str, list[float]]] = {
         "marketing_activities": [0] * 6,
         "satisfaction": [NAN] * 6,
         "trailing_revenue_12m": [0] * 5 + [6_000],
+        "revenue_12m_error": [NAN] * 5 + [1],  # one deal: its own size
         "roi": [NAN, NAN, 0, 0, 0, 6_000 / 2_500],  # program cost from March
         "months_since_signed": [-2, -1, 0, 1, 2, 3],
         "time_to_first_revenue_days": [NAN] * 5 + [92],  # 2025-03-10 → 2025-06-10
