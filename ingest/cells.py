@@ -18,7 +18,6 @@ _MONEY_NOISE = re.compile(r"[\s\u00a0\u202f'’$€£¥]")
 """Currency symbols and the spaces and apostrophes some locales group thousands with."""
 _CLOCK = r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?"
 _DAY_FIRST = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})" + _CLOCK + "$")
-_SLASHED = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-]\d{4}")
 _OPTION = {".": "--decimal point", ",": "--decimal comma"}
 _NAME = {".": "a decimal point", ",": "a decimal comma"}
 _LATEST = timedelta(minutes=5)
@@ -37,8 +36,8 @@ class Conventions:
     """None: a decimal comma in ``;``-separated files (as European spreadsheets save them),
     else a decimal point."""
     dates: DateOrder = "iso"
-    """``iso``: YYYY-MM-DD only. ``dmy`` (31/03/2026, 31.03.2026) and ``mdy`` (03/31/2026)
-    must be asked for: 03/04/2026 means a different day in each."""
+    """Day-month forms besides ISO dates (always read): ``dmy`` (31/03/2026, 31.03.2026) or
+    ``mdy`` (03/31/2026). They must be asked for: 03/04/2026 is a different day in each."""
     now: datetime | None = None
     """Events (registrations, closes, activities) after this moment are refused."""
 
@@ -111,32 +110,30 @@ def _money(conventions: Conventions) -> Parser:
 
 
 def _date_of(value: str, order: DateOrder) -> tuple[date, time | None]:
-    """The day (and time of day, if given) ``value`` names in ``order``."""
-    if order == "iso":
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            moment = None
-        if moment is not None:
-            plain = len(value) == 10
-            return moment.date(), None if plain else moment.timetz()
-        if _SLASHED.match(value):
-            raise ValueError(
-                f"{value!r} is ambiguous (day or month first?): write YYYY-MM-DD, or import "
-                "the file with --date-format dmy or mdy"
-            )
-        raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD)")
+    """The day (and time of day, if given) ``value`` names: ISO 8601 always, day-month forms
+    only in the ``order`` the file was declared to use."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is not None:
+        return moment.date(), None if len(value) == 10 else moment.timetz()
     found = _DAY_FIRST.match(value)
     if found is None:
-        example = "31/03/2026" if order == "dmy" else "03/31/2026"
-        raise ValueError(f"{value!r} is not a date (this file is read as {example})")
-    first, second, year, hour, minute, second_s = found.groups()
+        raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD)")
+    if order == "iso":
+        raise ValueError(
+            f"{value!r} is ambiguous (day or month first?): write YYYY-MM-DD, or import the "
+            "file with --date-format dmy or mdy"
+        )
+    first, second, year, hour, minute, seconds = found.groups()
     day_n, month_n = (first, second) if order == "dmy" else (second, first)
     try:
         day_value = date(int(year), int(month_n), int(day_n))
-        clock = time(int(hour), int(minute), int(second_s or 0)) if hour else None
+        clock = time(int(hour), int(minute), int(seconds or 0)) if hour else None
     except ValueError:
-        raise ValueError(f"{value!r} is not a date") from None
+        example = "31/03/2026" if order == "dmy" else "03/31/2026"
+        raise ValueError(f"{value!r} is not a date (this file is read as {example})") from None
     return day_value, clock
 
 

@@ -4,7 +4,7 @@ writes, with at most a few batches between them, so memory stays flat."""
 
 import multiprocessing
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,8 +45,9 @@ def import_file(
     conventions: Conventions | None = None,
 ) -> ImportResult:
     """Import ``path`` as ``kind``; raise ``CsvImportError`` with a report if any row is bad.
-    ``conventions`` say how the file writes numbers and dates (default: ISO dates, the decimal
-    mark its delimiter implies, and nothing dated after this moment)."""
+    ``conventions`` say how the file writes numbers and dates (default: ISO dates and the
+    decimal mark its delimiter implies); whatever they say, nothing dated after this moment
+    is stored."""
     if kind not in LOADERS:
         raise CsvImportError([f"unknown file kind {kind!r}: use one of {', '.join(LOADERS)}"])
     if not path.is_file():
@@ -57,7 +58,7 @@ def import_file(
             program=program,
             partner_ids=partner_ids,
             dialect=connection.dialect,
-            conventions=conventions or Conventions(now=datetime.now(UTC)),
+            conventions=replace(conventions or Conventions(), now=datetime.now(UTC)),
         )
         loader.load_existing(connection)
         before = _count(connection, loader)

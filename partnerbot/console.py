@@ -31,8 +31,14 @@ BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 
 
 def import_line(result: ImportResult) -> str:
+    repeated = (
+        f" ({result.repeated:,} line{'s' if result.repeated != 1 else ''} repeating an earlier "
+        "one left out)"
+        if result.repeated
+        else ""
+    )
     return (
-        f"{result.kind}: {result.rows:,} rows — {result.inserted:,} new, "
+        f"{result.kind}: {result.rows:,} rows{repeated} — {result.inserted:,} new, "
         f"{result.updated:,} updated, {result.unchanged:,} unchanged"
     )
 

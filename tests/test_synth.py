@@ -13,8 +13,10 @@ import pytest
 from ingest.cells import Conventions
 from ingest.formats import ACTIVITIES, DEALS, PEOPLE, CsvFormat, partners_format
 from synth import HEADERS, PATTERNS, TIERS, ProgramSpec, generate_program, simulate_partners
+from synth.config import CURRENCY_RATES
 from synth.roster import build_roster
 from synth.simulate import simulate_partner
+from tests.programs import EXAMPLE_PROGRAM
 
 SPEC = ProgramSpec(partners=300, months=30, seed=3, end=date(2026, 11, 1))
 FORMATS: dict[str, CsvFormat] = {
@@ -364,6 +366,29 @@ def test_tiers_differ_in_volume_size_and_win_rate(files: dict[str, Rows]) -> Non
         monthly[partner["tier"]].append(volume[pid] / len(MONTHS))
     assert median(monthly["registered"]) <= 1.5, "most registered partners are sparse"
     assert median(monthly["platinum"]) >= 8
+
+
+def test_stable_partners_sit_in_the_tier_the_example_rules_keep_them_in(
+    files: dict[str, Rows],
+) -> None:
+    stable = {t["partner_id"] for t in truth_of(files, "stable")}
+    tier_of = {p["partner_id"]: p["tier"] for p in files["partners"] if p["partner_id"] in stable}
+    year = (MONTHS[-12] + "-01", SPEC.end.isoformat())  # the last 12 months
+    revenue: Counter[str] = Counter()
+    for deal in files["deals"]:
+        if (
+            deal["partner_id"] in tier_of
+            and deal["status"] == "won"
+            and deal["source"] == "sourced"
+            and year[0] <= deal["closed_at"] < year[1]
+        ):
+            revenue[deal["partner_id"]] += float(deal["amount"]) * CURRENCY_RATES[deal["currency"]]
+    rules = {tier.name: tier for tier in EXAMPLE_PROGRAM.tiers}
+    margin = EXAMPLE_PROGRAM.tiering.revenue_margin
+    for name in ("silver", "gold", "platinum"):
+        members = [pid for pid, tier in tier_of.items() if tier == name]
+        kept = [revenue[pid] >= rules[name].min_revenue * (1 - margin) for pid in members]
+        assert sum(kept) >= 0.75 * len(members), name  # the rest: a lean year, as in life
 
 
 def test_currencies_follow_regions(files: dict[str, Rows]) -> None:

@@ -12,6 +12,7 @@ from partnerbot.cli.context import Context, console, day_option, pass_context
 
 if TYPE_CHECKING:
     from ingest import ImportResult
+    from ingest.cells import Conventions
 
 IMPORT_KINDS = ("partners", "people", "deals", "activities")
 """What ``import`` takes, in the order a program is imported (each refers to the ones before)."""
@@ -32,18 +33,43 @@ def db_upgrade(ctx: Context) -> None:
     console.print(f"database is up to date: {ctx.database.engine.url.render_as_string()}")
 
 
+DECIMAL_MARKS = {"point": ".", "comma": ","}
+
+
 @click.command("import")
 @click.argument("kind", type=click.Choice(IMPORT_KINDS))
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--decimal",
+    type=click.Choice(list(DECIMAL_MARKS)),
+    help="How the file writes decimals: 1234.50 (point) or 1234,50 (comma). "
+    "Default: comma in ';'-separated files, as European spreadsheets save them, else point.",
+)
+@click.option(
+    "--date-format",
+    type=click.Choice(["iso", "dmy", "mdy"]),
+    default="iso",
+    show_default=True,
+    help="iso: 2026-03-31 only; dmy: 31/03/2026 or 31.03.2026; mdy: 03/31/2026.",
+)
 @pass_context
-def import_command(ctx: Context, kind: str, file: Path) -> None:
+def import_command(
+    ctx: Context, kind: str, file: Path, decimal: str | None, date_format: str
+) -> None:
     """Import a CSV file of partners, deals, activities or people (formats in the README)."""
+    from ingest.cells import Conventions
     from partnerbot.console import import_line
 
-    console.print(import_line(import_one(ctx, kind, file)))
+    conventions = Conventions(
+        decimal=DECIMAL_MARKS[decimal] if decimal else None,
+        dates=date_format,  # type: ignore[arg-type]  # one of click's choices
+    )
+    console.print(import_line(import_one(ctx, kind, file, conventions)))
 
 
-def import_one(ctx: Context, kind: str, file: Path) -> ImportResult:
+def import_one(
+    ctx: Context, kind: str, file: Path, conventions: Conventions | None = None
+) -> ImportResult:
     """Import ``file`` with a progress bar (on a terminal)."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
@@ -66,6 +92,7 @@ def import_one(ctx: Context, kind: str, file: Path) -> ImportResult:
             ctx.database.engine,
             ctx.program,
             on_progress=lambda done: progress.update(task, completed=done),
+            conventions=conventions,
         )
 
 
