@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -38,6 +37,8 @@ def _user_id(value: str) -> str:
 
 
 def _cron(value: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger  # the scheduler's own parser, when needed
+
     CronTrigger.from_crontab(value)  # raises ValueError naming the bad field
     return value
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
@@ -59,19 +59,6 @@ CLOCK_SKEW = timedelta(seconds=30)
 
 HISTORY_PAGES = 10
 """Pages of 200 messages searched for an interrupted post: one a busy channel can fill."""
-
-FIXES = {
-    "not_in_channel": "invite the bot: /invite @partnerbot in {channel}",
-    "channel_not_found": "{channel} does not exist or the bot cannot see it: correct the id in "
-    "program.toml or the partners file",
-    "is_archived": "{channel} is archived: unarchive it or name another channel",
-    "invalid_auth": "check SLACK_BOT_TOKEN",
-    "not_authed": "check SLACK_BOT_TOKEN",
-    "token_revoked": "the app was uninstalled: reinstall it and set the new SLACK_BOT_TOKEN",
-    "account_inactive": "the token's user or app is deactivated: reinstall the app and set the "
-    "new SLACK_BOT_TOKEN",
-    "missing_scope": "reinstall the app with the scopes of manifest.yml",
-}
 
 
 def delivery_client(settings: Settings) -> WebClient:
@@ -357,50 +344,3 @@ def _code(error: SlackApiError) -> str:
 def _worth_retrying(error: SlackApiError) -> bool:
     status = error.response.status_code
     return status == 429 or status >= 500 or _code(error) in TRANSIENT_ERRORS
-
-
-@dataclass(frozen=True)
-class Undelivered:
-    """A message Slack refused for good, with what to do about it."""
-
-    key: str
-    kind: str
-    channel: str
-    error: str
-    created_at: datetime
-
-    @property
-    def fix(self) -> str:
-        advice = FIXES.get(self.error, "see Slack's documentation of this error")
-        return advice.format(channel=self.channel)
-
-
-def undelivered(session: Session, limit: int = 20) -> tuple[list[Undelivered], int]:
-    """Up to ``limit`` failed messages, newest first, and how many there are in all."""
-    rows = session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.FAILED)
-        .order_by(OutboxMessage.id.desc())
-        .limit(limit)
-    ).all()
-    total = session.scalar(select(func.count()).where(OutboxMessage.status == OutboxStatus.FAILED))
-    found = [
-        Undelivered(row.key, row.kind, row.channel, row.last_error or "unknown", row.created_at)
-        for row in rows
-    ]
-    return found, total or 0
-
-
-def retry_failed(session: Session, key: str | None = None) -> int:
-    """Queue failed messages (or the one with ``key``) again, once their cause is fixed; the
-    caller commits. Returns how many."""
-    where = [OutboxMessage.status == OutboxStatus.FAILED]
-    if key is not None:
-        where.append(OutboxMessage.key == key)
-    result = session.execute(
-        update(OutboxMessage)
-        .where(*where)
-        .values(status=OutboxStatus.PENDING, not_before=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]

@@ -132,7 +132,7 @@ def check_slack(settings: Settings, program: Program, database: Database | None)
 
 def check_outbox(database: Database) -> Iterator[Check]:
     """Messages Slack refused for good (never dropped silently), each with what to do."""
-    from jobs.delivery import undelivered  # with the charts it draws: only when it can look
+    from jobs.refused import undelivered
 
     with database.sessions() as session:
         failed, total = undelivered(session)

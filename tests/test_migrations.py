@@ -14,7 +14,7 @@ from sqlalchemy import Engine, inspect, make_url, text
 
 from models import Base
 from models.db import make_engine
-from models.migrate import alembic_config, is_current, upgrade
+from models.migrate import alembic_config, head_revision, is_current, upgrade
 from tests.databases import scratch_database
 
 Schema = dict[str, dict[str, list[str]]]
@@ -51,6 +51,13 @@ def test_upgrade_from_empty_matches_the_models(empty_engine: Engine) -> None:
 
 def test_an_unmigrated_database_is_not_current(empty_engine: Engine) -> None:
     assert not is_current(empty_engine)
+    upgrade(empty_engine, "0006")
+    assert not is_current(empty_engine)
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert head_revision() == scripts.get_current_head()
 
 
 def schema(engine: Engine) -> Schema:

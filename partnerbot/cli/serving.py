@@ -78,7 +78,7 @@ def outbox() -> None:
 def outbox_retry(ctx: Context, key: str | None) -> None:
     """Queue the messages Slack refused (partnerbot doctor lists them) again, once their
     cause is fixed."""
-    from jobs.delivery import retry_failed
+    from jobs.refused import retry_failed
 
     with ctx.database.sessions.begin() as session:
         count = retry_failed(session, key)
