@@ -235,31 +235,33 @@ def register(app: App, deps: Deps) -> None:
         value = str(action.get("value", ""))
         return int(value) if value.isdigit() else -1
 
-    def for_partner(what: str, show: Callable[[Session, int], Message]) -> Callable[..., None]:
+    def for_partner(what: str, show: Callable[[Asker, int], Message]) -> Callable[..., None]:
         """A card button showing something of the partner it names, to whoever may see that
         partner."""
 
         def work(asker: Asker, _body: dict[str, Any], action: dict[str, Any]) -> Message:
-            return show(asker.session, partner_of(action))
+            return show(asker, partner_of(action))
 
         def rule(action: dict[str, Any]) -> Rule:
             return staff_or_contact_of(partner_of(action), scorecard_messages.own_only)
 
         return button(what, deps, rule, work)
 
-    def deals(session: Session, partner_id: int) -> Message:
+    def deals(asker: Asker, partner_id: int) -> Message:
         found, total = find_deals(
-            session,
+            asker.session,
             DealFilter(partner_id=partner_id, statuses=ACTIVE_DEAL_STATUSES),
             limit=deal_messages.MAX_LISTED,
         )
-        return deal_messages.deal_list("Active registrations", found, total, with_partner=False)
+        return deal_messages.deal_list(
+            "Active registrations", found, total, staff=asker.who.is_staff
+        )
 
-    def qbr(session: Session, partner_id: int) -> Message:
+    def qbr(asker: Asker, partner_id: int) -> Message:
         """The partner's business review of the last complete quarter: the one the worker
         posts in its channel."""
         today = deps.program.today()
-        review = partner_qbr(session, deps.program, today, partner_id)
+        review = partner_qbr(asker.session, deps.program, today, partner_id)
         return review or scorecard_messages.no_scorecard(str(partner_id))
 
     app.action(scorecard_messages.DEALS)(for_partner("deals button", deals))
