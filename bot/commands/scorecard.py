@@ -202,19 +202,20 @@ def answer(asker: Asker, deps: Deps, parsed: ScorecardCommand, later: AnswerLate
         return partner
     _ensure_scored(deps, session)
     card = latest_scorecard(session, partner)
+    view = None if who.is_staff else deps.program.partner_view
     if card is None:
         return scorecard_messages.no_scorecard(parsed.partner or who.partner_name or "")
     if card.chart_file_id:  # drawn the first time it was asked for
-        return scorecard_messages.scorecard_card(card, card.chart_file_id)
+        return scorecard_messages.scorecard_card(card, view, card.chart_file_id)
     if not deps.charts.has_room():  # answered at once, without the chart
-        return scorecard_messages.scorecard_card(card, chart_busy=True)
+        return scorecard_messages.scorecard_card(card, view, chart_busy=True)
     later()  # a chart to draw and upload: the card follows through response_url
     try:
         return scorecard_messages.scorecard_card(
-            card, _upload_chart(session, asker.client, deps.charts, card)
+            card, view, _upload_chart(session, asker.client, deps.charts, card)
         )
     except ChartsBusyError:  # another request took the room meanwhile
-        return scorecard_messages.scorecard_card(card, chart_busy=True)
+        return scorecard_messages.scorecard_card(card, view, chart_busy=True)
 
 
 def register(app: App, deps: Deps) -> None:
