@@ -26,6 +26,7 @@ from messages.blocks import (
     plain,
     section,
 )
+from messages.partner_visible import partner_visible
 from models import DealSource, DealStatus
 
 COMMAND = "/deal"
@@ -68,11 +69,13 @@ def _usage_lines(subcommand: str | None = None) -> str:
     return "\n".join(lines)
 
 
+@partner_visible
 def deal_help() -> Message:
     intro = f"*{COMMAND}*: deal registration without leaving Slack."
     return Message(text=f"{COMMAND} usage", blocks=[section(f"{intro}\n{_usage_lines()}")])
 
 
+@partner_visible
 def deal_usage_error(problem: str, subcommand: str | None = None) -> Message:
     """What was wrong with the command, then how to write it."""
     usage = _usage_lines(subcommand) or _usage_lines()
@@ -133,6 +136,7 @@ def _facts(deal: DealView, *, staff: bool) -> list[str]:
     return facts
 
 
+@partner_visible
 def deal_status(deal: DealView, *, staff: bool) -> Message:
     """``/deal status``: everything recorded about one registration that its reader may see."""
     blocks: list[Block] = [
@@ -144,6 +148,7 @@ def deal_status(deal: DealView, *, staff: bool) -> Message:
     return Message(text=f"{deal.external_id}: {deal.status.value}", blocks=blocks)
 
 
+@partner_visible
 def deal_not_found(deal_id: str) -> Message:
     """The same words for "no such registration" and "not one of yours"."""
     return plain(f"I found no registration {code(deal_id)} that you can see.")
@@ -162,6 +167,7 @@ def _list_line(deal: DealView, staff: bool) -> str:
     )
 
 
+@partner_visible
 def deal_list(title: str, deals: Sequence[DealView], total: int, *, staff: bool) -> Message:
     """A list of registrations, ten lines a section, at most ``MAX_LISTED`` lines; staff see
     whose each is."""
@@ -175,9 +181,15 @@ def deal_list(title: str, deals: Sequence[DealView], total: int, *, staff: bool)
     return Message(text=f"{title}: {total}", blocks=blocks)
 
 
+@partner_visible
+def own_list_only() -> Message:
+    return plain(f"You can list your own partner's registrations: try `{COMMAND} list`.")
+
+
 # --- registering ----------------------------------------------------------------------------
 
 
+@partner_visible
 def registered(deal: DealView) -> Message:
     return plain(
         f"Registered *{escape(deal.external_id)}* · {account(deal)} · "
@@ -186,6 +198,7 @@ def registered(deal: DealView) -> Message:
     )
 
 
+@partner_visible
 def duplicate(existing_id: str) -> Message:
     return plain(
         f"This account is already registered by the same partner: *{escape(existing_id)}*. "
@@ -193,6 +206,7 @@ def duplicate(existing_id: str) -> Message:
     )
 
 
+@partner_visible
 def registered_in_conflict(deal: DealView) -> Message:
     """To whoever registered: recorded, but the account is already registered (never by whom)."""
     return plain(
@@ -202,8 +216,17 @@ def registered_in_conflict(deal: DealView) -> Message:
     )
 
 
+@partner_visible
 def registration_problem(problem: str) -> Message:
     return plain(f"Not registered: {problem}")
+
+
+@partner_visible
+def form_failed() -> Message:
+    return plain(
+        "I could not open the form. Try again, or register in one line: "
+        f"`{COMMAND} register Acme Corp acme.com 48000`."
+    )
 
 
 # --- cards for managers ---------------------------------------------------------------------
@@ -294,6 +317,7 @@ def subject(deal: DealView, *, staff: bool = False) -> str:
     return f"*{escape(deal.external_id)}* · {account(deal, staff=staff)}"
 
 
+@partner_visible
 def notice_registered(deal: DealView) -> Message:
     return plain(
         f"📝 {person(deal.registered_by)} registered {subject(deal)} · "
@@ -301,6 +325,7 @@ def notice_registered(deal: DealView) -> Message:
     )
 
 
+@partner_visible
 def notice_conflict_new(deal: DealView) -> Message:
     return plain(
         f"⚠️ {subject(deal)} is recorded, but this account is already registered with us. "
@@ -308,6 +333,7 @@ def notice_conflict_new(deal: DealView) -> Message:
     )
 
 
+@partner_visible
 def notice_conflict_earlier(deal: DealView) -> Message:
     return plain(
         f"⚠️ Another registration of an account you registered has come in: {subject(deal)}. "
@@ -315,6 +341,7 @@ def notice_conflict_earlier(deal: DealView) -> Message:
     )
 
 
+@partner_visible
 def notice_decided(deal: DealView) -> Message:
     said = subject(deal)
     if deal.status is DealStatus.APPROVED:
@@ -325,5 +352,6 @@ def notice_decided(deal: DealView) -> Message:
     return plain(f"{_STATUS_MARK[deal.status]} {said} is now {deal.status.value}.")
 
 
+@partner_visible
 def notice_extended(deal: DealView) -> Message:
     return plain(f"⏳ {subject(deal)}: protection extended to {day(deal.expires_at)}.")

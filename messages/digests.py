@@ -36,6 +36,7 @@ from messages.blocks import (
     section,
     with_chart,
 )
+from messages.partner_visible import partner_visible
 from messages.scorecard_messages import (
     card_chart,
     proposes_moves,
@@ -309,6 +310,7 @@ def _tier(card: StoredScorecard, view: PartnerView) -> list[str]:
     return [f"*Tier:* {esc(advice['current'])}, the program's top tier."]
 
 
+@partner_visible
 def qbr_messages(digest: QbrDigest, view: PartnerView) -> list[Message]:
     """A partner's quarterly business review as Slack messages, for its own channel: the
     sections ``view`` (the program's ``[partner_view]``) shows, as it shows them."""
@@ -373,6 +375,7 @@ def qbr_key(quarter: Period, partner_id: int) -> str:
     return f"qbr:{quarter.label}:{partner_id}"
 
 
+@partner_visible
 def partner_qbr(session: Session, program: Program, today: date, partner_id: int) -> Message | None:
     """A partner's business review of the last complete quarter before ``today``, as the
     worker posted it (its first message, with its chart once uploaded) when it has — read back

@@ -6,6 +6,7 @@ from datetime import timedelta
 from deals.lookup import DealView
 from messages import deal_messages
 from messages.blocks import Message, context, day, escape, plain, section
+from messages.partner_visible import partner_visible
 
 
 def _when(days_left: int) -> str:
@@ -16,6 +17,7 @@ def _when(days_left: int) -> str:
     return f"in {days_left} days"
 
 
+@partner_visible
 def expiry_reminder(deal: DealView, days_left: int) -> Message:
     """To the partner's shared channel."""
     return plain(

@@ -27,6 +27,7 @@ from messages.blocks import (
     plain,
     section,
 )
+from messages.partner_visible import partner_visible
 
 COMMAND = "/scorecard"
 DEALS = "scorecard_deals"
@@ -117,6 +118,7 @@ def card_chart(card: StoredScorecard) -> Chart:
     )
 
 
+@partner_visible
 def scorecard_card(
     card: StoredScorecard,
     view: PartnerView | None,
@@ -180,6 +182,7 @@ def leaderboard(title: str, cards: Sequence[StoredScorecard]) -> Message:
     return Message(text=title, blocks=blocks)
 
 
+@partner_visible
 def scorecard_help() -> Message:
     lines = "\n".join(
         f"`{COMMAND}{' ' + usage if usage else ''}`  {what}" for usage, what in SCORECARD_USAGE
@@ -187,6 +190,7 @@ def scorecard_help() -> Message:
     return Message(text=f"{COMMAND} usage", blocks=[section(f"*{COMMAND}*\n{lines}")])
 
 
+@partner_visible
 def scorecard_usage_error(problem: str) -> Message:
     return Message(
         text=f"{COMMAND}: {problem}",
@@ -194,10 +198,17 @@ def scorecard_usage_error(problem: str) -> Message:
     )
 
 
+@partner_visible
+def slow_down(wait_seconds: int) -> Message:
+    return plain(f"That is a lot of scorecards in a minute: try again in {wait_seconds} s.")
+
+
+@partner_visible
 def own_only() -> Message:
     return plain(f"You can see your own partner's scorecard: try `{COMMAND}`.")
 
 
+@partner_visible
 def no_scorecard(name: str, as_of: date | None = None) -> Message:
     when = f" for {as_of:%B %Y}" if as_of else ""
     return plain(f"No scorecard{when} for {code(name)} yet: it has no history to score.")

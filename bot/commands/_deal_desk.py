@@ -154,7 +154,7 @@ class DealDesk:
             assert who.partner_id is not None
             assert who.partner_name is not None
             return who.partner_id, who.partner_name
-        return plain("You can list your own partner's registrations: try `/deal list`.")
+        return messages.own_list_only()
 
     # --- registering -----------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ from insights.scorecard_store import (
     remember_chart,
 )
 from messages import deal_messages, scorecard_messages
-from messages.blocks import Message, code, plain
+from messages.blocks import Message, code
 from messages.charts import ChartRenderer, ChartsBusyError
 from messages.digests import partner_qbr
 from models.enums import ACTIVE_DEAL_STATUSES
@@ -190,7 +190,7 @@ def answer(asker: Asker, deps: Deps, parsed: ScorecardCommand, later: AnswerLate
         return scorecard_messages.scorecard_usage_error(parsed.problem)
     wait = _wait(deps, who)
     if wait:
-        return plain(f"That is a lot of scorecards in a minute: try again in {wait} s.")
+        return scorecard_messages.slow_down(wait)
     if isinstance(parsed, Top):
         _ensure_scored(deps, session)
         cards = leaderboard(session, limit=parsed.limit, region=parsed.region, tier=parsed.tier)
