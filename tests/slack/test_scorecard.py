@@ -205,6 +205,23 @@ def test_leaderboard_and_forgiving_names(slack_app: RunningApp, fake_slack: Fake
     assert "I know no partner called `Zzyzx Unheard`" in unknown.body["text"]
 
 
+def press(app: RunningApp, fake: FakeSlack, action_id: str, partner_id: int | str) -> Recorded:
+    """Acme's contact presses a card's button for ``partner_id``; the answer."""
+    url = fake.response_url()
+    app.interact(
+        block_actions(
+            user_id=ACME_CONTACT,
+            team_id=ACME_TEAM,
+            action_id=action_id,
+            value=str(partner_id),
+            channel_id="C0SHARED",
+            message_ts="1.2",
+            response_url=url,
+        )
+    )
+    return fake.wait_for_response(url, timeout=20)
+
+
 def test_card_buttons_show_deals_and_the_business_review(
     slack_app: RunningApp, fake_slack: FakeSlack, program: dict[str, int]
 ) -> None:
@@ -214,33 +231,10 @@ def test_card_buttons_show_deals_and_the_business_review(
         (scorecard_messages.DEALS, "Active registrations: none."),
         (scorecard_messages.QBR, f"Acme Resellers · {quarter} business review"),
     ):
-        url = fake_slack.response_url()
-        slack_app.interact(
-            block_actions(
-                user_id=ACME_CONTACT,
-                team_id=ACME_TEAM,
-                action_id=action,
-                value=acme,
-                channel_id="C0SHARED",
-                message_ts="1.2",
-                response_url=url,
-            )
-        )
-        answer = fake_slack.wait_for_response(url, timeout=20).body["text"]
+        answer = press(slack_app, fake_slack, action, acme).body["text"]
         assert answer.split("\n")[0] == expected
-    url = fake_slack.response_url()
-    slack_app.interact(
-        block_actions(
-            user_id=ACME_CONTACT,
-            team_id=ACME_TEAM,
-            action_id=scorecard_messages.QBR,
-            value=str(program[NAMES[1]]),
-            channel_id="C0SHARED",
-            message_ts="1.2",
-            response_url=url,
-        )
-    )
-    assert "your own partner's scorecard" in fake_slack.wait_for_response(url).body["text"]
+    other = press(slack_app, fake_slack, scorecard_messages.QBR, program[NAMES[1]])
+    assert "your own partner's scorecard" in other.body["text"]
 
 
 @pytest.mark.usefixtures("program")
@@ -333,19 +327,9 @@ def test_a_partner_contact_sees_the_partner_view_of_its_card_and_qbr(
     assert "To keep *gold*" in staff
 
     card = json.dumps(blocks_of(ask(slack_app, "", ACME_CONTACT, ACME_TEAM)), ensure_ascii=False)
-    url = fake_slack.response_url()
-    slack_app.interact(
-        block_actions(
-            user_id=ACME_CONTACT,
-            team_id=ACME_TEAM,
-            action_id=scorecard_messages.QBR,
-            value=str(acme),
-            channel_id="C0SHARED",
-            message_ts="1.2",
-            response_url=url,
-        )
+    qbr = json.dumps(
+        press(slack_app, fake_slack, scorecard_messages.QBR, acme).body, ensure_ascii=False
     )
-    qbr = json.dumps(fake_slack.wait_for_response(url, timeout=20).body, ensure_ascii=False)
     assert "*Tier:* gold" in card
     assert "To reach *platinum*: 20 more score points" in card
     assert "To reach platinum:* 20 more score points" in qbr
