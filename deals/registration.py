@@ -308,6 +308,7 @@ def _insert(session: Session, request: RegistrationRequest, account_id: int) -> 
         external_id=f"tmp-{uuid4().hex}",
         partner_id=request.partner_id,
         account_id=account_id,
+        account_name_as_registered=request.account_name.strip(),
         amount=request.amount,
         currency=request.currency,
         product=request.product,

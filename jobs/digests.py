@@ -63,7 +63,9 @@ def rendered_qbrs(
         return
     for qbr in qbr_digests(session, program, quarter, partner_ids):
         key = qbr_key(quarter, qbr.partner_id)
-        yield RenderedDigest(key, QBR, qbr.name, qbr.channel, qbr_messages(qbr))
+        yield RenderedDigest(
+            key, QBR, qbr.name, qbr.channel, qbr_messages(qbr, program.partner_view)
+        )
 
 
 def queue_digests(
