@@ -27,7 +27,11 @@ Command = TypeVar("Command", bound=Callable[..., None])
 
 
 class Context:
-    """Settings, program rules and the command line's database, each built on first use."""
+    """Settings, program rules and the command line's database, each built on first use.
+    ``now``: the moment the commands count "today" from (tests pass one; default: the clock)."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now
 
     @cached_property
     def settings(self) -> Settings:
@@ -48,9 +52,22 @@ class Context:
 
         return open_database(self.settings, "cli")
 
+    @property
+    def today(self) -> date:
+        """Today as the program counts days: in its time zone, at ``now``."""
+        return self.program.today(self.now)
+
     def day(self, given: datetime | None) -> date:
         """The day a ``day_option`` gave, else today as the program counts days."""
-        return given.date() if given else self.program.today()
+        return given.date() if given else self.today
+
+    def past_day(self, given: datetime | None, option: str, refused: str) -> date:
+        """:meth:`day`, refused (exit 2) when it is after today: a day that has not happened
+        has no data, and what a command stored or changed for it would stand as real."""
+        day = self.day(given)
+        if day > self.today:
+            fail(f"{option} {day} is after today ({self.today}): {refused}", 2)
+        return day
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)

@@ -1,0 +1,98 @@
+"""Dates and periods that have not happened: ``score``, ``deals expire`` and ``digest`` refuse
+them, and the month a scoring as of a day stores is the last one complete at that day's end.
+
+Every command runs with an explicit clock (``Context(now=…)``), never the real date. The
+program is :mod:`tests.test_digests`' (data from 1 September 2025 to 21 November 2026).
+"""
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from jobs.scoring import nightly_scoring
+from models import PartnerScorecard, RiskRun
+from models.db import make_session_factory
+from partnerbot.cli import cli
+from partnerbot.cli.context import Context
+from tests.test_digests import PROGRAM, seed
+
+TODAY = datetime(2026, 12, 2, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def ids(engine: Engine) -> dict[str, int]:
+    with Session(engine) as session:
+        return seed(session)
+
+
+@pytest.fixture
+def env(engine: Engine, tmp_path: Path) -> dict[str, str]:
+    rules = tmp_path / "program.toml"
+    rules.write_text(
+        '[channels]\nleadership_digest = "C0LEAD"\n[currencies]\nEUR = 1.10\n', encoding="utf-8"
+    )
+    url = engine.url.render_as_string(hide_password=False)
+    return {"DATABASE_URL": url, "PARTNERBOT_PROGRAM": str(rules), "COLUMNS": "200"}
+
+
+def run(env: dict[str, str], now: datetime, *args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env, obj=Context(now=now))
+
+
+def count(engine: Engine, table: type) -> int:
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).select_from(table)) or 0
+
+
+def scored_months(engine: Engine) -> set[date]:
+    with Session(engine) as session:
+        return set(session.scalars(select(PartnerScorecard.month).distinct()))
+
+
+def refused(result: Result, line: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == line
+
+
+def test_score_refuses_a_day_after_today(engine: Engine, ids: dict, env: dict) -> None:
+    refused(
+        run(env, TODAY, "score", "--as-of", "2026-12-03"),
+        "--as-of 2026-12-03 is after today (2026-12-02): nothing scored.",
+    )
+    assert run(env, TODAY, "score", "--as-of", "2030-01-01").exit_code == 2
+    assert (count(engine, PartnerScorecard), count(engine, RiskRun)) == (0, 0)
+
+
+def test_score_refuses_a_month_before_the_data(engine: Engine, ids: dict, env: dict) -> None:
+    refused(
+        run(env, TODAY, "score", "--as-of", "2010-01-01"),
+        "--as-of 2010-01-01 would score December 2009, before the data starts (2025-09-01): "
+        "give a day from 2025-09-30 on; nothing scored.",
+    )
+    assert run(env, TODAY, "score", "--as-of", "2025-09-29").exit_code == 2  # August
+    assert (count(engine, PartnerScorecard), count(engine, RiskRun)) == (0, 0)
+    first = run(env, TODAY, "score", "--as-of", "2025-09-30")
+    assert first.exit_code == 0, first.output
+    assert scored_months(engine) == {date(2025, 9, 1)}
+
+
+def test_score_as_of_a_month_end_scores_that_month(engine: Engine, ids: dict, env: dict) -> None:
+    done = run(env, TODAY, "score", "--as-of", "2026-11-30")
+    assert done.exit_code == 0, done.output
+    assert "Scored 3 partners for November 2026" in done.output
+    assert scored_months(engine) == {date(2026, 11, 1)}
+    done = run(env, TODAY, "score", "--as-of", "2026-11-29")
+    assert "for October 2026" in done.output
+    assert scored_months(engine) == {date(2026, 10, 1), date(2026, 11, 1)}
+
+
+def test_nightly_scoring_scores_the_month_that_just_ended(engine: Engine, ids: dict) -> None:
+    factory = make_session_factory(engine)
+    nightly_scoring(factory, PROGRAM, datetime(2026, 11, 30, 2, tzinfo=UTC))
+    assert scored_months(engine) == {date(2026, 10, 1)}  # November is not over
+    nightly_scoring(factory, PROGRAM, datetime(2026, 12, 1, 2, tzinfo=UTC))
+    assert scored_months(engine) == {date(2026, 10, 1), date(2026, 11, 1)}
