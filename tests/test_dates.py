@@ -14,10 +14,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from jobs.scoring import nightly_scoring
-from models import PartnerScorecard, RiskRun
+from models import DealRegistration, DealStatus, PartnerScorecard, RiskRun
 from models.db import make_session_factory
 from partnerbot.cli import cli
 from partnerbot.cli.context import Context
+from tests.seeding import add_deal
 from tests.test_digests import PROGRAM, seed
 
 TODAY = datetime(2026, 12, 2, 12, tzinfo=UTC)
@@ -96,3 +97,48 @@ def test_nightly_scoring_scores_the_month_that_just_ended(engine: Engine, ids: d
     assert scored_months(engine) == {date(2026, 10, 1)}  # November is not over
     nightly_scoring(factory, PROGRAM, datetime(2026, 12, 1, 2, tzinfo=UTC))
     assert scored_months(engine) == {date(2026, 10, 1), date(2026, 11, 1)}
+
+
+def approved(engine: Engine, partner_id: int, *ends: str) -> None:
+    with Session(engine) as session:
+        for number, end in enumerate(ends):
+            add_deal(session, partner_id, f"P{number}", 1_000, DealStatus.APPROVED,
+                     datetime(2026, 6, 1, tzinfo=UTC), expires=end)  # fmt: skip
+        session.commit()
+
+
+def still_approved(engine: Engine) -> int:
+    with Session(engine) as session:
+        return (
+            session.scalar(
+                select(func.count()).where(DealRegistration.status == DealStatus.APPROVED)
+            )
+            or 0
+        )
+
+
+def test_deals_expire_refuses_a_day_after_today(engine: Engine, ids: dict, env: dict) -> None:
+    approved(engine, ids["Alpha"], "2026-11-01", "2027-03-01")
+    refused(
+        run(env, TODAY, "deals", "expire", "--today", "2027-06-01"),
+        "--today 2027-06-01 is after today (2026-12-02): nothing expired.",
+    )
+    assert still_approved(engine) == 2
+
+
+def test_deals_expire_dry_run_shows_what_would_expire(engine: Engine, ids: dict, env: dict) -> None:
+    ends = [f"2026-{month:02d}-15" for month in range(1, 13)]  # December's is still protected
+    approved(engine, ids["Beta"], *ends)
+    dry = run(env, TODAY, "deals", "expire", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    lines = dry.output.splitlines()
+    assert lines[0] == (
+        "11 registration(s) would expire (protection ended before 2026-12-02); nothing changed."
+    )
+    assert lines[1].split() == ["P0", "Beta", "protected", "until", "2026-01-15"]
+    assert len(lines) == 12
+    assert lines[-1].strip() == "… and 1 more"
+    assert still_approved(engine) == 12
+    done = run(env, TODAY, "deals", "expire")
+    assert "11 registration(s) expired" in done.output
+    assert still_approved(engine) == 1
