@@ -13,8 +13,9 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from jobs.digests import qbr_digest_job
 from jobs.scoring import nightly_scoring
-from models import DealRegistration, DealStatus, PartnerScorecard, RiskRun
+from models import DealRegistration, DealStatus, OutboxMessage, PartnerScorecard, RiskRun
 from models.db import make_session_factory
 from partnerbot.cli import cli
 from partnerbot.cli.context import Context
@@ -22,6 +23,7 @@ from tests.seeding import add_deal
 from tests.test_digests import PROGRAM, seed
 
 TODAY = datetime(2026, 12, 2, 12, tzinfo=UTC)
+NEW_YEAR = datetime(2027, 1, 2, 12, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -142,3 +144,49 @@ def test_deals_expire_dry_run_shows_what_would_expire(engine: Engine, ids: dict,
     done = run(env, TODAY, "deals", "expire")
     assert "11 registration(s) expired" in done.output
     assert still_approved(engine) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ("qbr", "--quarter", "2026-Q4"),
+            "2026-Q4 has not ended (its last day is 2026-12-31): it can only be previewed with "
+            "--dry-run; nothing queued.",
+        ),
+        (
+            ("weekly", "--week", "2026-W49"),
+            "2026-W49 has not ended (its last day is 2026-12-06): it can only be previewed with "
+            "--dry-run; nothing queued.",
+        ),
+    ],
+)
+def test_a_period_not_over_is_only_previewed(
+    engine: Engine, ids: dict, env: dict, args: tuple[str, ...], line: str
+) -> None:
+    refused(run(env, TODAY, "digest", *args), line)
+    preview = run(env, TODAY, "digest", *args, "--dry-run")
+    assert preview.exit_code == 0, preview.output
+    assert count(engine, OutboxMessage) == 0
+    week = run(env, TODAY, "digest", "weekly", "--week", "2026-W48")  # ended on Sunday
+    assert "queued for delivery" in week.output
+
+
+def test_the_first_qbr_carries_its_score(engine: Engine, ids: dict, env: dict) -> None:
+    preview = run(env, NEW_YEAR, "digest", "qbr", "--partner", "alpha", "--dry-run")
+    assert "not scored yet" not in preview.output
+    assert "/100 (December)" in preview.output
+    assert count(engine, PartnerScorecard) == 0  # a dry run stores nothing
+    queued = run(env, NEW_YEAR, "digest", "qbr", "--partner", "alpha")
+    assert "1 QBR(s) queued" in queued.output
+    assert "/100 (December)" in queued.output
+    assert scored_months(engine) == {date(2026, 12, 1)}
+
+
+def test_the_qbr_job_scores_the_quarter_first(engine: Engine, ids: dict) -> None:
+    report = qbr_digest_job(make_session_factory(engine), PROGRAM, NEW_YEAR)
+    assert report.queued == 2
+    with Session(engine) as session:
+        texts = session.scalars(select(OutboxMessage.text)).all()
+    assert all("/100 (December)" in text for text in texts)
+    assert scored_months(engine) == {date(2026, 12, 1)}
