@@ -61,13 +61,17 @@ def refused(result: Result, line: str) -> None:
     assert result.output.strip() == line
 
 
-def test_score_refuses_a_day_after_today(engine: Engine, ids: dict, env: dict) -> None:
+def test_score_refuses_a_day_not_ended(engine: Engine, ids: dict, env: dict) -> None:
     refused(
-        run(env, TODAY, "score", "--as-of", "2026-12-03"),
-        "--as-of 2026-12-03 is after today (2026-12-02): nothing scored.",
+        run(env, TODAY, "score", "--as-of", "2030-01-01"),
+        "--as-of 2030-01-01 has not ended (today is 2026-12-02): nothing scored.",
     )
-    assert run(env, TODAY, "score", "--as-of", "2030-01-01").exit_code == 2
+    assert run(env, TODAY, "score", "--as-of", "2026-12-02").exit_code == 2
     assert (count(engine, PartnerScorecard), count(engine, RiskRun)) == (0, 0)
+    last_day_of_november = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    done = run(env, last_day_of_november, "score")  # as of yesterday: November is not over
+    assert "for October 2026" in done.output
+    assert scored_months(engine) == {date(2026, 10, 1)}
 
 
 def test_score_refuses_a_month_before_the_data(engine: Engine, ids: dict, env: dict) -> None:
@@ -123,7 +127,7 @@ def test_deals_expire_refuses_a_day_after_today(engine: Engine, ids: dict, env: 
     approved(engine, ids["Alpha"], "2026-11-01", "2027-03-01")
     refused(
         run(env, TODAY, "deals", "expire", "--today", "2027-06-01"),
-        "--today 2027-06-01 is after today (2026-12-02): nothing expired.",
+        "--today 2027-06-01 is in the future (today is 2026-12-02): nothing expired.",
     )
     assert still_approved(engine) == 2
 

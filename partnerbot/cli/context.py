@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
@@ -61,25 +61,31 @@ class Context:
         """The day a ``day_option`` gave, else today as the program counts days."""
         return given.date() if given else self.today
 
-    def past_day(self, given: datetime | None, option: str, refused: str) -> date:
-        """:meth:`day`, refused (exit 2) when it is after today: a day that has not happened
-        has no data, and what a command stored or changed for it would stand as real."""
-        day = self.day(given)
-        if day > self.today:
-            fail(f"{option} {day} is after today ({self.today}): {refused}", 2)
+    def past_day(
+        self, given: datetime | None, option: str, refused: str, *, ended: bool = False
+    ) -> date:
+        """The day a ``day_option`` gave (default: today; with ``ended``, yesterday), refused
+        (exit 2) when it is in the future or, with ``ended``, has not ended: such a day has not
+        all its data, and what a command stored or changed for it would stand as real."""
+        last = self.today - timedelta(days=1) if ended else self.today
+        day = given.date() if given else last
+        if day > last:
+            state = "has not ended" if ended else "is in the future"
+            fail(f"{option} {day} {state} (today is {self.today}): {refused}", 2)
         return day
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
 
 
-def day_option(name: str, what: str = "") -> Callable[[Command], Command]:
-    """A ``--name YYYY-MM-DD`` option that defaults (through :meth:`Context.day`) to today in
-    the program's time zone, as the scheduled jobs count days."""
+def day_option(
+    name: str, what: str = "", default: str = "today in the program's time zone"
+) -> Callable[[Command], Command]:
+    """A ``--name YYYY-MM-DD`` option whose missing value the command fills in (through
+    :meth:`Context.day`: today in the program's time zone, as the scheduled jobs count days),
+    saying how in its help."""
     return click.option(
-        name,
-        type=click.DateTime(["%Y-%m-%d"]),
-        help=f"{what} Default: today in the program's time zone.".lstrip(),
+        name, type=click.DateTime(["%Y-%m-%d"]), help=f"{what} Default: {default}.".lstrip()
     )
 
 

@@ -22,8 +22,9 @@ from partnerbot.cli.context import (
 @day_option(
     "--as-of",
     "Score as at the end of this day, from data dated on or before it: the scorecards of the "
-    "last month complete at its end (30 Nov: November). Not after today, nor before the month "
-    "the data starts in.",
+    "last month complete at its end (30 Nov: November). A day that has ended, not before the "
+    "month the data starts in.",
+    default="yesterday, the last day that has ended, as the nightly job scores",
 )
 @click.option(
     "--out",
@@ -54,7 +55,7 @@ def score(
     )
     from partnerbot.console import risk_summary
 
-    day = ctx.past_day(as_of, "--as-of", "nothing scored.")
+    day = ctx.past_day(as_of, "--as-of", "nothing scored.", ended=True)
     sessions = ctx.database.sessions
     with sessions() as session:
         frames = load_frames(session, ctx.program)
