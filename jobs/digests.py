@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.program import Program
 from insights.digests import Period, last_complete, qbr_digests, weekly_digest
-from insights.scorecard_store import compute_and_store
+from insights.scorecard_metrics import load_frames
+from insights.scorecard_store import compute_and_store, data_start
 from messages.blocks import Message
 from messages.digests import QBR, WEEKLY, qbr_key, qbr_messages, weekly_key, weekly_messages
 from messages.outbox import queue_messages
@@ -76,11 +77,16 @@ def score_quarter(session: Session, program: Program, quarter: Period, today: da
     """Store the scorecards of ``quarter``'s last month when it has ended (before ``today``)
     and none are stored, in the caller's transaction. A QBR shows that month's card: without
     it a first run, or one after a night whose scoring failed, would send "not scored yet" of
-    a quarter the data can score, and the QBR is queued once."""
+    a quarter the data can score, and the QBR is queued once. A quarter that ended before the
+    data starts is left unscored: its cards would be of silent partners."""
     last_month = quarter.months[-1].start_time.date()
     scored = select(PartnerScorecard.partner_id).where(PartnerScorecard.month == last_month)
-    if quarter.end < today and session.scalar(scored.limit(1)) is None:
-        compute_and_store(session, program, quarter.end)
+    if quarter.end >= today or session.scalar(scored.limit(1)) is not None:
+        return
+    frames = load_frames(session, program)
+    start = data_start(frames)
+    if start is not None and start <= quarter.end:  # a month before the data has nothing
+        compute_and_store(session, program, quarter.end, frames)
 
 
 def queue_digests(

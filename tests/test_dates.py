@@ -13,7 +13,8 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from jobs.digests import qbr_digest_job
+from insights.digests import parse_period
+from jobs.digests import qbr_digest_job, rendered_qbrs
 from jobs.scoring import nightly_scoring
 from models import DealRegistration, DealStatus, OutboxMessage, PartnerScorecard, RiskRun
 from models.db import make_session_factory
@@ -194,3 +195,12 @@ def test_the_qbr_job_scores_the_quarter_first(engine: Engine, ids: dict) -> None
         texts = session.scalars(select(OutboxMessage.text)).all()
     assert all("/100 (December)" in text for text in texts)
     assert scored_months(engine) == {date(2026, 12, 1)}
+
+
+def test_a_quarter_before_the_data_is_not_scored(engine: Engine, ids: dict) -> None:
+    with Session(engine) as session:
+        [alpha] = rendered_qbrs(
+            session, PROGRAM, parse_period("2025-Q2"), [ids["Alpha"]], TODAY.date()
+        )
+        assert "not scored yet" in alpha.messages[0].text
+        assert session.scalar(select(func.count()).select_from(PartnerScorecard)) == 0
