@@ -16,6 +16,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -133,7 +134,8 @@ def _ensure_scored(deps: Deps, session: Session) -> None:
     with _first_scoring:
         if latest_month(session) is None:
             with deps.session_factory.begin() as scoring:
-                compute_and_store(scoring, deps.program, deps.program.today())
+                yesterday = deps.program.today() - timedelta(days=1)  # as the nightly job
+                compute_and_store(scoring, deps.program, yesterday)
 
 
 def _upload_chart(
