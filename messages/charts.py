@@ -56,7 +56,7 @@ def _short_money(value: float) -> str:
 
 def _scale(highest: float) -> tuple[float, list[float]]:
     """A round top of scale at or above ``highest`` and its ticks, four to six of them."""
-    if not math.isfinite(highest) or highest <= 0:
+    if not math.isfinite(highest) or highest < 0.01:  # money: less than a cent draws as none
         return 1.0, [0.0, 1.0]
     magnitude = 10 ** math.floor(math.log10(highest))
     for step in (0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0):

@@ -1,7 +1,6 @@
 """The revenue chart of /scorecard and the digests: a real PNG, the same whether drawn in the
 calling thread or in the worker-process pool the app uses, for any title and figures."""
 
-import struct
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -13,6 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from messages.blocks import Chart
 from messages.charts import FONT_FILE, ChartRenderer, ChartsBusyError, revenue_chart
+from tests.images import png_size
 from tests.waiting import wait_until
 
 CHART = Chart(
@@ -25,12 +25,6 @@ CHART = Chart(
     filename="acme.png",
     alt_text="Acme Resellers: revenue and pipeline",
 )
-
-
-def png_size(png: bytes) -> tuple[int, int]:
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", png[16:24])
-    return width, height
 
 
 def test_the_chart_is_a_png_of_the_promised_size_in_thread_and_in_pool() -> None:
@@ -52,6 +46,7 @@ def test_the_chart_is_a_png_of_the_promised_size_in_thread_and_in_pool() -> None
     ),
 )
 @example(title="Acme $\\undefined{$ Partners", figures=[(1.0, 2.0, 3.0)])
+@example(title="", figures=[(0.0, 0.0, 5e-324)])  # a denormal top of scale divided by zero
 @example(title="Acme\nPartners\r", figures=[(0.0, 0.0, 0.0)])
 @example(title="Ростелеком Партнёр " * 20, figures=[(1e13, 0.0, 1e-300)] * 13)
 def test_any_title_and_figures_draw(title: str, figures: list[tuple[float, ...]]) -> None:

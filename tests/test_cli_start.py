@@ -10,7 +10,7 @@ import pytest
 
 from models.db import make_engine
 from models.migrate import upgrade
-from tests.test_demo import run_cli
+from tests.cli import run_cli
 
 HEAVY = ("pandas", "sklearn", "scipy", "matplotlib", "slack_bolt", "gunicorn")
 

@@ -20,8 +20,8 @@ from models import DealRegistration, DealStatus, OutboxMessage, PartnerScorecard
 from models.db import make_session_factory
 from partnerbot.cli import cli
 from partnerbot.cli.context import Context
+from tests.digest_data import PROGRAM, seed
 from tests.seeding import add_deal
-from tests.test_digests import PROGRAM, seed
 
 TODAY = datetime(2026, 12, 2, 12, tzinfo=UTC)
 NEW_YEAR = datetime(2027, 1, 2, 12, tzinfo=UTC)

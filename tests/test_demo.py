@@ -1,8 +1,5 @@
 """The README's first command, as a user runs it: ``partnerbot demo`` in a fresh folder."""
 
-import os
-import subprocess
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -14,22 +11,9 @@ from sqlalchemy.orm import Session
 from config.program import Program
 from deals.registration import RegistrationRequest, register
 from models import DealRegistration, DealStatus, Partner
+from tests.cli import run_cli
 
 pytestmark = pytest.mark.slow  # each test runs partnerbot commands in new processes
-
-
-def run_cli(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "COLUMNS": "160"}
-    env.pop("PARTNERBOT_PROGRAM", None)
-    return subprocess.run(
-        [sys.executable, "-m", "partnerbot", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
 
 
 def test_demo_generates_imports_and_summarises(engine: Engine, tmp_path: Path) -> None:

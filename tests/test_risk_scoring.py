@@ -20,8 +20,8 @@ from models import DealRegistration, DealStatus, Partner, PartnerActivity
 from models.enums import AlertState, PartnerStatus
 from models.monitoring import PartnerAlert, PartnerRiskScore, RiskRun
 from synth import ProgramSpec, generate_program
+from tests.cli import run_cli
 from tests.programs import EXAMPLE_PROGRAM
-from tests.test_demo import run_cli
 
 AS_OF = date(2026, 6, 30)
 

@@ -14,9 +14,9 @@ from jobs.delivery import Pacer, deliver_pending
 from jobs.digests import qbr_digest_job, weekly_digest_job
 from messages.digests import partner_qbr
 from models import OutboxMessage
+from tests.digest_data import PROGRAM, add_risk, seed
+from tests.images import png_size
 from tests.slack.fake_slack import FakeSlack
-from tests.test_charts import png_size
-from tests.test_digests import PROGRAM, add_risk, seed
 
 
 def images(message: dict[str, Any]) -> list[dict[str, Any]]:

@@ -21,9 +21,9 @@ from jobs.delivery import DeliveryReport, deliver_pending
 from messages.blocks import CHART_PLACEHOLDER, Chart
 from messages.outbox import enqueue, utcnow
 from models import OutboxMessage, OutboxStatus
+from tests.cli import doctor
 from tests.jobs.deliveries import FAST, deliver_all, outbox, posted_keys
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.test_doctor import doctor
 
 
 def chart_of(key: str) -> Chart:

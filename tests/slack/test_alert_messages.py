@@ -14,7 +14,7 @@ from messages.tier_messages import (
     parse_value,
     tier_review_messages,
 )
-from tests.slack.test_digest_messages import assert_within_limits, names
+from tests.slack.limits import assert_within_limits, names
 
 flags = st.fixed_dictionaries(
     {

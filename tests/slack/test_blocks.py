@@ -16,7 +16,7 @@ from messages.blocks import (
     header,
     section,
 )
-from tests.slack.test_digest_messages import assert_within_limits, names
+from tests.slack.limits import assert_within_limits, names
 
 CHART = Chart("Revenue", "USD", ("W1",), (1.0,), (2.0,), (3.0,), "chart.png", "Revenue per week")
 

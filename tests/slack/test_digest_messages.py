@@ -27,36 +27,13 @@ from insights.scorecard_store import StoredScorecard, compute_and_store
 from messages.blocks import Message
 from messages.digests import LISTED, qbr_messages, weekly_messages
 from models import DealStatus, Partner
+from tests.digest_data import PROGRAM, utc
 from tests.seeding import add_deal
-from tests.test_digests import PROGRAM, utc
+from tests.slack.limits import assert_within_limits, names
 
-names = st.text(min_size=1, max_size=300)
-"""Any text: long, blank-ish, with mrkdwn's control characters, newlines and emoji."""
 money = st.floats(min_value=0, max_value=1e13, allow_nan=False)
 compared = st.builds(Compared, money, money, money)
 shares = st.one_of(st.none(), st.floats(min_value=0, max_value=1))
-
-
-def assert_within_limits(messages: list[Message]) -> None:
-    assert messages
-    for message in messages:
-        blocks = message.as_post()["blocks"]  # slack-sdk validates its own limits here too
-        assert isinstance(blocks, list)
-        assert 0 < len(blocks) <= 50
-        assert len(message.text) <= 40_000
-        for block in blocks:
-            if block["type"] == "header":
-                assert len(block["text"]["text"]) <= 150
-            for field in block.get("fields", []):
-                assert len(field["text"]) <= 2000
-            assert len(block.get("fields", [])) <= 10
-            if block["type"] == "section" and "text" in block:
-                assert 0 < len(block["text"]["text"]) <= 3000
-            if block["type"] == "image":
-                assert len(block["alt_text"]) <= 2000
-                assert len(block["title"]["text"]) <= 2000
-        images = [b for b in blocks if b["type"] == "image"]
-        assert len(images) == (message.chart is not None)  # a chart goes with its placeholder
 
 
 def text_of(messages: list[Message]) -> str:

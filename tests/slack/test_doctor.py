@@ -1,38 +1,14 @@
 """``partnerbot doctor`` as an operator runs it: against a real database and the fake Slack, it
 says what is fine and what to fix, and exits 1 while anything is wrong."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Partner
+from tests.cli import doctor
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.signing import SIGNING_SECRET
-
-
-def doctor(fake: FakeSlack, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": fake.token,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake.api_url,
-        "COLUMNS": "200",
-    }
-    env.pop("PARTNERBOT_PROGRAM", None)  # the shipped example's rules
-    return subprocess.run(
-        [sys.executable, "-m", "partnerbot", "doctor"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-        env=env,
-        timeout=120,
-    )
 
 
 def test_doctor_names_each_problem_and_passes_once_fixed(
