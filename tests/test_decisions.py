@@ -24,7 +24,15 @@ from deals.registration import expire_due
 from models import DealRegistration, DealStatus
 from models.db import make_session_factory
 from tests.concurrency import run_together
-from tests.test_registration import audit, db_now, deals, partners, request, submit
+from tests.test_registration import (
+    audit,
+    db_now,
+    deals,
+    existing_deal,
+    partners,
+    request,
+    submit,
+)
 
 PROGRAM = Program()
 TODAY = date(2025, 6, 1)
@@ -314,14 +322,15 @@ def test_reject_conflict_needs_a_registration_in_conflict(engine: Engine) -> Non
 
 
 def held_by_another_partner(engine: Engine) -> tuple[str, str, int]:
-    """An approved registration registered long ago (outside the conflict window), a new
-    pending one of the same company by another partner, and a third partner's id."""
+    """An approved registration registered long ago (outside the conflict window) whose
+    protection has lapsed but which the expiry job has not moved yet, a new pending one of the
+    same company by another partner, and a third partner's id."""
     old_partner, new_partner, third_partner = partners(engine, 3)
     held = registered(engine, old_partner, "Acme Corp.", "acme.com")
     approve_deal(engine, held)
     shift_registered_at(engine, held, PROGRAM.registration.conflict_window_days + 110)
     outcome = submit(engine, request(new_partner, "ACME Corporation", "acme.com"))
-    assert outcome.kind == "registered"  # outside the window: no conflict
+    assert outcome.kind == "registered"  # lapsed and outside the window: no conflict
     assert outcome.external_id is not None
     return held, outcome.external_id, third_partner
 
@@ -484,13 +493,25 @@ def test_two_managers_awarding_rival_claims_at_once_make_one_decision(postgres: 
 
 
 def test_approving_two_claims_on_one_account_at_once_approves_one(postgres: Engine) -> None:
-    """Two pending registrations of one company (the first is from before the conflict
-    window): approved one after the other, the second is refused; approved at the same
-    instant, it must still be refused."""
+    """Two pending registrations of one company of two partners, as a CRM import (which
+    settles no conflicts) can leave them: approved one after the other, the second is
+    refused; approved at the same instant, it must still be refused."""
     old_partner, new_partner = partners(postgres, 2)
-    old = registered(postgres, old_partner, "Acme Corp.", "acme.com")
-    shift_registered_at(postgres, old, PROGRAM.registration.conflict_window_days + 10)
-    new = registered(postgres, new_partner, "Acme Corp.", "acme.com")
+    old, new = "CRM-1", "CRM-2"
+    existing_deal(postgres, old_partner, "Acme Corp.", "acme.com", status=DealStatus.PENDING)
+    with Session(postgres) as session:
+        account_id = session.scalars(select(DealRegistration.account_id)).one()
+        session.add(
+            DealRegistration(
+                external_id=new,
+                partner_id=new_partner,
+                account_id=account_id,
+                status=DealStatus.PENDING,
+                amount=1000,
+                currency="USD",
+            )
+        )
+        session.commit()
     assert {d.status for d in deals(postgres).values()} == {DealStatus.PENDING}
     outcomes = run_together(
         postgres,
