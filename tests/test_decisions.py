@@ -15,11 +15,14 @@ from deals.decisions import (
     CONFLICT_LOST,
     Decided,
     DecisionError,
+    StaleCardError,
     approve,
+    claims_version,
     extend,
     reject,
     reject_conflict,
 )
+from deals.lookup import deal_view
 from deals.registration import expire_due
 from models import DealRegistration, DealStatus
 from models.db import make_session_factory
@@ -67,7 +70,9 @@ def approve_deal(
 def reject_deal(
     engine: Engine, external_id: str, reason: str, actor: str = MANAGER
 ) -> list[Decided]:
-    return in_session(engine, lambda s: reject(s, external_id, actor=actor, reason=reason))
+    return in_session(
+        engine, lambda s: reject(s, external_id, actor=actor, reason=reason, program=PROGRAM)
+    )
 
 
 def reject_group(engine: Engine, external_id: str, reason: str) -> list[Decided]:
@@ -318,6 +323,52 @@ def test_reject_conflict_needs_a_registration_in_conflict(engine: Engine) -> Non
     assert deals(engine)[deal_id].status == DealStatus.PENDING
 
 
+# --- cards rendered from other claims -------------------------------------------------------
+
+
+def version_of(engine: Engine, external_id: str) -> str:
+    """The claims version a card about ``external_id`` rendered now would carry."""
+
+    def read(session: Session) -> str:
+        view = deal_view(session, external_id)
+        assert view is not None
+        return claims_version(session, view, PROGRAM)
+
+    return in_session(engine, read)
+
+
+def test_a_decision_on_a_card_of_other_claims_is_refused(engine: Engine) -> None:
+    """The card showed the first registration alone; a rival's claim came in since: neither
+    approving nor rejecting from it decides anything. On the current card, it does."""
+    first_partner, second_partner = partners(engine, 2)
+    first = registered(engine, first_partner, "Acme Corp.", "acme.com")
+    card = version_of(engine, first)
+    registered(engine, second_partner, "Acme Corp.", "acme.com")
+    assert version_of(engine, first) != card
+
+    def approving(shown: str) -> Callable[[Session], list[Decided]]:
+        return lambda s: approve(s, first, actor=MANAGER, program=PROGRAM, today=TODAY, shown=shown)
+
+    with pytest.raises(StaleCardError, match="changed since that card was posted"):
+        in_session(engine, approving(card))
+    with pytest.raises(StaleCardError):
+        in_session(
+            engine,
+            lambda s: reject(s, first, actor=MANAGER, reason="no", program=PROGRAM, shown=card),
+        )
+    with pytest.raises(StaleCardError):
+        in_session(
+            engine,
+            lambda s: reject_conflict(
+                s, first, actor=MANAGER, reason="", program=PROGRAM, shown=card
+            ),
+        )
+    assert {d.status for d in deals(engine).values()} == {DealStatus.CONFLICT}
+    assert decision_audit(engine) == []
+    [awarded, _] = in_session(engine, approving(version_of(engine, first)))
+    assert (awarded.external_id, awarded.status) == (first, DealStatus.APPROVED)
+
+
 # --- one approved registration per account --------------------------------------------------
 
 
@@ -468,7 +519,7 @@ def test_approve_and_reject_at_once_make_one_decision(postgres: Engine) -> None:
     deal_id = registered(postgres, partner, "Initech", "initech.com")
 
     def rejecter(s: Session) -> list[Decided]:
-        return reject(s, deal_id, actor=OTHER_MANAGER, reason="not qualified")
+        return reject(s, deal_id, actor=OTHER_MANAGER, reason="not qualified", program=PROGRAM)
 
     outcomes = run_together(postgres, [approver(deal_id, MANAGER), rejecter], meet="before")
     [decided], _ = one_success_one_refusal(outcomes)
