@@ -100,6 +100,26 @@ def _unchanged(
         )
 
 
+def _undecided(
+    session: Session,
+    external_id: str,
+    program: Program,
+    index: ActiveIndex | None,
+    shown: str | None,
+    *,
+    conflict_only: bool,
+) -> DealView:
+    """The registration to reject, under its account's locks: still awaiting a decision (in
+    conflict, for ``conflict_only``) and shown as it stands (:func:`_unchanged`)."""
+    deal = _locked(session, external_id)
+    if conflict_only and deal.status is not DealStatus.CONFLICT:
+        raise _not_in(deal, "in conflict")
+    if deal.status not in (DealStatus.PENDING, DealStatus.CONFLICT):
+        raise _not_in(deal, "pending")
+    _unchanged(session, deal, program, index, shown)
+    return deal
+
+
 def _held_elsewhere(
     session: Session, deal: DealView, program: Program, index: ActiveIndex | None
 ) -> None:
@@ -245,10 +265,7 @@ def reject(
     reason = reason.strip()
     if not reason:
         raise DecisionError("Say why: the partner is told the reason.")
-    deal = _locked(session, external_id)
-    if deal.status not in (DealStatus.PENDING, DealStatus.CONFLICT):
-        raise _not_in(deal, "pending")
-    _unchanged(session, deal, program, index, shown)
+    deal = _undecided(session, external_id, program, index, shown, conflict_only=False)
     moved = _decide(
         session,
         external_id,
@@ -273,10 +290,7 @@ def reject_conflict(
 ) -> list[Decided]:
     """Reject every claim in the conflict ``external_id`` belongs to."""
     reason = reason.strip() or "no partner's claim to this account was accepted"
-    deal = _locked(session, external_id)
-    if deal.status is not DealStatus.CONFLICT:
-        raise _not_in(deal, "in conflict")
-    _unchanged(session, deal, program, index, shown)
+    deal = _undecided(session, external_id, program, index, shown, conflict_only=True)
     ids = conflict_claims(session, deal, program, index)
     moved = move(
         session,

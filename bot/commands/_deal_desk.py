@@ -334,18 +334,9 @@ class DealDesk:
                         index=index,
                         shown=shown,
                     )
-                case "reject":
-                    changed = decisions.reject(
-                        self.session,
-                        deal_id,
-                        actor=actor,
-                        reason=reason,
-                        program=self.program,
-                        index=index,
-                        shown=shown,
-                    )
-                case "reject_all":
-                    changed = decisions.reject_conflict(
+                case "reject" | "reject_all":
+                    one = decision == "reject"
+                    changed = (decisions.reject if one else decisions.reject_conflict)(
                         self.session,
                         deal_id,
                         actor=actor,
