@@ -115,7 +115,7 @@ def child(url: str) -> None:
     renders, blocks, charts = [], 0, []
     for digest in digests:
         started = time.perf_counter()
-        messages = qbr_messages(digest)
+        messages = qbr_messages(digest, rules.partner_view)
         renders.append(time.perf_counter() - started)
         blocks = max(blocks, max(len(m.blocks) for m in messages))
         for chart in (m.chart for m in messages if m.chart is not None):

@@ -7,7 +7,7 @@ import tomllib
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -166,6 +166,41 @@ class Alerts(Rules):
     max_per_manager_per_day: int = Field(5, ge=1)
 
 
+CardMetric = Literal[
+    "sourced_revenue",
+    "sourced_revenue_3m",
+    "influenced_revenue",
+    "revenue_share",
+    "win_rate",
+    "avg_deal_size",
+    "deal_velocity_days",
+    "pipeline_coverage",
+    "certifications",
+    "marketing_activities",
+    "satisfaction",
+    "roi",
+]
+"""The scorecard card's metrics (``insights.metric_display.KEY_METRICS``)."""
+QbrSection = Literal["figures", "wins", "chart", "scorecard", "tier"]
+TierAdvice = Literal["none", "gaps", "proposed"]
+
+PROGRAM_WIDE: frozenset[CardMetric] = frozenset({"revenue_share", "roi"})
+"""Metrics that give away the program's totals (a share of its revenue) or the vendor's costs
+(return on MDF and program cost)."""
+
+
+class PartnerView(Rules):
+    """What a partner's own contacts are shown of its scorecard (``/scorecard``, its buttons)
+    and its QBR (in the partner's channel); staff see everything. The defaults show no program
+    totals or shares, none of the vendor's costs, and no tier move a manager has not decided:
+    ``tier_advice = "gaps"`` says what the next tier still needs, ``"proposed"`` also shows a
+    recommended upgrade or downgrade, ``"none"`` only the current tier."""
+
+    card_metrics: frozenset[CardMetric] = frozenset(get_args(CardMetric)) - PROGRAM_WIDE
+    qbr_sections: frozenset[QbrSection] = frozenset(get_args(QbrSection))
+    tier_advice: TierAdvice = "gaps"
+
+
 class Program(Rules):
     info: ProgramInfo = Field(ProgramInfo(), alias="program")
     """The ``[program]`` table: the program's name, currency and time zone."""
@@ -187,6 +222,7 @@ class Program(Rules):
     channels: Channels = Channels()
     schedules: Schedules = Schedules()
     alerts: Alerts = Alerts()
+    partner_view: PartnerView = PartnerView()
 
     @field_validator("tiers")
     @classmethod

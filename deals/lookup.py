@@ -49,6 +49,9 @@ class DealView:
     partner_channel: str | None
     partner_manager: str | None
     account_name: str
+    """The account's name: the one its first registration typed, whoever's that was (staff)."""
+    account_name_as_registered: str
+    """The name this registration typed: the only one its partner is shown."""
     account_domain: str | None
     amount: Decimal
     currency: str
@@ -105,6 +108,9 @@ def _views() -> Select[Any]:
         Partner.slack_channel_id.label("partner_channel"),
         Partner.manager_slack_id.label("partner_manager"),
         Account.name.label("account_name"),
+        func.coalesce(DealRegistration.account_name_as_registered, Account.name).label(
+            "account_name_as_registered"
+        ),
         Account.domain.label("account_domain"),
         DealRegistration.amount,
         DealRegistration.currency,

@@ -40,7 +40,18 @@ from decimal import Decimal
 from typing import Any, Literal
 from uuid import uuid4
 
-from sqlalchemy import Row, Select, delete, exists, or_, select, text, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from config.program import Program
@@ -222,16 +233,31 @@ def expiring_within(session: Session, days: int, today: date) -> list[DealRegist
     return list(session.scalars(stmt))
 
 
+def _protection_ended(today: date) -> tuple[ColumnElement[bool], ...]:
+    """Approved registrations whose protection ended before ``today``."""
+    return DealRegistration.status == DealStatus.APPROVED, DealRegistration.expires_at < today
+
+
+def due_to_expire(session: Session, today: date, first: int) -> tuple[int, list[DealRegistration]]:
+    """What :func:`expire_due` would expire on ``today``: how many, and the ``first`` whose
+    protection ended longest ago, so a run can be checked before it changes anything."""
+    due = _protection_ended(today)
+    count = session.scalar(select(func.count()).select_from(DealRegistration).where(*due))
+    rows = session.scalars(
+        select(DealRegistration)
+        .where(*due)
+        .order_by(DealRegistration.expires_at, DealRegistration.id)
+        .limit(first)
+    )
+    return count or 0, list(rows)
+
+
 def expire_due(session: Session, today: date, actor: str = "cli:expire") -> int:
     """Move approved registrations whose protection ended before ``today`` to ``expired``,
     auditing each; the caller commits. Returns how many expired."""
-    due = (
-        DealRegistration.status == DealStatus.APPROVED,
-        DealRegistration.expires_at < today,
-    )
     expired = move(
         session,
-        due,
+        _protection_ended(today),
         {"status": DealStatus.EXPIRED},
         actor=actor,
         action="expire",
@@ -321,6 +347,7 @@ def _insert(session: Session, request: RegistrationRequest, account_id: int) -> 
         external_id=f"tmp-{uuid4().hex}",
         partner_id=request.partner_id,
         account_id=account_id,
+        account_name_as_registered=request.account_name.strip(),
         amount=request.amount,
         currency=request.currency,
         product=request.product,

@@ -197,7 +197,7 @@ class DealsLoader(Loader):
     table = DealRegistration.__table__  # type: ignore[assignment]
     key = ("external_id",)
     renamed: ClassVar[dict[str, str]] = {"deal_id": "external_id"}
-    derived = ("account_id", "currency", "closed_at", "expires_at")
+    derived = ("account_id", "account_name_as_registered", "currency", "closed_at", "expires_at")
 
     def __post_init__(self) -> None:
         self.now = datetime.now(UTC)
@@ -230,6 +230,7 @@ class DealsLoader(Loader):
         if problems.last_bad_line == line:
             return None
         account = account_row(values["account_name"], values.get("account_domain"))
+        values["account_name_as_registered"] = values["account_name"]
         values["account_id"] = account[0]  # the key; the writer puts the account's id here
         return self.shape(values, (account, influencers))
 

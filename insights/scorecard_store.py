@@ -2,14 +2,14 @@
 
 Peer-group percentiles need the whole program, so a scorecard is computed for all partners at
 once (``partnerbot score``, the nightly job) and ``/scorecard`` reads one stored row. A
-scorecard is for the last *complete* calendar month before the day it is computed: a month
-in progress would compare half a month with whole ones.
+scorecard is for the last calendar month *complete at the end of* the day it is computed as
+of: a month in progress would compare half a month with whole ones.
 """
 
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,17 @@ SERIES = ("sourced_revenue", "influenced_revenue", "open_pipeline")
 
 
 def scorecard_month(as_of: date) -> pd.Period:
-    """The last complete calendar month before ``as_of``."""
-    return pd.Period(as_of, freq="M") - 1
+    """The last calendar month complete at the end of ``as_of``: 30 November completes
+    November, 29 November only October."""
+    return pd.Period(as_of + timedelta(days=1), freq="M") - 1
+
+
+def data_start(frames: ProgramFrames) -> date | None:
+    """The first day with a registration or an activity (None: no data): a month that ended
+    before it has nothing to score, and its cards would read as a program of silent partners."""
+    firsts = [frames.deals["registered_at"].min(), frames.activities["occurred_on"].min()]
+    known = [first for first in firsts if not pd.isna(first)]
+    return min(known).date() if known else None
 
 
 @dataclass(frozen=True)
@@ -175,9 +184,10 @@ def _replace_month(session: Session, first_day: date, rows: list[dict[str, Any]]
 def compute_and_store(
     session: Session, program: Program, as_of: date, frames: ProgramFrames | None = None
 ) -> ScoringRun:
-    """Compute every partner's scorecard for the month before ``as_of`` and replace that
-    month's stored rows in the caller's transaction, so readers see the old month or the new,
-    never half. ``frames``: the program as already loaded."""
+    """Compute every partner's scorecard for the last month complete at the end of ``as_of``
+    (:func:`scorecard_month`) and replace that month's stored rows in the caller's
+    transaction, so readers see the old month or the new, never half. ``frames``: the program
+    as already loaded."""
     started = datetime.now()
     month = scorecard_month(as_of)
     frames = frames or load_frames(session, program)

@@ -10,17 +10,19 @@ even computed again.
 
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.program import Program
 from insights.digests import Period, last_complete, qbr_digests, weekly_digest
+from insights.scorecard_metrics import load_frames
+from insights.scorecard_store import compute_and_store, data_start
 from messages.blocks import Message
 from messages.digests import QBR, WEEKLY, qbr_key, qbr_messages, weekly_key, weekly_messages
 from messages.outbox import queue_messages
-from models import OutboxMessage, Partner, PartnerStatus
+from models import OutboxMessage, Partner, PartnerScorecard, PartnerStatus
 
 
 @dataclass(frozen=True)
@@ -55,15 +57,38 @@ def rendered_weekly(session: Session, program: Program, week: Period) -> Rendere
 
 
 def rendered_qbrs(
-    session: Session, program: Program, quarter: Period, partner_ids: Collection[int] | None
+    session: Session,
+    program: Program,
+    quarter: Period,
+    partner_ids: Collection[int] | None,
+    today: date,
 ) -> Iterator[RenderedDigest]:
     """``quarter``'s QBRs of ``partner_ids`` (None: every active partner), each for its
-    partner's shared channel. No partners: nothing loaded, nothing computed."""
+    partner's shared channel, on ``today``. No partners: nothing loaded, nothing computed."""
     if partner_ids is not None and not partner_ids:
         return
+    score_quarter(session, program, quarter, today)
     for qbr in qbr_digests(session, program, quarter, partner_ids):
         key = qbr_key(quarter, qbr.partner_id)
-        yield RenderedDigest(key, QBR, qbr.name, qbr.channel, qbr_messages(qbr))
+        yield RenderedDigest(
+            key, QBR, qbr.name, qbr.channel, qbr_messages(qbr, program.partner_view)
+        )
+
+
+def score_quarter(session: Session, program: Program, quarter: Period, today: date) -> None:
+    """Store the scorecards of ``quarter``'s last month when it has ended (before ``today``)
+    and none are stored, in the caller's transaction. A QBR shows that month's card: without
+    it a first run, or one after a night whose scoring failed, would send "not scored yet" of
+    a quarter the data can score, and the QBR is queued once. A quarter that ended before the
+    data starts is left unscored: its cards would be of silent partners."""
+    last_month = quarter.months[-1].start_time.date()
+    scored = select(PartnerScorecard.partner_id).where(PartnerScorecard.month == last_month)
+    if quarter.end >= today or session.scalar(scored.limit(1)) is not None:
+        return
+    frames = load_frames(session, program)
+    start = data_start(frames)
+    if start is not None and start <= quarter.end:  # a month before the data has nothing
+        compute_and_store(session, program, quarter.end, frames)
 
 
 def queue_digests(
@@ -104,7 +129,8 @@ def qbr_digest_job(
     session_factory: sessionmaker[Session], program: Program, now: datetime
 ) -> DigestReport:
     """Queue last quarter's QBR of every active partner, each for its own shared channel."""
-    quarter = last_complete("quarter", program.today(now))
+    today = program.today(now)
+    quarter = last_complete("quarter", today)
     with session_factory.begin() as session:
         partners = session.execute(
             select(Partner.id, Partner.slack_channel_id).where(
@@ -122,7 +148,7 @@ def qbr_digest_job(
             if channel and qbr_key(quarter, pid) not in queued_before
         ]
         queued = queue_digests(
-            session, quarter, rendered_qbrs(session, program, quarter, due)
+            session, quarter, rendered_qbrs(session, program, quarter, due, today)
         ).queued
     with_channel = sum(1 for _, channel in partners if channel)
     return DigestReport(quarter.label, queued, with_channel - queued, len(partners) - with_channel)

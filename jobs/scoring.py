@@ -52,7 +52,7 @@ def nightly_scoring(
     clock = _Stopwatch()
     with session_factory.begin() as session:  # scorecards kept even if the risk model fails
         frames = clock.time("load", lambda: load_frames(session, program))
-        clock.time("scorecards", lambda: compute_and_store(session, program, today, frames))
+        clock.time("scorecards", lambda: compute_and_store(session, program, as_of, frames))
     with session_factory.begin() as session:
         assessment = clock.time("risk", lambda: assess_and_store(session, program, as_of, frames))
     with session_factory.begin() as session:

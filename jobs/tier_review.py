@@ -6,7 +6,7 @@ so the review goes out once a month however often the job runs."""
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,8 +33,8 @@ class TierReviewReport:
 def tier_review(
     session_factory: sessionmaker[Session], program: Program, now: datetime
 ) -> TierReviewReport:
-    today = program.today(now)
-    wanted = scorecard_month(today).to_timestamp().date()
+    yesterday = program.today(now) - timedelta(days=1)  # what the nightly scoring last scored
+    wanted = scorecard_month(yesterday).to_timestamp().date()
     with session_factory.begin() as session:
         month = session.scalar(
             select(func.max(PartnerScorecard.month)).where(PartnerScorecard.month <= wanted)

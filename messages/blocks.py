@@ -29,6 +29,8 @@ from slack_sdk.models.blocks import (
     TextObject,
 )
 
+from messages.partner_visible import partner_visible
+
 MAX_ECHO = 40
 """Longest piece of user input echoed back; keeps any message far below Slack's limits."""
 MAX_NAME = 80
@@ -309,6 +311,7 @@ def where(destination: str) -> str:
     return f"<#{destination}>" if destination[:1] in {"C", "G"} else f"<@{destination}>"
 
 
+@partner_visible
 def stranger_refusal() -> Message:
     return plain(
         "Sorry, I can only help people my partner team knows. If you work with one of our "
@@ -316,5 +319,6 @@ def stranger_refusal() -> Message:
     )
 
 
+@partner_visible
 def something_went_wrong() -> Message:
     return plain("Sorry, something went wrong on my side. Please try again in a minute.")

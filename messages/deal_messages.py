@@ -2,7 +2,9 @@
 managers act on, and the announcements in a partner's channel.
 
 What a partner reads never names another partner nor another partner's amount: conflict
-notices say only that the account is already registered.
+notices say only that the account is already registered, influence partners are counted, not
+named, and an account is called by the name the partner typed — the account itself keeps the
+name of whoever registered it first. Staff (``staff=True``) see both names and every partner.
 """
 
 from collections.abc import Sequence
@@ -24,6 +26,7 @@ from messages.blocks import (
     plain,
     section,
 )
+from messages.partner_visible import partner_visible
 from models import DealSource, DealStatus
 
 COMMAND = "/deal"
@@ -66,11 +69,13 @@ def _usage_lines(subcommand: str | None = None) -> str:
     return "\n".join(lines)
 
 
+@partner_visible
 def deal_help() -> Message:
     intro = f"*{COMMAND}*: deal registration without leaving Slack."
     return Message(text=f"{COMMAND} usage", blocks=[section(f"{intro}\n{_usage_lines()}")])
 
 
+@partner_visible
 def deal_usage_error(problem: str, subcommand: str | None = None) -> Message:
     """What was wrong with the command, then how to write it."""
     usage = _usage_lines(subcommand) or _usage_lines()
@@ -82,16 +87,33 @@ def amount(deal: DealView) -> str:
     return money(deal.amount, deal.currency, cents=True)
 
 
-def _headline(deal: DealView) -> str:
+def account(deal: DealView, *, staff: bool = False) -> str:
+    """The account's name, escaped, for its reader: the name the registration typed; for staff
+    the account's own name too when another registration named it first."""
+    typed = escape(deal.account_name_as_registered)
+    if not staff or deal.account_name == deal.account_name_as_registered:
+        return typed
+    return f"{escape(deal.account_name)} (registered as {typed})"
+
+
+def _influencers(deal: DealView, *, staff: bool) -> str:
+    """Staff read the influence partners' names; a partner only how many others there are."""
+    if staff:
+        return escape(", ".join(deal.influencers))
+    count = len(deal.influencers)
+    return f"{count} other partner{'s' if count > 1 else ''}"
+
+
+def _headline(deal: DealView, *, staff: bool) -> str:
     domain = f" ({escape(deal.account_domain)})" if deal.account_domain else ""
     mark = _STATUS_MARK[deal.status]
     return (
-        f"{mark} *{escape(deal.external_id)}* · {escape(deal.account_name)}{domain} · "
+        f"{mark} *{escape(deal.external_id)}* · {account(deal, staff=staff)}{domain} · "
         f"*{deal.status.value}*"
     )
 
 
-def _facts(deal: DealView) -> list[str]:
+def _facts(deal: DealView, *, staff: bool) -> list[str]:
     facts = [
         f"*Partner:* {escape(deal.partner_name)}",
         f"*Amount:* {amount(deal)}",
@@ -110,41 +132,48 @@ def _facts(deal: DealView) -> list[str]:
     if deal.source is DealSource.INFLUENCED:
         facts.append("*Role:* influenced")
     if deal.influencers:
-        facts.append(f"*Influence partners:* {escape(', '.join(deal.influencers))}")
+        facts.append(f"*Influence partners:* {_influencers(deal, staff=staff)}")
     return facts
 
 
-def deal_status(deal: DealView) -> Message:
-    """``/deal status``: everything recorded about one registration."""
-    blocks: list[Block] = [section(_headline(deal)), section("\n".join(_facts(deal)))]
+@partner_visible
+def deal_status(deal: DealView, *, staff: bool) -> Message:
+    """``/deal status``: everything recorded about one registration that its reader may see."""
+    blocks: list[Block] = [
+        section(_headline(deal, staff=staff)),
+        section("\n".join(_facts(deal, staff=staff))),
+    ]
     if deal.notes:
         blocks.append(context(f"Notes: {escape(deal.notes)}"))
     return Message(text=f"{deal.external_id}: {deal.status.value}", blocks=blocks)
 
 
+@partner_visible
 def deal_not_found(deal_id: str) -> Message:
     """The same words for "no such registration" and "not one of yours"."""
     return plain(f"I found no registration {code(deal_id)} that you can see.")
 
 
-def _list_line(deal: DealView, with_partner: bool) -> str:
-    partner = f" · {escape(deal.partner_name)}" if with_partner else ""
+def _list_line(deal: DealView, staff: bool) -> str:
+    partner = f" · {escape(deal.partner_name)}" if staff else ""
     expiry = (
         f" · until {day(deal.expires_at)}"
         if deal.status is DealStatus.APPROVED and deal.expires_at
         else ""
     )
     return (
-        f"{_STATUS_MARK[deal.status]} `{escape(deal.external_id)}` {escape(deal.account_name)}"
+        f"{_STATUS_MARK[deal.status]} `{escape(deal.external_id)}` {account(deal, staff=staff)}"
         f" · {amount(deal)} · {deal.status.value}{expiry}{partner}"
     )
 
 
-def deal_list(title: str, deals: Sequence[DealView], total: int, *, with_partner: bool) -> Message:
-    """A list of registrations, ten lines a section, at most ``MAX_LISTED`` lines."""
+@partner_visible
+def deal_list(title: str, deals: Sequence[DealView], total: int, *, staff: bool) -> Message:
+    """A list of registrations, ten lines a section, at most ``MAX_LISTED`` lines; staff see
+    whose each is."""
     if not deals:
         return plain(f"{title}: none.")
-    lines = [_list_line(deal, with_partner) for deal in deals[:MAX_LISTED]]
+    lines = [_list_line(deal, staff) for deal in deals[:MAX_LISTED]]
     blocks: list[Block] = [section(f"*{escape(title)}*")]
     blocks += [section("\n".join(lines[i : i + 10])) for i in range(0, len(lines), 10)]
     if total > len(lines):
@@ -152,17 +181,24 @@ def deal_list(title: str, deals: Sequence[DealView], total: int, *, with_partner
     return Message(text=f"{title}: {total}", blocks=blocks)
 
 
+@partner_visible
+def own_list_only() -> Message:
+    return plain(f"You can list your own partner's registrations: try `{COMMAND} list`.")
+
+
 # --- registering ----------------------------------------------------------------------------
 
 
+@partner_visible
 def registered(deal: DealView) -> Message:
     return plain(
-        f"Registered *{escape(deal.external_id)}* · {escape(deal.account_name)} · "
+        f"Registered *{escape(deal.external_id)}* · {account(deal)} · "
         f"{amount(deal)} for {escape(deal.partner_name)}. It is pending "
         f"approval; you will hear here and in the partner's channel when it is decided."
     )
 
 
+@partner_visible
 def duplicate(existing_id: str) -> Message:
     return plain(
         f"This account is already registered by the same partner: *{escape(existing_id)}*. "
@@ -170,17 +206,27 @@ def duplicate(existing_id: str) -> Message:
     )
 
 
+@partner_visible
 def registered_in_conflict(deal: DealView) -> Message:
     """To whoever registered: recorded, but the account is already registered (never by whom)."""
     return plain(
-        f"*{escape(deal.external_id)}* · {escape(deal.account_name)} is recorded, but this "
+        f"*{escape(deal.external_id)}* · {account(deal)} is recorded, but this "
         f"account is already registered with us. A partner manager will review both claims "
         f"(first come, first served) and let you know."
     )
 
 
+@partner_visible
 def registration_problem(problem: str) -> Message:
     return plain(f"Not registered: {problem}")
+
+
+@partner_visible
+def form_failed() -> Message:
+    return plain(
+        "I could not open the form. Try again, or register in one line: "
+        f"`{COMMAND} register Acme Corp acme.com 48000`."
+    )
 
 
 # --- cards for managers ---------------------------------------------------------------------
@@ -212,8 +258,8 @@ def approval_card(deal: DealView, routed_to: str, claims: str) -> Message:
     return Message(
         text=f"Registration to approve: {deal.external_id} {deal.account_name}",
         blocks=[
-            section(f"*Registration to approve*\n{_headline(deal)}"),
-            section("\n".join(_facts(deal))),
+            section(f"*Registration to approve*\n{_headline(deal, staff=True)}"),
+            section("\n".join(_facts(deal, staff=True))),
             buttons,
             context(f"Routed to {routed_to} by the program's approval rules."),
         ],
@@ -238,7 +284,7 @@ def conflict_card(deals: Sequence[DealView], claims: str) -> Message:
         blocks.append(
             section(
                 f"*{escape(deal.partner_name)}* · `{escape(deal.external_id)}` ({label})\n"
-                f"{amount(deal)} · {escape(deal.account_name)}"
+                f"{amount(deal)} · {account(deal, staff=True)}"
                 f"{' · ' + escape(deal.account_domain) if deal.account_domain else ''}\n"
                 f"registered {day(deal.registered_at)} by {person(deal.registered_by)}",
                 button(
@@ -274,7 +320,7 @@ def _outcome_line(deal: DealView) -> str:
     by = f" by {person(deal.decided_by)}" if deal.decided_by else ""
     head = (
         f"{_STATUS_MARK[deal.status]} *{escape(deal.external_id)}* · "
-        f"{escape(deal.account_name)} · {escape(deal.partner_name)}: {deal.status.value}{by}"
+        f"{account(deal, staff=True)} · {escape(deal.partner_name)}: {deal.status.value}{by}"
     )
     if deal.status is DealStatus.APPROVED and deal.expires_at:
         return f"{head}, protected until {day(deal.expires_at)}"
@@ -286,40 +332,46 @@ def _outcome_line(deal: DealView) -> str:
 # --- a partner's channel --------------------------------------------------------------------
 
 
-def _subject(deal: DealView) -> str:
-    return f"*{escape(deal.external_id)}* · {escape(deal.account_name)}"
+def subject(deal: DealView, *, staff: bool = False) -> str:
+    """A registration in a sentence: its id and its account, named for the reader."""
+    return f"*{escape(deal.external_id)}* · {account(deal, staff=staff)}"
 
 
+@partner_visible
 def notice_registered(deal: DealView) -> Message:
     return plain(
-        f"📝 {person(deal.registered_by)} registered {_subject(deal)} · "
+        f"📝 {person(deal.registered_by)} registered {subject(deal)} · "
         f"{amount(deal)}. It is pending approval."
     )
 
 
+@partner_visible
 def notice_conflict_new(deal: DealView) -> Message:
     return plain(
-        f"⚠️ {_subject(deal)} is recorded, but this account is already registered with us. "
+        f"⚠️ {subject(deal)} is recorded, but this account is already registered with us. "
         f"A partner manager will review and let you know."
     )
 
 
+@partner_visible
 def notice_conflict_earlier(deal: DealView) -> Message:
     return plain(
-        f"⚠️ Another registration of an account you registered has come in: {_subject(deal)}. "
+        f"⚠️ Another registration of an account you registered has come in: {subject(deal)}. "
         f"Yours came first; a partner manager will review and let you know."
     )
 
 
+@partner_visible
 def notice_decided(deal: DealView) -> Message:
-    subject = _subject(deal)
+    said = subject(deal)
     if deal.status is DealStatus.APPROVED:
-        return plain(f"✅ {subject} is approved: protected until {day(deal.expires_at)}.")
+        return plain(f"✅ {said} is approved: protected until {day(deal.expires_at)}.")
     if deal.status is DealStatus.REJECTED:
         reason = f" Reason: {escape(deal.decision_reason)}" if deal.decision_reason else ""
-        return plain(f"❌ {subject} was not approved.{reason}")
-    return plain(f"{_STATUS_MARK[deal.status]} {subject} is now {deal.status.value}.")
+        return plain(f"❌ {said} was not approved.{reason}")
+    return plain(f"{_STATUS_MARK[deal.status]} {said} is now {deal.status.value}.")
 
 
+@partner_visible
 def notice_extended(deal: DealView) -> Message:
-    return plain(f"⏳ {_subject(deal)}: protection extended to {day(deal.expires_at)}.")
+    return plain(f"⏳ {subject(deal)}: protection extended to {day(deal.expires_at)}.")

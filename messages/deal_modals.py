@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from deals import field_lengths as limits
+from messages.partner_visible import partner_visible
 
 REGISTER_VIEW = "deal_register"
 REJECT_VIEW = "deal_reject_reason"
@@ -61,6 +62,7 @@ def _text_input(
     )
 
 
+@partner_visible
 def register_modal(
     *, for_staff: bool, partner_name: str | None, currencies: list[str], metadata: dict[str, str]
 ) -> View:

@@ -10,7 +10,7 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.program import Program
+from config.program import PartnerView, Program
 from insights.digests import (
     MOVER_WEEKS,
     TREND_WEEKS,
@@ -21,7 +21,7 @@ from insights.digests import (
     last_complete,
     qbr_digests,
 )
-from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric, money
+from insights.metric_display import OPTIONAL_METRICS, format_metric, money
 from insights.scorecard_store import StoredScorecard
 from messages.blocks import (
     Chart,
@@ -36,7 +36,14 @@ from messages.blocks import (
     section,
     with_chart,
 )
-from messages.scorecard_messages import card_chart
+from messages.partner_visible import partner_visible
+from messages.scorecard_messages import (
+    card_chart,
+    proposes_moves,
+    shown_gaps,
+    shown_highlights,
+    shown_metrics,
+)
 from models import OutboxMessage
 
 LISTED = 10
@@ -222,12 +229,12 @@ class _MetricRow:
     percentile: int | None
 
 
-def _metric_rows(card: StoredScorecard) -> list[_MetricRow]:
-    """The scorecard's weighted metrics with the partner's percentile among its peers. The
-    others are left out: the month's figures would muddle a quarter's review, and the share of
-    program revenue gives away the program's total (in a small program, the peers' figures)."""
+def _metric_rows(card: StoredScorecard, view: PartnerView) -> list[_MetricRow]:
+    """The scorecard's weighted metrics the partner view shows, with the partner's percentile
+    among its peers. The others are left out: the month's figures would muddle a quarter's
+    review."""
     rows = []
-    for shown in KEY_METRICS:
+    for shown in shown_metrics(view):
         value = card.metrics.get(shown.key)
         if shown.weight is None or (value is None and shown.key in OPTIONAL_METRICS):
             continue
@@ -264,7 +271,7 @@ def _wins(digest: QbrDigest) -> list[str]:
     ]
 
 
-def _scorecard(card: StoredScorecard) -> list[str]:
+def _scorecard(card: StoredScorecard, view: PartnerView) -> list[str]:
     arrows = {1: "🔺", -1: "🔻"}
     return [
         f"*Your scorecard* for {card.month:%B %Y} — percentiles against {card.peers} peers "
@@ -272,38 +279,43 @@ def _scorecard(card: StoredScorecard) -> list[str]:
         *(
             f"• {row.label}: {row.value}"
             f"{f' · p{row.percentile}' if row.percentile is not None else ''}"
-            for row in _metric_rows(card)
+            for row in _metric_rows(card, view)
         ),
         *(
             f"{arrows.get(h['direction'], '•')} {esc(h['text'], MAX_REASON)}"
-            for h in card.highlights
+            for h in shown_highlights(card, view)
         ),
     ]
 
 
-def _tier(card: StoredScorecard) -> list[str]:
+def _tier(card: StoredScorecard, view: PartnerView) -> list[str]:
     advice = card.advice
-    if advice["change"] == "up":
+    if advice["change"] == "up" and proposes_moves(view):
         return [
             f"*Tier:* the numbers support moving up from {esc(advice['current'])} to "
             f"*{esc(advice['recommended'])}* ⬆️ — your partner manager will confirm."
         ]
-    if gaps := card.tier_gaps():
+    if gaps := shown_gaps(card, view):
         return [
             f"*To {verb} {esc(tier)}:* {'; '.join(esc(n, MAX_REASON) for n in needs)}."
             for verb, tier, needs in gaps
         ]
-    if advice.get("next_tier"):
+    if advice.get("next_tier") and proposes_moves(view):
         return [
             f"*Tier:* you meet every threshold of {esc(advice['next_tier'])}; the next review "
             "will confirm it."
         ]
+    if advice.get("next_tier"):
+        return [f"*Tier:* {esc(advice['current'])}."]
     return [f"*Tier:* {esc(advice['current'])}, the program's top tier."]
 
 
-def qbr_messages(digest: QbrDigest) -> list[Message]:
-    """A partner's quarterly business review as Slack messages, for its own channel."""
-    quarter, card, chart = digest.quarter, digest.scorecard, _qbr_chart(digest)
+@partner_visible
+def qbr_messages(digest: QbrDigest, view: PartnerView) -> list[Message]:
+    """A partner's quarterly business review as Slack messages, for its own channel: the
+    sections ``view`` (the program's ``[partner_view]``) shows, as it shows them."""
+    quarter, card = digest.quarter, digest.scorecard
+    chart = _qbr_chart(digest) if "chart" in view.qbr_sections else None
 
     def amount(value: float | None) -> str:
         return money(value, digest.currency)
@@ -317,29 +329,35 @@ def qbr_messages(digest: QbrDigest) -> list[Message]:
         else "none set"
     )
     score = f"{card.score:.1f}/100 ({card.month:%B})" if card else "not scored yet"
+    sections: dict[str, list[Block]] = {
+        "figures": [
+            fields(
+                [
+                    figure("Sourced revenue", digest.sourced),
+                    f"*Quarterly target*\n{target}",
+                    figure("Influenced revenue", digest.influenced),
+                    figure("Open pipeline at quarter end", digest.pipeline),
+                    f"*Deals won*\n{_count(digest.deals_won)} · win rate "
+                    f"{_percent(digest.win_rate)}\naverage {amount(digest.avg_deal_size)}",
+                    f"*Registrations*\n{_count(digest.registrations)} this quarter",
+                    f"*Certifications*\n{_count(digest.certifications)} held, "
+                    f"{_count(digest.new_certifications)} new this quarter",
+                    f"*Score*\n{score}",
+                ]
+            )
+        ],
+        "wins": [section("\n".join(_wins(digest)))],
+        "chart": [chart_image(chart)] if chart else [],
+        "scorecard": [section("\n".join(_scorecard(card, view)))] if card else [],
+        "tier": [section("\n".join(_tier(card, view)))] if card else [],
+    }
     blocks = [
         header(f"{digest.name} · {quarter.label} business review"),
         context(
             f"{_dates(quarter)} · tier {esc(digest.tier)} · amounts in {digest.currency} · "
             f"compared with the quarter before and with {quarter.year_before.label}"
         ),
-        fields(
-            [
-                figure("Sourced revenue", digest.sourced),
-                f"*Quarterly target*\n{target}",
-                figure("Influenced revenue", digest.influenced),
-                figure("Open pipeline at quarter end", digest.pipeline),
-                f"*Deals won*\n{_count(digest.deals_won)} · win rate "
-                f"{_percent(digest.win_rate)}\naverage {amount(digest.avg_deal_size)}",
-                f"*Registrations*\n{_count(digest.registrations)} this quarter",
-                f"*Certifications*\n{_count(digest.certifications)} held, "
-                f"{_count(digest.new_certifications)} new this quarter",
-                f"*Score*\n{score}",
-            ]
-        ),
-        section("\n".join(_wins(digest))),
-        *([chart_image(chart)] if chart else []),
-        *([section("\n".join(_scorecard(card))), section("\n".join(_tier(card)))] if card else []),
+        *(block for name, part in sections.items() if name in view.qbr_sections for block in part),
     ]
     return fit(Message("", blocks, chart))
 
@@ -357,6 +375,7 @@ def qbr_key(quarter: Period, partner_id: int) -> str:
     return f"qbr:{quarter.label}:{partner_id}"
 
 
+@partner_visible
 def partner_qbr(session: Session, program: Program, today: date, partner_id: int) -> Message | None:
     """A partner's business review of the last complete quarter before ``today``, as the
     worker posted it (its first message, with its chart once uploaded) when it has — read back
@@ -372,6 +391,6 @@ def partner_qbr(session: Session, program: Program, today: date, partner_id: int
         found = qbr_digests(session, program, quarter, [partner_id])
         if not found:
             return None
-        first = qbr_messages(found[0])[0]
+        first = qbr_messages(found[0], program.partner_view)[0]
         text, blocks = first.text, with_chart([b.to_dict() for b in first.blocks], None)
     return Message(text, [b for block in blocks if (b := Block.parse(block))])

@@ -6,6 +6,7 @@ from datetime import timedelta
 from deals.lookup import DealView
 from messages import deal_messages
 from messages.blocks import Message, context, day, escape, plain, section
+from messages.partner_visible import partner_visible
 
 
 def _when(days_left: int) -> str:
@@ -16,14 +17,11 @@ def _when(days_left: int) -> str:
     return f"in {days_left} days"
 
 
-def _subject(deal: DealView) -> str:
-    return f"*{escape(deal.external_id)}* · {escape(deal.account_name)}"
-
-
+@partner_visible
 def expiry_reminder(deal: DealView, days_left: int) -> Message:
     """To the partner's shared channel."""
     return plain(
-        f"⏳ Your registration {_subject(deal)} · {deal_messages.amount(deal)} is "
+        f"⏳ Your registration {deal_messages.subject(deal)} · {deal_messages.amount(deal)} is "
         f"protected until {day(deal.expires_at)}: that ends {_when(days_left)}. Close it, or ask "
         f"your partner manager to extend it."
     )
@@ -31,8 +29,9 @@ def expiry_reminder(deal: DealView, days_left: int) -> Message:
 
 def expiry_reminder_for_manager(deal: DealView, days_left: int) -> Message:
     """To the partner's manager, as a direct message."""
+    registration = deal_messages.subject(deal, staff=True)
     text = (
-        f"⏳ {escape(deal.partner_name)}'s registration {_subject(deal)} · "
+        f"⏳ {escape(deal.partner_name)}'s registration {registration} · "
         f"{deal_messages.amount(deal)} stops being protected {_when(days_left)} "
         f"({day(deal.expires_at)})."
     )
@@ -47,8 +46,9 @@ def approval_nudge(
     ``claims``), under a line saying how long it has waited."""
     hours = int(waited.total_seconds() // 3600)
     waiting = f"{hours // 24} days" if hours >= 48 else f"{hours} hours"
+    registration = deal_messages.subject(deal, staff=True)
     headline = (
-        f"🕓 {_subject(deal)} from {escape(deal.partner_name)} has waited {waiting} for a "
+        f"🕓 {registration} from {escape(deal.partner_name)} has waited {waiting} for a "
         f"decision (the program's target is {sla_hours} hours)."
     )
     card = deal_messages.approval_card(deal, routed_to, claims)

@@ -1,15 +1,18 @@
 """``/scorecard`` messages: a partner's card, the leaderboard, and the QBR digest preview.
 
 A card shows one partner's figures only; the leaderboard is for staff (the command refuses it
-to partner contacts before anything is rendered)."""
+to partner contacts before anything is rendered). What a partner's own contacts see of a card
+or QBR is the program's ``[partner_view]`` (``view``); ``view=None`` is staff's, everything."""
 
 import math
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, format_metric
+from config.program import PartnerView
+from insights.metric_display import KEY_METRICS, OPTIONAL_METRICS, Shown, format_metric
 from insights.scorecard_store import StoredScorecard
 from messages.blocks import (
     Chart,
@@ -24,6 +27,7 @@ from messages.blocks import (
     plain,
     section,
 )
+from messages.partner_visible import partner_visible
 
 COMMAND = "/scorecard"
 DEALS = "scorecard_deals"
@@ -56,18 +60,44 @@ def _score_line(card: StoredScorecard) -> str:
     return f"Score *{card.score:.1f}*/100{trend}"
 
 
-def _tier_lines(card: StoredScorecard) -> list[str]:
+def shown_metrics(view: PartnerView | None) -> list[Shown]:
+    """The card's metrics its reader may see, in the card's order."""
+    return [s for s in KEY_METRICS if view is None or s.key in view.card_metrics]
+
+
+def shown_highlights(card: StoredScorecard, view: PartnerView | None) -> list[dict[str, Any]]:
+    """The card's highlights, less those about a metric its reader may not see."""
+    hidden = {s.key for s in KEY_METRICS} - {s.key for s in shown_metrics(view)}
+    return [h for h in card.highlights if h.get("metric") not in hidden]
+
+
+def proposes_moves(view: PartnerView | None) -> bool:
+    """Whether the reader sees tier moves recommended but not yet decided by a manager."""
+    return view is None or view.tier_advice == "proposed"
+
+
+def shown_gaps(card: StoredScorecard, view: PartnerView | None) -> list[tuple[str, str, list[str]]]:
+    """What tiers still need, for the reader: to keep the current tier says a downgrade is
+    proposed, so it is shown only with the moves."""
+    if view is not None and view.tier_advice == "none":
+        return []
+    return [gap for gap in card.tier_gaps() if gap[0] == "reach" or proposes_moves(view)]
+
+
+def _tier_lines(card: StoredScorecard, view: PartnerView | None) -> list[str]:
     advice = card.advice
     current, recommended = advice.get("current", card.tier), advice.get("recommended", card.tier)
-    change = advice.get("change", "stay")
-    if change == "up":
+    change = advice.get("change", "stay") if proposes_moves(view) else "unsaid"
+    if change == "unsaid":
+        lines = [f"*Tier:* {escape(current)}"]
+    elif change == "up":
         lines = [f"*Tier:* {escape(current)} → recommended *{escape(recommended)}* ⬆️"]
     elif change == "down":
         approval = " (a manager must approve a downgrade)" if advice.get("needs_approval") else ""
         lines = [f"*Tier:* {escape(current)} → recommended *{escape(recommended)}* ⬇️{approval}"]
     else:
         lines = [f"*Tier:* {escape(current)}, no change recommended"]
-    for verb, tier, gaps in card.tier_gaps():
+    for verb, tier, gaps in shown_gaps(card, view):
         lines.append(f"To {verb} *{escape(tier)}*: " + "; ".join(escape(g) for g in gaps))
     return lines
 
@@ -88,18 +118,24 @@ def card_chart(card: StoredScorecard) -> Chart:
     )
 
 
+@partner_visible
 def scorecard_card(
-    card: StoredScorecard, chart_file_id: str | None = None, *, chart_busy: bool = False
+    card: StoredScorecard,
+    view: PartnerView | None,
+    chart_file_id: str | None = None,
+    *,
+    chart_busy: bool = False,
 ) -> Message:
-    """The card, with its chart when ``chart_file_id`` is given; ``chart_busy``: the chart
-    could not be drawn just now, and the card says to ask again."""
+    """The card as ``view`` shows it (None: staff), with its chart when ``chart_file_id`` is
+    given; ``chart_busy``: the chart could not be drawn just now, and the card says to ask
+    again."""
     month = card.month.strftime("%B %Y")
     headline = (
         f"*{escape(card.name)}* · {escape(card.tier)} · {escape(card.region)} — {month}\n"
         f"{_score_line(card)} · compared with {escape(card.peer_group)} ({card.peers} partners)"
     )
     figures = []
-    for shown in KEY_METRICS:
+    for shown in shown_metrics(view):
         value = card.metrics.get(shown.key)
         if value is None and shown.key in OPTIONAL_METRICS:
             continue
@@ -109,14 +145,14 @@ def scorecard_card(
         rank = f" · p{percentile:.0f}" if percentile is not None else ""
         figures.append(f"*{shown.label}*\n{number}{arrow}{rank}")
     blocks: list[Block] = [section(headline), fields(figures)]  # fit: ten to a section
-    if card.highlights:
+    if highlights := shown_highlights(card, view):
         marks = {1: "🔺", -1: "🔻"}
         lines = [
             f"{marks.get(int(h.get('direction', 0)), '•')} {escape(str(h.get('text', '')))}"
-            for h in card.highlights
+            for h in highlights
         ]
         blocks.append(section("\n".join(lines)))
-    blocks.append(section("\n".join(_tier_lines(card))))
+    blocks.append(section("\n".join(_tier_lines(card, view))))
     if chart_file_id:
         blocks.append(chart_image(card_chart(card), chart_file_id))
     partner = str(card.partner_id)
@@ -146,6 +182,7 @@ def leaderboard(title: str, cards: Sequence[StoredScorecard]) -> Message:
     return Message(text=title, blocks=blocks)
 
 
+@partner_visible
 def scorecard_help() -> Message:
     lines = "\n".join(
         f"`{COMMAND}{' ' + usage if usage else ''}`  {what}" for usage, what in SCORECARD_USAGE
@@ -153,6 +190,7 @@ def scorecard_help() -> Message:
     return Message(text=f"{COMMAND} usage", blocks=[section(f"*{COMMAND}*\n{lines}")])
 
 
+@partner_visible
 def scorecard_usage_error(problem: str) -> Message:
     return Message(
         text=f"{COMMAND}: {problem}",
@@ -160,10 +198,17 @@ def scorecard_usage_error(problem: str) -> Message:
     )
 
 
+@partner_visible
+def slow_down(wait_seconds: int) -> Message:
+    return plain(f"That is a lot of scorecards in a minute: try again in {wait_seconds} s.")
+
+
+@partner_visible
 def own_only() -> Message:
     return plain(f"You can see your own partner's scorecard: try `{COMMAND}`.")
 
 
+@partner_visible
 def no_scorecard(name: str, as_of: date | None = None) -> Message:
     when = f" for {as_of:%B %Y}" if as_of else ""
     return plain(f"No scorecard{when} for {code(name)} yet: it has no history to score.")

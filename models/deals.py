@@ -55,6 +55,10 @@ class DealRegistration(Timestamped, Base):
     external_id: Mapped[str] = mapped_column(String(64), unique=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="RESTRICT"))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"))
+    account_name_as_registered: Mapped[str | None] = mapped_column(String(255))
+    """The account's name as this registration typed it. The account keeps the name of whoever
+    registered it first, which may be another partner's: partners are shown this one. Null
+    only where a writer did not know it (the account's name stands in)."""
     amount: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3))
     product: Mapped[str | None] = mapped_column(String(200))

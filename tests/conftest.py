@@ -10,9 +10,12 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.settings import Settings
+from jobs.delivery import delivery_client
 from models import Base
 from models.db import make_engine, make_session_factory
 from models.migrate import upgrade
@@ -23,7 +26,7 @@ from tests.databases import (
     refusal,
     session_postgres,
 )
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
 
 BACKENDS = os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",")
 POSTGRES = pytest.StashKey[Postgres]()
@@ -130,3 +133,9 @@ def postgres(engine: Engine) -> Engine:
     if engine.dialect.name != "postgresql":
         pytest.skip("concurrent writers: PostgreSQL only (SQLite has one writer)")
     return engine
+
+
+@pytest.fixture
+def client(fake_slack: FakeSlack) -> WebClient:
+    """The worker's delivery client, on the fake Slack."""
+    return delivery_client(Settings(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=fake_slack.api_url))

@@ -171,6 +171,7 @@ def test_deal_view_carries_partner_account_and_influencers(engine: Engine) -> No
         partner_channel="C0NORTH",
         partner_manager="UMGR1",
         account_name="Acme Corp.",
+        account_name_as_registered="Acme Corp.",
         account_domain="acme.com",
         amount=Decimal("25000.00"),
         currency="USD",

@@ -51,6 +51,7 @@ from models import (
 from models.db import make_session_factory
 from models.enums import ActivityKind
 from partnerbot.cli import cli
+from partnerbot.cli.context import Context
 from synth import ProgramSpec, generate_program
 from tests.programs import EXAMPLE_PROGRAM
 from tests.seeding import add_deal
@@ -357,6 +358,7 @@ def test_cli_renders_and_queues(engine: Engine, ids: dict[str, int], tmp_path: P
     )
     env = {"DATABASE_URL": url, "PARTNERBOT_PROGRAM": str(rules), "COLUMNS": "120"}
     runner = CliRunner()
+    after_the_quarter = Context(now=datetime(2027, 1, 2, 12, tzinfo=UTC))
     dry = runner.invoke(cli, ["digest", "weekly", "--week", "2026-W47", "--dry-run"], env=env)
     assert dry.exit_code == 0, dry.output
     assert "week 2026-W47" in dry.output
@@ -364,7 +366,10 @@ def test_cli_renders_and_queues(engine: Engine, ids: dict[str, int], tmp_path: P
     assert outbox(engine) == {}
 
     qbr = runner.invoke(
-        cli, ["digest", "qbr", "--partner", "alpha", "--quarter", "2026-Q4"], env=env
+        cli,
+        ["digest", "qbr", "--partner", "alpha", "--quarter", "2026-Q4"],
+        env=env,
+        obj=after_the_quarter,
     )
     assert qbr.exit_code == 0, qbr.output
     assert "Alpha · 2026-Q4 business review" in qbr.output

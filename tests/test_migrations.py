@@ -105,3 +105,32 @@ def test_each_downgrade_restores_the_schema_before_its_upgrade(empty_engine: Eng
 
     upgrade(empty_engine)
     assert_matches_the_models(empty_engine)
+
+
+def test_registrations_made_before_0008_show_their_accounts_name(empty_engine: Engine) -> None:
+    """What a registration typed was not kept before 0008: its account's name is filled in."""
+    upgrade(empty_engine, "0007")
+    with empty_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO partners (id, external_id, name, tier, region, status) "
+                "VALUES (1, 'P-1', 'Acme', 'gold', 'NA', 'active')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO accounts (id, account_key, name, normalized_name) "
+                "VALUES (1, 'wayne.com', 'Wayne Enterprises', 'wayne enterprises')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO deal_registrations (id, external_id, partner_id, account_id, "
+                "amount, currency, registered_at, status, source) VALUES (1, 'R-000001', 1, 1, "
+                "5000, 'USD', CURRENT_TIMESTAMP, 'pending', 'sourced')"
+            )
+        )
+    upgrade(empty_engine)
+    with empty_engine.connect() as connection:
+        typed = connection.scalar(text("SELECT account_name_as_registered FROM deal_registrations"))
+    assert typed == "Wayne Enterprises"

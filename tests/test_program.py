@@ -3,10 +3,19 @@
 import subprocess
 import sys
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
-from config.program import ProgramError, example_text, load_program, parse_program
+from config.program import (
+    CardMetric,
+    PartnerView,
+    ProgramError,
+    example_text,
+    load_program,
+    parse_program,
+)
+from insights.metric_display import KEY_METRICS
 
 
 def test_shipped_example_is_valid_and_complete() -> None:
@@ -93,3 +102,13 @@ def test_cli_reports_a_bad_program_without_a_traceback(tmp_path: Path) -> None:
         f"{rules}: alerts.risk_threshold: Input should be less than or equal to 1 (got 2)"
     )
     assert "Traceback" not in done.stderr
+
+
+def test_partner_view_names_the_cards_metrics_and_by_default_keeps_program_figures_back() -> None:
+    assert set(get_args(CardMetric)) == {shown.key for shown in KEY_METRICS}
+    shipped = parse_program(example_text(), "program.example.toml").partner_view
+    assert shipped == PartnerView()
+    assert not {"revenue_share", "roi"} & shipped.card_metrics
+    assert shipped.tier_advice == "gaps"
+    with pytest.raises(ProgramError, match=r"partner_view\.card_metrics\[0\]"):
+        parse_program("[partner_view]\ncard_metrics = ['mdf']", "program.toml")

@@ -34,8 +34,9 @@ def read_scores(path: Path) -> list[dict[str, str]]:
 
 
 def generated_program(engine: Engine, folder: Path) -> None:
-    """A generated 60-partner program (18 months to November 2026), imported as a user would."""
-    generated = generate_program(ProgramSpec(partners=60, months=18, seed=11), folder)
+    """A generated 150-partner program (18 months to November 2026), imported as a user would:
+    with fewer, two back-test dates rank no better than chance, whatever ranks them."""
+    generated = generate_program(ProgramSpec(partners=150, months=18, seed=11), folder)
     for kind in ("partners", "people", "deals", "activities"):
         import_file(kind, generated.paths[kind], engine, EXAMPLE_PROGRAM)
 

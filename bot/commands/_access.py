@@ -21,6 +21,7 @@ from bot.deps import Deps
 from bot.identity import Identity, Kind, identify_asker
 from deals.partner_lookup import resolve_partner
 from messages.blocks import Message, code, escape, plain, stranger_refusal
+from messages.partner_visible import partner_visible
 
 T = TypeVar("T")
 
@@ -109,9 +110,15 @@ def staff_or(refusal: Callable[[], Message]) -> Rule:
     return rule
 
 
+@partner_visible
+def staff_refusal(doing: str) -> Message:
+    """What a partner contact (or anyone not staff) is told; ``doing`` completes "Only … can"."""
+    return plain(f"Only partner managers and leadership can {doing}.")
+
+
 def staff_only(doing: str) -> Rule:
-    """Staff only, refused in so many words; ``doing`` completes "Only … can"."""
-    return staff_or(lambda: plain(f"Only partner managers and leadership can {doing}."))
+    """Staff only, refused in so many words (:func:`staff_refusal`)."""
+    return staff_or(lambda: staff_refusal(doing))
 
 
 def staff_or_contact_of(partner_id: int, refusal: Callable[[], Message]) -> Rule:

@@ -140,7 +140,9 @@ class DealDesk:
 
     def status(self, deal_id: str) -> Message:
         deal = self.visible(deal_id)
-        return messages.deal_status(deal) if deal else messages.deal_not_found(deal_id)
+        if deal is None:
+            return messages.deal_not_found(deal_id)
+        return messages.deal_status(deal, staff=self.who.is_staff)
 
     def listing(self, scope: str, partner_text: str | None) -> Message:
         who = self.who
@@ -181,7 +183,7 @@ class DealDesk:
                 title = "Your partner's active registrations" if own else "Active registrations"
                 where = DealFilter(partner_id=own, statuses=active)
         deals, total = find_deals(self.session, where, limit=messages.MAX_LISTED)
-        return messages.deal_list(title, deals, total, with_partner=who.is_staff)
+        return messages.deal_list(title, deals, total, staff=who.is_staff)
 
     def _partner_for_list(self, text: str) -> tuple[int, str] | Message:
         who = self.who
@@ -191,7 +193,7 @@ class DealDesk:
             assert who.partner_id is not None
             assert who.partner_name is not None
             return who.partner_id, who.partner_name
-        return plain("You can list your own partner's registrations: try `/deal list`.")
+        return messages.own_list_only()
 
     # --- registering -----------------------------------------------------------------------
 

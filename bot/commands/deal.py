@@ -42,7 +42,7 @@ from deals import field_lengths as lengths
 from deals.partner_lookup import search_partners
 from messages import deal_messages as messages
 from messages import deal_modals as modals
-from messages.blocks import Message, plain
+from messages.blocks import Message
 
 COMMAND = messages.COMMAND
 MAX_OPTIONS = 50
@@ -121,10 +121,7 @@ def _open_register_form(desk: DealDesk, command: dict[str, str]) -> Message | No
         desk.client.views_open(trigger_id=command["trigger_id"], view=view)
     except (SlackApiError, SlackClientError, OSError) as error:
         logger.warning("views.open failed: %s", error)
-        return plain(
-            "I could not open the form. Try again, or register in one line: "
-            "`/deal register Acme Corp acme.com 48000`."
-        )
+        return messages.form_failed()
     return None
 
 

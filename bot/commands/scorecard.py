@@ -16,6 +16,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -49,7 +50,7 @@ from insights.scorecard_store import (
     remember_chart,
 )
 from messages import deal_messages, scorecard_messages
-from messages.blocks import Message, code, plain
+from messages.blocks import Message, code
 from messages.charts import ChartRenderer, ChartsBusyError
 from messages.digests import partner_qbr
 from models.enums import ACTIVE_DEAL_STATUSES
@@ -133,7 +134,8 @@ def _ensure_scored(deps: Deps, session: Session) -> None:
     with _first_scoring:
         if latest_month(session) is None:
             with deps.session_factory.begin() as scoring:
-                compute_and_store(scoring, deps.program, deps.program.today())
+                yesterday = deps.program.today() - timedelta(days=1)  # as the nightly job
+                compute_and_store(scoring, deps.program, yesterday)
 
 
 def _upload_chart(
@@ -190,7 +192,7 @@ def answer(asker: Asker, deps: Deps, parsed: ScorecardCommand, later: AnswerLate
         return scorecard_messages.scorecard_usage_error(parsed.problem)
     wait = _wait(deps, who)
     if wait:
-        return plain(f"That is a lot of scorecards in a minute: try again in {wait} s.")
+        return scorecard_messages.slow_down(wait)
     if isinstance(parsed, Top):
         _ensure_scored(deps, session)
         cards = leaderboard(session, limit=parsed.limit, region=parsed.region, tier=parsed.tier)
@@ -202,19 +204,20 @@ def answer(asker: Asker, deps: Deps, parsed: ScorecardCommand, later: AnswerLate
         return partner
     _ensure_scored(deps, session)
     card = latest_scorecard(session, partner)
+    view = None if who.is_staff else deps.program.partner_view
     if card is None:
         return scorecard_messages.no_scorecard(parsed.partner or who.partner_name or "")
     if card.chart_file_id:  # drawn the first time it was asked for
-        return scorecard_messages.scorecard_card(card, card.chart_file_id)
+        return scorecard_messages.scorecard_card(card, view, card.chart_file_id)
     if not deps.charts.has_room():  # answered at once, without the chart
-        return scorecard_messages.scorecard_card(card, chart_busy=True)
+        return scorecard_messages.scorecard_card(card, view, chart_busy=True)
     later()  # a chart to draw and upload: the card follows through response_url
     try:
         return scorecard_messages.scorecard_card(
-            card, _upload_chart(session, asker.client, deps.charts, card)
+            card, view, _upload_chart(session, asker.client, deps.charts, card)
         )
     except ChartsBusyError:  # another request took the room meanwhile
-        return scorecard_messages.scorecard_card(card, chart_busy=True)
+        return scorecard_messages.scorecard_card(card, view, chart_busy=True)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -235,31 +238,33 @@ def register(app: App, deps: Deps) -> None:
         value = str(action.get("value", ""))
         return int(value) if value.isdigit() else -1
 
-    def for_partner(what: str, show: Callable[[Session, int], Message]) -> Callable[..., None]:
+    def for_partner(what: str, show: Callable[[Asker, int], Message]) -> Callable[..., None]:
         """A card button showing something of the partner it names, to whoever may see that
         partner."""
 
         def work(asker: Asker, _body: dict[str, Any], action: dict[str, Any]) -> Message:
-            return show(asker.session, partner_of(action))
+            return show(asker, partner_of(action))
 
         def rule(action: dict[str, Any]) -> Rule:
             return staff_or_contact_of(partner_of(action), scorecard_messages.own_only)
 
         return button(what, deps, rule, work)
 
-    def deals(session: Session, partner_id: int) -> Message:
+    def deals(asker: Asker, partner_id: int) -> Message:
         found, total = find_deals(
-            session,
+            asker.session,
             DealFilter(partner_id=partner_id, statuses=ACTIVE_DEAL_STATUSES),
             limit=deal_messages.MAX_LISTED,
         )
-        return deal_messages.deal_list("Active registrations", found, total, with_partner=False)
+        return deal_messages.deal_list(
+            "Active registrations", found, total, staff=asker.who.is_staff
+        )
 
-    def qbr(session: Session, partner_id: int) -> Message:
+    def qbr(asker: Asker, partner_id: int) -> Message:
         """The partner's business review of the last complete quarter: the one the worker
         posts in its channel."""
         today = deps.program.today()
-        review = partner_qbr(session, deps.program, today, partner_id)
+        review = partner_qbr(asker.session, deps.program, today, partner_id)
         return review or scorecard_messages.no_scorecard(str(partner_id))
 
     app.action(scorecard_messages.DEALS)(for_partner("deals button", deals))

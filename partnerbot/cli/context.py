@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
@@ -27,7 +27,11 @@ Command = TypeVar("Command", bound=Callable[..., None])
 
 
 class Context:
-    """Settings, program rules and the command line's database, each built on first use."""
+    """Settings, program rules and the command line's database, each built on first use.
+    ``now``: the moment the commands count "today" from (tests pass one; default: the clock)."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now
 
     @cached_property
     def settings(self) -> Settings:
@@ -48,21 +52,40 @@ class Context:
 
         return open_database(self.settings, "cli")
 
+    @property
+    def today(self) -> date:
+        """Today as the program counts days: in its time zone, at ``now``."""
+        return self.program.today(self.now)
+
     def day(self, given: datetime | None) -> date:
         """The day a ``day_option`` gave, else today as the program counts days."""
-        return given.date() if given else self.program.today()
+        return given.date() if given else self.today
+
+    def past_day(
+        self, given: datetime | None, option: str, refused: str, *, ended: bool = False
+    ) -> date:
+        """The day a ``day_option`` gave (default: today; with ``ended``, yesterday), refused
+        (exit 2) when it is in the future or, with ``ended``, has not ended: such a day has not
+        all its data, and what a command stored or changed for it would stand as real."""
+        last = self.today - timedelta(days=1) if ended else self.today
+        day = given.date() if given else last
+        if day > last:
+            state = "has not ended" if ended else "is in the future"
+            fail(f"{option} {day} {state} (today is {self.today}): {refused}", 2)
+        return day
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
 
 
-def day_option(name: str, what: str = "") -> Callable[[Command], Command]:
-    """A ``--name YYYY-MM-DD`` option that defaults (through :meth:`Context.day`) to today in
-    the program's time zone, as the scheduled jobs count days."""
+def day_option(
+    name: str, what: str = "", default: str = "today in the program's time zone"
+) -> Callable[[Command], Command]:
+    """A ``--name YYYY-MM-DD`` option whose missing value the command fills in (through
+    :meth:`Context.day`: today in the program's time zone, as the scheduled jobs count days),
+    saying how in its help."""
     return click.option(
-        name,
-        type=click.DateTime(["%Y-%m-%d"]),
-        help=f"{what} Default: today in the program's time zone.".lstrip(),
+        name, type=click.DateTime(["%Y-%m-%d"]), help=f"{what} Default: {default}.".lstrip()
     )
 
 

@@ -9,6 +9,9 @@ import click
 
 from partnerbot.cli.context import Context, console, day_option, pass_context
 
+SHOWN = 10
+"""Registrations ``deals expire --dry-run`` lists."""
+
 
 @click.group()
 def deals() -> None:
@@ -45,13 +48,30 @@ def deals_check(ctx: Context, account: str, domain: str | None) -> None:
 
 
 @deals.command("expire")
-@day_option("--today")
+@day_option("--today", "Expire as on this day; not after today.")
+@click.option("--dry-run", is_flag=True, help="Show what would expire; change nothing.")
 @pass_context
-def deals_expire(ctx: Context, today: datetime | None) -> None:
+def deals_expire(ctx: Context, today: datetime | None, dry_run: bool) -> None:
     """Move approved registrations whose protection ended before today to expired."""
-    from deals.registration import expire_due
+    from deals.partner_lookup import partner_names
+    from deals.registration import due_to_expire, expire_due
 
-    day = ctx.day(today)
-    with ctx.database.sessions.begin() as session:
-        count = expire_due(session, day)
-    console.print(f"{count:,} registration(s) expired (protection ended before {day}).")
+    day = ctx.past_day(today, "--today", "nothing expired.")
+    ended = f"protection ended before {day}"
+    if not dry_run:
+        with ctx.database.sessions.begin() as session:
+            count = expire_due(session, day)
+        console.print(f"{count:,} registration(s) expired ({ended}).")
+        return
+    with ctx.database.sessions() as session:
+        count, first = due_to_expire(session, day, SHOWN)
+        names = partner_names(session, {row.partner_id for row in first})
+    console.print(f"{count:,} registration(s) would expire ({ended}); nothing changed.")
+    for row in first:
+        console.print(
+            f"  {row.external_id}  {names.get(row.partner_id, row.partner_id)}  "
+            f"protected until {row.expires_at}",
+            markup=False,
+        )
+    if count > len(first):
+        console.print(f"  … and {count - len(first):,} more")

@@ -51,10 +51,10 @@ def demo(click_ctx: click.Context, folder: Path, partners: int, months: int) -> 
         show_check(ctx, name, domain)
         show_check(ctx, f"The {name.upper()}", None)  # how else someone may type it
     assert last_day is not None, "the program was just imported"
-    # Scored the day after the data ends, as the nightly job would have: scored today, weeks
-    # after a generated program's last day, every partner would look silent.
+    # Scored as at the end of the data's last day, as the nightly job would have that night:
+    # scored today, weeks after a generated program's last day, every partner would look silent.
     console.rule(f"scorecards and risk, the night after the program's data ends ({last_day})")
-    click_ctx.invoke(score, as_of=datetime.combine(last_day + DAY, datetime.min.time()))
+    click_ctx.invoke(score, as_of=datetime.combine(last_day, datetime.min.time()))
     with sessions() as session:
         top = leaderboard(session, limit=3)
     for card in top:
@@ -64,7 +64,7 @@ def demo(click_ctx: click.Context, folder: Path, partners: int, months: int) -> 
     week, quarter = last_complete("week", last_day + DAY), last_complete("quarter", last_day + DAY)
     console.rule(f"digests: the program's last whole week ({week.label}) and quarter")
     with sessions.begin() as session:
-        compute_and_store(session, ctx.program, quarter.end + DAY)  # the QBR's scorecards
+        compute_and_store(session, ctx.program, quarter.end)  # the QBR's scorecards
     charts = folder / "charts"
     click_ctx.invoke(digest_weekly, week=week.label, dry_run=True, charts=charts)
     if top:

@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from partnerbot.cli.context import Context, console, find_partner, pass_context
+from partnerbot.cli.context import Context, console, fail, find_partner, pass_context
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from config.program import Program
     from insights.digests import Period
     from jobs.digests import DigestReport, RenderedDigest
 
@@ -24,17 +23,28 @@ def digest() -> None:
     """The weekly leadership digest and partners' quarterly business reviews."""
 
 
-def _period(text: str | None, kind: Literal["week", "quarter"], program: Program) -> Period:
+def _period(
+    ctx: Context, text: str | None, kind: Literal["week", "quarter"], *, dry_run: bool
+) -> Period:
+    """The period ``text`` names (default: the last complete one). One that has not ended is
+    refused unless ``dry_run``: queued, its partial digest would go out as if final and block
+    the real one, which is queued once per period."""
     from insights.digests import last_complete, parse_period
 
     if text is None:
-        return last_complete(kind, program.today())
+        return last_complete(kind, ctx.today)
     try:
         period = parse_period(text)
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
     if period.kind != kind:
         raise click.BadParameter(f"{text!r} is not a {kind}")
+    if period.end >= ctx.today and not dry_run:
+        fail(
+            f"{period.label} has not ended (its last day is {period.end}): it can only be "
+            "previewed with --dry-run; nothing queued.",
+            2,
+        )
     return period
 
 
@@ -79,20 +89,26 @@ def _show_and_queue(
     charts: Path | None,
 ) -> DigestReport | None:
     """Print the ``digests`` of ``period`` and, unless ``dry_run``, queue them in the same
-    transaction as the worker would; what was queued (None on a dry run)."""
+    transaction as the worker would; what was queued (None on a dry run, which rolls back
+    whatever rendering stored, such as a quarter's scorecards)."""
     from jobs.digests import queue_digests
 
-    with ctx.database.sessions.begin() as session:
-        shown = _shown(digests(session), title, charts)
-        if dry_run:
-            for _ in shown:  # render only
+    sessions = ctx.database.sessions
+    if dry_run:
+        with sessions() as session:
+            for _ in _shown(digests(session), title, charts):  # render only
                 pass
-            return None
-        return queue_digests(session, period, shown)
+        return None
+    with sessions.begin() as session:
+        return queue_digests(session, period, _shown(digests(session), title, charts))
 
 
 @digest.command("weekly")
-@click.option("--week", help="An ISO week, e.g. 2026-W47. Default: the last complete week.")
+@click.option(
+    "--week",
+    help="An ISO week, e.g. 2026-W47. Default: the last complete week. One not yet over: "
+    "--dry-run only.",
+)
 @DRY_RUN_OPTION
 @CHARTS_OPTION
 @pass_context
@@ -101,7 +117,7 @@ def digest_weekly(ctx: Context, week: str | None, dry_run: bool, charts: Path | 
     from jobs.digests import rendered_weekly
     from messages.digests import weekly_key
 
-    period = _period(week, "week", ctx.program)
+    period = _period(ctx, week, "week", dry_run=dry_run)
     if ctx.program.channels.leadership_digest is None and not dry_run:
         raise click.UsageError("program.toml sets no channels.leadership_digest (or: --dry-run)")
     report = _show_and_queue(
@@ -119,7 +135,11 @@ def digest_weekly(ctx: Context, week: str | None, dry_run: bool, charts: Path | 
 
 @digest.command("qbr")
 @click.option("--partner", help="One partner, by name or id. Default: every active partner.")
-@click.option("--quarter", help="A quarter, e.g. 2026-Q3. Default: the last complete quarter.")
+@click.option(
+    "--quarter",
+    help="A quarter, e.g. 2026-Q3. Default: the last complete quarter. One not yet over: "
+    "--dry-run only.",
+)
 @DRY_RUN_OPTION
 @CHARTS_OPTION
 @pass_context
@@ -129,11 +149,11 @@ def digest_qbr(
     """Render partners' quarterly business reviews and queue each for its shared channel."""
     from jobs.digests import rendered_qbrs
 
-    period = _period(quarter, "quarter", ctx.program)
+    period = _period(ctx, quarter, "quarter", dry_run=dry_run)
 
     def qbrs(session: Session) -> Iterable[RenderedDigest]:
         ids = [find_partner(session, partner).id] if partner else None
-        return rendered_qbrs(session, ctx.program, period, ids)
+        return rendered_qbrs(session, ctx.program, period, ids, ctx.today)
 
     report = _show_and_queue(
         ctx,

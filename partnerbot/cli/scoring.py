@@ -8,11 +8,24 @@ from pathlib import Path
 
 import click
 
-from partnerbot.cli.context import Context, console, day_option, find_partner, pass_context
+from partnerbot.cli.context import (
+    Context,
+    console,
+    day_option,
+    fail,
+    find_partner,
+    pass_context,
+)
 
 
 @click.command()
-@day_option("--as-of", "Score as at the end of this day, from data dated on or before it.")
+@day_option(
+    "--as-of",
+    "Score as at the end of this day, from data dated on or before it: the scorecards of the "
+    "last month complete at its end (30 Nov: November). A day that has ended, not before the "
+    "month the data starts in.",
+    default="yesterday, the last day that has ended, as the nightly job scores",
+)
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -27,17 +40,33 @@ from partnerbot.cli.context import Context, console, day_option, find_partner, p
 def score(
     ctx: Context, as_of: datetime | None, out: Path | None, scorecards_out: Path | None
 ) -> None:
-    """Score every partner as the nightly job does: the scorecards for the last complete month
-    and the at-risk model with drift flags, stored for /scorecard, alerts and digests."""
+    """Score every partner as the nightly job does: the scorecards for the last month complete
+    at the end of the as-of day and the at-risk model with drift flags, stored for /scorecard,
+    alerts and digests."""
+    import pandas as pd
+
     from insights.risk_store import assess_and_store, write_assessment_csv
     from insights.scorecard_metrics import load_frames
-    from insights.scorecard_store import compute_and_store, write_scorecards_csv
+    from insights.scorecard_store import (
+        compute_and_store,
+        data_start,
+        scorecard_month,
+        write_scorecards_csv,
+    )
     from partnerbot.console import risk_summary
 
-    day = ctx.day(as_of)
+    day = ctx.past_day(as_of, "--as-of", "nothing scored.", ended=True)
     sessions = ctx.database.sessions
     with sessions() as session:
         frames = load_frames(session, ctx.program)
+    start, month = data_start(frames), scorecard_month(day)
+    if start is not None and month.end_time.date() < start:
+        first = pd.Period(start, freq="M").end_time.date()
+        fail(
+            f"--as-of {day} would score {month:%B %Y}, before the data starts ({start}): "
+            f"give a day from {first} on; nothing scored.",
+            2,
+        )
     with sessions.begin() as session:
         run = compute_and_store(session, ctx.program, day, frames)
     if scorecards_out is not None:

@@ -4,21 +4,12 @@ in the test database."""
 from pathlib import Path
 
 import pytest
-from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from config.program import Program
-from config.settings import Settings
 from ingest import import_file
-from jobs.delivery import delivery_client
 from synth import ProgramSpec, generate_program
 from tests.programs import EXAMPLE_PROGRAM
-from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
-
-
-@pytest.fixture
-def client(fake_slack: FakeSlack) -> WebClient:
-    return delivery_client(Settings(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=fake_slack.api_url))
 
 
 @pytest.fixture

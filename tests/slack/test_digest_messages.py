@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from config.program import PartnerView
 from insights.digests import (
     AtRisk,
     Compared,
@@ -252,18 +253,22 @@ def test_qbr_fits_slack(
         new_certifications=10**6,
         scorecard=scorecard(name, highlights, gaps, keep_gaps) if scored else None,
     )
-    assert_within_limits(qbr_messages(digest))
+    assert_within_limits(qbr_messages(digest, PartnerView(tier_advice="proposed")))
 
 
-def test_a_qbr_says_what_keeps_the_tier_a_downgrade_threatens() -> None:
+def test_a_qbr_says_what_keeps_the_tier_a_downgrade_threatens_when_moves_are_shown() -> None:
     flat = Compared(0.0, 0.0, 0.0)
     card = scorecard("Acme", [], ["20 more score points"], ("1 more certification",))
     digest = QbrDigest(1, "Acme", "silver", "C0P", parse_period("2026-Q3"), "USD", None, flat,
                        flat, 0, None, None, [], flat, 0, 0, 0, card)  # fmt: skip
-    text = text_of(qbr_messages(digest))
+    text = text_of(qbr_messages(digest, PartnerView(tier_advice="proposed")))
     assert "*To keep silver:* 1 more certification." in text
     assert "*To reach gold:* 20 more score points." in text
     assert text.index("To keep silver") < text.index("To reach gold")
+
+    default = text_of(qbr_messages(digest, PartnerView()))  # a downgrade no manager decided
+    assert "keep silver" not in default
+    assert "*To reach gold:* 20 more score points." in default
 
 
 def test_qbr_names_no_other_partner(engine: Engine) -> None:
@@ -306,7 +311,7 @@ def test_qbr_names_no_other_partner(engine: Engine) -> None:
         session.commit()
         compute_and_store(session, PROGRAM, date(2026, 10, 1))
         [alpha] = qbr_digests(session, PROGRAM, parse_period("2026-Q3"), [ids["Alph"]])
-    messages = qbr_messages(alpha)
+    messages = qbr_messages(alpha, PROGRAM.partner_view)
     text = text_of(messages)
     assert "Alpha Networks" in text
     assert "USD 12,000" in text

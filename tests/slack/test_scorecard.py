@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from insights.digests import last_complete
@@ -22,6 +22,7 @@ from models import (
     DealStatus,
     Partner,
     PartnerActivity,
+    PartnerScorecard,
     Person,
     PersonRole,
 )
@@ -204,6 +205,23 @@ def test_leaderboard_and_forgiving_names(slack_app: RunningApp, fake_slack: Fake
     assert "I know no partner called `Zzyzx Unheard`" in unknown.body["text"]
 
 
+def press(app: RunningApp, fake: FakeSlack, action_id: str, partner_id: int | str) -> Recorded:
+    """Acme's contact presses a card's button for ``partner_id``; the answer."""
+    url = fake.response_url()
+    app.interact(
+        block_actions(
+            user_id=ACME_CONTACT,
+            team_id=ACME_TEAM,
+            action_id=action_id,
+            value=str(partner_id),
+            channel_id="C0SHARED",
+            message_ts="1.2",
+            response_url=url,
+        )
+    )
+    return fake.wait_for_response(url, timeout=20)
+
+
 def test_card_buttons_show_deals_and_the_business_review(
     slack_app: RunningApp, fake_slack: FakeSlack, program: dict[str, int]
 ) -> None:
@@ -213,33 +231,10 @@ def test_card_buttons_show_deals_and_the_business_review(
         (scorecard_messages.DEALS, "Active registrations: none."),
         (scorecard_messages.QBR, f"Acme Resellers · {quarter} business review"),
     ):
-        url = fake_slack.response_url()
-        slack_app.interact(
-            block_actions(
-                user_id=ACME_CONTACT,
-                team_id=ACME_TEAM,
-                action_id=action,
-                value=acme,
-                channel_id="C0SHARED",
-                message_ts="1.2",
-                response_url=url,
-            )
-        )
-        answer = fake_slack.wait_for_response(url, timeout=20).body["text"]
+        answer = press(slack_app, fake_slack, action, acme).body["text"]
         assert answer.split("\n")[0] == expected
-    url = fake_slack.response_url()
-    slack_app.interact(
-        block_actions(
-            user_id=ACME_CONTACT,
-            team_id=ACME_TEAM,
-            action_id=scorecard_messages.QBR,
-            value=str(program[NAMES[1]]),
-            channel_id="C0SHARED",
-            message_ts="1.2",
-            response_url=url,
-        )
-    )
-    assert "your own partner's scorecard" in fake_slack.wait_for_response(url).body["text"]
+    other = press(slack_app, fake_slack, scorecard_messages.QBR, program[NAMES[1]])
+    assert "your own partner's scorecard" in other.body["text"]
 
 
 @pytest.mark.usefixtures("program")
@@ -278,3 +273,67 @@ def test_a_card_comes_at_once_without_its_chart_when_the_chart_processes_are_ful
     assert all(b["type"] != "image" for b in blocks)
     assert "ask again in a minute for this one" in blocks[-1]["elements"][0]["text"]
     assert not {"files.getUploadURLExternal", "upload"} & {r.name for r in fake_slack.requests}
+
+
+INTERNAL = ("Share of program revenue", "43%", "Return on investment", "4.2×", "silver", "⬇️")
+"""On a card given internal figures: the share of program revenue, the return on the vendor's
+investment, and a recommended downgrade (to silver) no manager has decided."""
+
+
+def give_internal_figures(session_factory: sessionmaker[Session], partner_id: int) -> None:
+    """Score the program for this month and for the last complete quarter, then give every card
+    of the partner the figures only staff may read (``INTERNAL``)."""
+    quarter = last_complete("quarter", EXAMPLE_PROGRAM.today())
+    with session_factory.begin() as session:
+        for as_of in (quarter.end + timedelta(days=1), EXAMPLE_PROGRAM.today()):
+            compute_and_store(session, EXAMPLE_PROGRAM, as_of)
+        for row in session.scalars(
+            select(PartnerScorecard).where(PartnerScorecard.partner_id == partner_id)
+        ):
+            card = dict(row.card)
+            card["metrics"] = {**card["metrics"], "revenue_share": 0.4321, "roi": 4.2}  # type: ignore[dict-item]
+            card["highlights"] = [
+                {
+                    "text": "Share of program revenue up 9 points",
+                    "metric": "revenue_share",
+                    "direction": 1,
+                }
+            ]
+            card["advice"] = {
+                "current": "gold",
+                "recommended": "silver",
+                "change": "down",
+                "needs_approval": True,
+                "next_tier": "platinum",
+                "gaps": ["20 more score points"],
+                "keep_gaps": ["2 more certifications"],
+            }
+            row.card = card
+
+
+def test_a_partner_contact_sees_the_partner_view_of_its_card_and_qbr(
+    slack_app: RunningApp,
+    fake_slack: FakeSlack,
+    session_factory: sessionmaker[Session],
+    program: dict[str, int],
+) -> None:
+    """The defaults of ``[partner_view]``: no program share, no ROI, no tier move nobody
+    decided — but what the next tier needs; staff see everything."""
+    acme = program[NAMES[0]]
+    give_internal_figures(session_factory, acme)
+    staff = json.dumps(blocks_of(ask(slack_app, "acme")), ensure_ascii=False)
+    for figure in INTERNAL:
+        assert figure in staff
+    assert "To keep *gold*" in staff
+
+    card = json.dumps(blocks_of(ask(slack_app, "", ACME_CONTACT, ACME_TEAM)), ensure_ascii=False)
+    qbr = json.dumps(
+        press(slack_app, fake_slack, scorecard_messages.QBR, acme).body, ensure_ascii=False
+    )
+    assert "*Tier:* gold" in card
+    assert "To reach *platinum*: 20 more score points" in card
+    assert "To reach platinum:* 20 more score points" in qbr
+    for seen in (card, qbr):
+        assert "Sourced revenue" in seen
+        for figure in (*INTERNAL, "keep gold", "keep *gold*"):
+            assert figure not in seen
