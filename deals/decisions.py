@@ -8,8 +8,14 @@ back after one. Each change is audited (``deals.transitions``) and guarded by th
 registration must still have, so a second click on the same button, or two managers deciding at
 once, gets a :class:`DecisionError` instead of a second decision. Who may decide is the caller's
 check (:func:`deals.routing.may_decide`).
+
+A decision made on a card passes the :func:`claims_version` the card was rendered from; when the
+account's claims have changed since (a rival registered, a claim was decided), the decision is
+refused with :class:`StaleCardError`, under the account's locks, so nobody settles a conflict
+without seeing every claim in it.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -30,6 +36,10 @@ CONFLICT_LOST = "another partner's registration of this account was approved"
 
 class DecisionError(Exception):
     """A decision that cannot be made; the message is worded for the person who tried."""
+
+
+class StaleCardError(DecisionError):
+    """The card decided on showed other claims on the account than there are now."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,55 @@ def _locked(session: Session, external_id: str) -> DealView:
     deal = _current(session, external_id)
     lock_account(session, account_row(deal.account_name, deal.account_domain))
     return _current(session, external_id)
+
+
+def claims_version(
+    session: Session, deal: DealView, program: Program, index: ActiveIndex | None = None
+) -> str:
+    """A short fingerprint of the account's current claims (every active registration of the
+    company ``deal`` names, and their statuses): what a card is rendered from."""
+    threshold = program.registration.name_match_threshold
+    rows = active_matches(session, deal.account_name, deal.account_domain, threshold, index)
+    claims = sorted(
+        {f"{deal.external_id}:{deal.status}", *(f"{r.external_id}:{r.status}" for r in rows)}
+    )
+    return hashlib.sha256(" ".join(claims).encode()).hexdigest()[:12]
+
+
+def _unchanged(
+    session: Session,
+    deal: DealView,
+    program: Program,
+    index: ActiveIndex | None,
+    shown: str | None,
+) -> None:
+    """Refuse a decision made on a card (``shown``: its claims version; None for a command)
+    rendered from other claims than the account has now."""
+    if shown is not None and shown != claims_version(session, deal, program, index):
+        raise StaleCardError(
+            f"The claims on {deal.account_name} changed since that card was posted, so nothing "
+            f"was decided: here is the account as it stands now."
+        )
+
+
+def _undecided(
+    session: Session,
+    external_id: str,
+    program: Program,
+    index: ActiveIndex | None,
+    shown: str | None,
+    *,
+    conflict_only: bool,
+) -> DealView:
+    """The registration to reject, under its account's locks: still awaiting a decision (in
+    conflict, for ``conflict_only``) and shown as it stands (:func:`_unchanged`)."""
+    deal = _locked(session, external_id)
+    if conflict_only and deal.status is not DealStatus.CONFLICT:
+        raise _not_in(deal, "in conflict")
+    if deal.status not in (DealStatus.PENDING, DealStatus.CONFLICT):
+        raise _not_in(deal, "pending")
+    _unchanged(session, deal, program, index, shown)
+    return deal
 
 
 def _held_elsewhere(
@@ -116,6 +175,15 @@ def _conflict_group(
     ]
 
 
+def conflict_claims(
+    session: Session, deal: DealView, program: Program, index: ActiveIndex | None = None
+) -> list[str]:
+    """``deal`` and the other registrations in conflict over its company: what a conflict
+    card about it shows."""
+    rivals = _conflict_group(session, deal, program, index)
+    return [deal.external_id, *(r.external_id for r in rivals)]
+
+
 def _rejection(actor: str, reason: str) -> dict[str, Any]:
     return {
         "status": DealStatus.REJECTED,
@@ -133,11 +201,14 @@ def approve(
     program: Program,
     today: date,
     index: ActiveIndex | None = None,
+    shown: str | None = None,
 ) -> list[Decided]:
     """Approve a pending registration: protected for ``registration.expiry_days`` from today.
     Approving one in conflict awards the account to it and rejects the rival claims.
     Returns every registration changed, the approved one first."""
     deal = _locked(session, external_id)
+    if deal.status in (DealStatus.PENDING, DealStatus.CONFLICT):
+        _unchanged(session, deal, program, index, shown)
     expires = today + timedelta(days=program.registration.expiry_days)
     approved = {"status": DealStatus.APPROVED, "expires_at": expires, "decision_reason": None}
     if deal.status is DealStatus.CONFLICT:
@@ -179,15 +250,22 @@ def approve(
     return _decided(moved)
 
 
-def reject(session: Session, external_id: str, *, actor: str, reason: str) -> list[Decided]:
+def reject(
+    session: Session,
+    external_id: str,
+    *,
+    actor: str,
+    reason: str,
+    program: Program,
+    index: ActiveIndex | None = None,
+    shown: str | None = None,
+) -> list[Decided]:
     """Reject a pending registration, or one claim of a conflict, with a reason the partner
     will read."""
     reason = reason.strip()
     if not reason:
         raise DecisionError("Say why: the partner is told the reason.")
-    deal = _current(session, external_id)
-    if deal.status not in (DealStatus.PENDING, DealStatus.CONFLICT):
-        raise _not_in(deal, "pending")
+    deal = _undecided(session, external_id, program, index, shown, conflict_only=False)
     moved = _decide(
         session,
         external_id,
@@ -208,13 +286,12 @@ def reject_conflict(
     reason: str,
     program: Program,
     index: ActiveIndex | None = None,
+    shown: str | None = None,
 ) -> list[Decided]:
     """Reject every claim in the conflict ``external_id`` belongs to."""
     reason = reason.strip() or "no partner's claim to this account was accepted"
-    deal = _locked(session, external_id)
-    if deal.status is not DealStatus.CONFLICT:
-        raise _not_in(deal, "in conflict")
-    ids = [external_id, *(r.external_id for r in _conflict_group(session, deal, program, index))]
+    deal = _undecided(session, external_id, program, index, shown, conflict_only=True)
+    ids = conflict_claims(session, deal, program, index)
     moved = move(
         session,
         (DealRegistration.external_id.in_(ids), DealRegistration.status == DealStatus.CONFLICT),

@@ -10,10 +10,11 @@ the program file's ``[registration]`` table, :class:`config.program.Registration
   in-memory index (:mod:`deals.active_index`) when the caller has one, else names starting
   with our first distinctive word — and :func:`deals.names.same_company` confirms them.
 * The same partner already holds one: ``duplicate``, nothing is written.
-* Another partner registered it within ``conflict_window_days``: the new registration is still
-  recorded (a claim is never lost) with status ``conflict``, and the earlier pending/approved
-  ones move to ``conflict`` too. A manager settles it; the default winner is the earliest by
-  server timestamp, then id (:func:`winner`).
+* Another partner's claim still protects the account (:func:`protects`: pending or in conflict,
+  whatever its age; approved and not expired), or is active and was registered within
+  ``conflict_window_days``: the new registration is still recorded (a claim is never lost) with
+  status ``conflict``, and the earlier pending/approved ones move to ``conflict`` too. A manager
+  settles it; the default winner is the earliest by server timestamp, then id (:func:`winner`).
 * Otherwise ``pending``.
 
 Timestamps are the database server's (the column's ``now()`` default), never the client's: on
@@ -132,8 +133,9 @@ def register(
         return RegistrationOutcome("duplicate", existing_external_id=own[0].external_id)
 
     deal = _insert(session, request, account_id)
+    today = program.today(deal.registered_at)
     since = deal.registered_at - timedelta(days=rules.conflict_window_days)
-    rivals = [row for row in matches if row.registered_at >= since]
+    rivals = [row for row in matches if protects(row, today) or row.registered_at >= since]
     conflicting = tuple(row.external_id for row in rivals)
     if rivals:
         deal.status = DealStatus.CONFLICT
@@ -181,7 +183,7 @@ def active_matches(
 ) -> list[Row[Any]]:
     """Active registrations (pending, approved, conflict) of the company called ``name`` at
     ``domain``, earliest first: rows of registration id, external_id, partner_id, status,
-    registered_at and the account's name and domain. The check every registration runs.
+    registered_at, expires_at and the account's name and domain. The check every registration runs.
 
     Candidates come from SQL — the same account key or normalised name, always, however many —
     and, for look-alike names, from ``index`` when it is ready, else from SQL names sharing the
@@ -195,6 +197,16 @@ def active_matches(
         active = {row.id for row in rows}
         index.forget(i for i in proposed if i not in active)
     return [row for row in rows if _names_same(key, row, threshold)]
+
+
+def protects(claim: Row[Any], today: date) -> bool:
+    """Whether an active registration (an :func:`active_matches` row) keeps the account from
+    other partners on ``today``: while it awaits a decision, however long, and while its
+    approval's protection runs. An approval whose protection lapsed protects no longer, even
+    before ``partnerbot deals expire`` has moved it to ``expired``."""
+    if claim.status != DealStatus.APPROVED:
+        return True
+    return claim.expires_at is not None and claim.expires_at >= today
 
 
 def order_key(deal: DealRegistration) -> tuple[datetime, int]:
@@ -287,6 +299,7 @@ _CANDIDATE_COLUMNS = (
     DealRegistration.partner_id,
     DealRegistration.status,
     DealRegistration.registered_at,
+    DealRegistration.expires_at,
     Account.name,
     Account.domain,
 )

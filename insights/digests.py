@@ -169,9 +169,9 @@ class Registrations:
     amount: float
     """Their value."""
     conflicts: int
-    """Of the week's registrations, those in conflict with another partner's."""
+    """Of the week's registrations, those in channel conflict now (:func:`_in_conflict`)."""
     open_conflicts: int
-    """Conflicts awaiting a decision now, whenever registered."""
+    """Registrations in channel conflict now, whenever registered."""
     pending: int
     """Registrations awaiting approval now."""
 
@@ -232,6 +232,23 @@ def _open_at(deals: pd.DataFrame, day: date) -> pd.Series:
     )
     expired_later = (status == DealStatus.EXPIRED.value) & (deals["expires_at"] >= after)
     return (deals["registered_at"] < after) & (active | closed_later | expired_later)
+
+
+def _in_conflict(session: Session) -> list[int]:
+    """Ids of the registrations in channel conflict now: those in status ``conflict``, and the
+    active ones of an account that more than one partner holds an active claim on (as an import
+    can leave it), whatever their status says."""
+    active = DealRegistration.status.in_(ACTIVE_DEAL_STATUSES)
+    contested = (
+        select(DealRegistration.account_id)
+        .where(active)
+        .group_by(DealRegistration.account_id)
+        .having(func.count(DealRegistration.partner_id.distinct()) > 1)
+    )
+    conflicting = (DealRegistration.status == DealStatus.CONFLICT) | (
+        active & DealRegistration.account_id.in_(contested)
+    )
+    return list(session.scalars(select(DealRegistration.id).where(conflicting)))
 
 
 def _won(deals: pd.DataFrame) -> pd.DataFrame:
@@ -345,7 +362,7 @@ def weekly_digest(session: Session, program: Program, week: Period) -> WeeklyDig
 
     received = _between(deals["registered_at"], week.start, week.end)
     status = deals["status"]
-    conflict = (status == DealStatus.CONFLICT.value).to_numpy()
+    conflict = deals["deal_id"].isin(_in_conflict(session)).to_numpy()
     registrations = Registrations(
         received=_compared(count(deals["registered_at"]), week),
         amount=float(deals.loc[received, "amount"].sum()),

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.program import Program
+from deals.decisions import claims_version
 from deals.lookup import deal_view
 from deals.registration import expire_due, expiring_within
 from deals.routing import route_for, target
@@ -122,6 +123,8 @@ def _nudge(session: Session, program: Program, now: datetime, today: date) -> in
         view = deal_view(session, external_id)
         assert view is not None
         approver = target(route_for(program, view.routing_subject))
-        message = notices.approval_nudge(view, now - view.registered_at, sla_hours, where(approver))
+        claims = claims_version(session, view, program)
+        waited = now - view.registered_at
+        message = notices.approval_nudge(view, waited, sla_hours, where(approver), claims)
         queued += _queue(session, key, "approval_nudge", approver, message)
     return queued

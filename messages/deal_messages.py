@@ -232,11 +232,26 @@ def form_failed() -> Message:
 # --- cards for managers ---------------------------------------------------------------------
 
 
-def approval_card(deal: DealView, routed_to: str) -> Message:
+def card_value(external_id: str, claims: str) -> str:
+    """A card button's value: the registration it decides and the claims version
+    (``deals.decisions.claims_version``) the card was rendered from."""
+    return f"{external_id} {claims}"
+
+
+def read_card_value(value: str) -> tuple[str, str]:
+    """The registration and claims version of a :func:`card_value`; a value without a version
+    (a card posted before versions) gives "", which never matches: the card is shown afresh."""
+    external_id, _, claims = value.strip().partition(" ")
+    return external_id, claims
+
+
+def approval_card(deal: DealView, routed_to: str, claims: str) -> Message:
+    """The card a pending registration's approver decides on; ``claims``: what it shows."""
+    value = card_value(deal.external_id, claims)
     buttons = actions(
         [
-            button("Approve", APPROVE, deal.external_id, style="primary"),
-            button("Reject", REJECT, deal.external_id, style="danger"),
+            button("Approve", APPROVE, value, style="primary"),
+            button("Reject", REJECT, value, style="danger"),
         ],
         f"decide:{deal.external_id}",
     )
@@ -251,8 +266,9 @@ def approval_card(deal: DealView, routed_to: str) -> Message:
     )
 
 
-def conflict_card(deals: Sequence[DealView]) -> Message:
-    """Side by side, earliest first: the default winner is the first."""
+def conflict_card(deals: Sequence[DealView], claims: str) -> Message:
+    """Side by side, earliest first: the default winner is the first. ``claims``: the claims
+    version it shows."""
     shown = list(deals[:MAX_CONFLICT_ROWS])
     first = shown[0]
     blocks: list[Block] = [
@@ -274,14 +290,18 @@ def conflict_card(deals: Sequence[DealView]) -> Message:
                 button(
                     f"Award to {deal.partner_name}",
                     AWARD,
-                    deal.external_id,
+                    card_value(deal.external_id, claims),
                     style="primary" if rank == 0 else None,
                 ),
             )
         )
     blocks.append(
         actions(
-            [button("Reject all", REJECT_ALL, first.external_id, style="danger")],
+            [
+                button(
+                    "Reject all", REJECT_ALL, card_value(first.external_id, claims), style="danger"
+                )
+            ],
             f"conflict:{first.external_id}",
         )
     )

@@ -39,8 +39,11 @@ def expiry_reminder_for_manager(deal: DealView, days_left: int) -> Message:
     return Message(text=text, blocks=[section(text), context(action)])
 
 
-def approval_nudge(deal: DealView, waited: timedelta, sla_hours: int, routed_to: str) -> Message:
-    """To the approver: the approval card again, under a line saying how long it has waited."""
+def approval_nudge(
+    deal: DealView, waited: timedelta, sla_hours: int, routed_to: str, claims: str
+) -> Message:
+    """To the approver: the approval card again (rendered from the claims version
+    ``claims``), under a line saying how long it has waited."""
     hours = int(waited.total_seconds() // 3600)
     waiting = f"{hours // 24} days" if hours >= 48 else f"{hours} hours"
     registration = deal_messages.subject(deal, staff=True)
@@ -48,7 +51,7 @@ def approval_nudge(deal: DealView, waited: timedelta, sla_hours: int, routed_to:
         f"🕓 {registration} from {escape(deal.partner_name)} has waited {waiting} for a "
         f"decision (the program's target is {sla_hours} hours)."
     )
-    card = deal_messages.approval_card(deal, routed_to)
+    card = deal_messages.approval_card(deal, routed_to, claims)
     return Message(
         text=f"Waiting for approval: {deal.external_id}", blocks=[section(headline), *card.blocks]
     )

@@ -3,6 +3,7 @@
 from models.activities import PartnerActivity
 from models.audit import AuditEntry
 from models.base import Base
+from models.cards import DealCard
 from models.deals import Account, DealRegistration, deal_influencers
 from models.enums import (
     ActivityKind,
@@ -25,6 +26,7 @@ __all__ = [
     "AlertState",
     "AuditEntry",
     "Base",
+    "DealCard",
     "DealRegistration",
     "DealSource",
     "DealStatus",

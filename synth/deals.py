@@ -154,10 +154,11 @@ def simulate_deals(
         ["Registration Submitted", "Closed Won", "Closed Lost", "Disqualified", "Stalled"],
         OPEN_STAGES[np.clip((progress * 4).astype(int), 0, 3)],
     )
-    names, domains = _accounts(roster, index, rng, n, float(rate.sum()))
+    company, names, domains = _accounts(roster, index, rng, n, float(rate.sum()))
     return DealColumns(
         deal_number=first_number + np.arange(n, dtype=np.int64),
         partner_id=roster.partner_id(index),
+        company=company,
         account_name=names,
         account_domain=domains,
         amount=amount,
@@ -188,10 +189,11 @@ def _quarter_end_push(
 
 def _accounts(
     roster: Roster, index: int, rng: np.random.Generator, n: int, expected: float
-) -> tuple[list[str], list[str]]:
-    """Account name and domain per deal. A partner works a book of accounts (mostly in its
-    region, some multinationals) and sells to the same customers repeatedly; popular accounts
-    are in many partners' books, so the same company is registered by several partners."""
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """The company (index into the account pool), account name and domain per deal. A partner
+    works a book of accounts (mostly in its region, some multinationals) and sells to the same
+    customers repeatedly; popular accounts are in many partners' books, so the same company is
+    registered by several partners."""
     pool = roster.accounts
     size = int(np.clip(expected * 0.45 + 3, 3, 600))
     global_count = int(rng.binomial(size, 0.15))
@@ -223,7 +225,7 @@ def _accounts(
             domains.append(f"https://www.{company.domain}/")
         else:
             domains.append(company.domain)
-    return names, domains
+    return picks, names, domains
 
 
 def _influencers(roster: Roster, index: int, rng: np.random.Generator, n: int) -> list[str]:

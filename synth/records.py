@@ -89,6 +89,9 @@ class DealColumns:
     deal_number: np.ndarray
     """int64; deal_id is ``D`` + 8 digits of it."""
     partner_id: str
+    company: np.ndarray
+    """Index of the customer in the roster's account pool: one company however spelt. Not a
+    deals.csv column."""
     account_name: list[str]
     account_domain: list[str]
     amount: np.ndarray
@@ -115,7 +118,7 @@ class DealColumns:
         }
         for f in fields(self):
             out.setdefault(f.name, getattr(self, f.name))
-        del out["deal_number"]
+        del out["deal_number"], out["company"]
         return out
 
     def deal_ids(self) -> list[str]:

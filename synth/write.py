@@ -5,8 +5,10 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from synth.claims import Claims
 from synth.config import REGIONS, ProgramSpec
 from synth.records import PersonRecord
+from synth.roster import build_roster
 from synth.simulate import simulate_partners
 
 HEADERS = {
@@ -87,7 +89,8 @@ class GeneratedProgram:
 
 
 def generate_program(spec: ProgramSpec, out_dir: Path) -> GeneratedProgram:
-    """Simulate ``spec`` into ``out_dir``; the same spec gives the same bytes."""
+    """Simulate ``spec`` into ``out_dir``, its registrations settled by the program's rules
+    (:mod:`synth.claims`); the same spec gives the same bytes."""
     out_dir.mkdir(parents=True, exist_ok=True)
     handles = {
         kind: (out_dir / f"{kind}.csv").open("w", newline="", encoding="utf-8") for kind in HEADERS
@@ -99,18 +102,20 @@ def generate_program(spec: ProgramSpec, out_dir: Path) -> GeneratedProgram:
         }
         for kind, header in HEADERS.items():
             writers[kind].writerow(header)
+        claims = Claims(build_roster(spec).accounts)
         people = staff()
         writers["people"].writerows(person.row() for person in people)
         rows["people"] = len(people)
         for history in simulate_partners(spec):
             writers["partners"].writerow(history.partner.row())
             writers["people"].writerows(person.row() for person in history.contacts)
-            writers["deals"].writerows(history.deals.rows())
+            deals = claims.settle(history.deals, history.partner.region)
+            writers["deals"].writerows(deals.rows())
             writers["activities"].writerows(history.activities.rows())
             writers["truth"].writerow(history.truth.row())
             rows["partners"] += 1
             rows["people"] += len(history.contacts)
-            rows["deals"] += len(history.deals)
+            rows["deals"] += len(deals)
             rows["activities"] += len(history.activities)
             rows["truth"] += 1
     finally:

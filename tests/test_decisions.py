@@ -15,16 +15,27 @@ from deals.decisions import (
     CONFLICT_LOST,
     Decided,
     DecisionError,
+    StaleCardError,
     approve,
+    claims_version,
     extend,
     reject,
     reject_conflict,
 )
+from deals.lookup import deal_view
 from deals.registration import expire_due
 from models import DealRegistration, DealStatus
 from models.db import make_session_factory
 from tests.concurrency import run_together
-from tests.test_registration import audit, db_now, deals, partners, request, submit
+from tests.test_registration import (
+    audit,
+    db_now,
+    deals,
+    existing_deal,
+    partners,
+    request,
+    submit,
+)
 
 PROGRAM = Program()
 TODAY = date(2025, 6, 1)
@@ -59,7 +70,9 @@ def approve_deal(
 def reject_deal(
     engine: Engine, external_id: str, reason: str, actor: str = MANAGER
 ) -> list[Decided]:
-    return in_session(engine, lambda s: reject(s, external_id, actor=actor, reason=reason))
+    return in_session(
+        engine, lambda s: reject(s, external_id, actor=actor, reason=reason, program=PROGRAM)
+    )
 
 
 def reject_group(engine: Engine, external_id: str, reason: str) -> list[Decided]:
@@ -310,18 +323,65 @@ def test_reject_conflict_needs_a_registration_in_conflict(engine: Engine) -> Non
     assert deals(engine)[deal_id].status == DealStatus.PENDING
 
 
+# --- cards rendered from other claims -------------------------------------------------------
+
+
+def version_of(engine: Engine, external_id: str) -> str:
+    """The claims version a card about ``external_id`` rendered now would carry."""
+
+    def read(session: Session) -> str:
+        view = deal_view(session, external_id)
+        assert view is not None
+        return claims_version(session, view, PROGRAM)
+
+    return in_session(engine, read)
+
+
+def test_a_decision_on_a_card_of_other_claims_is_refused(engine: Engine) -> None:
+    """The card showed the first registration alone; a rival's claim came in since: neither
+    approving nor rejecting from it decides anything. On the current card, it does."""
+    first_partner, second_partner = partners(engine, 2)
+    first = registered(engine, first_partner, "Acme Corp.", "acme.com")
+    card = version_of(engine, first)
+    registered(engine, second_partner, "Acme Corp.", "acme.com")
+    assert version_of(engine, first) != card
+
+    def approving(shown: str) -> Callable[[Session], list[Decided]]:
+        return lambda s: approve(s, first, actor=MANAGER, program=PROGRAM, today=TODAY, shown=shown)
+
+    with pytest.raises(StaleCardError, match="changed since that card was posted"):
+        in_session(engine, approving(card))
+    with pytest.raises(StaleCardError):
+        in_session(
+            engine,
+            lambda s: reject(s, first, actor=MANAGER, reason="no", program=PROGRAM, shown=card),
+        )
+    with pytest.raises(StaleCardError):
+        in_session(
+            engine,
+            lambda s: reject_conflict(
+                s, first, actor=MANAGER, reason="", program=PROGRAM, shown=card
+            ),
+        )
+    assert {d.status for d in deals(engine).values()} == {DealStatus.CONFLICT}
+    assert decision_audit(engine) == []
+    [awarded, _] = in_session(engine, approving(version_of(engine, first)))
+    assert (awarded.external_id, awarded.status) == (first, DealStatus.APPROVED)
+
+
 # --- one approved registration per account --------------------------------------------------
 
 
 def held_by_another_partner(engine: Engine) -> tuple[str, str, int]:
-    """An approved registration registered long ago (outside the conflict window), a new
-    pending one of the same company by another partner, and a third partner's id."""
+    """An approved registration registered long ago (outside the conflict window) whose
+    protection has lapsed but which the expiry job has not moved yet, a new pending one of the
+    same company by another partner, and a third partner's id."""
     old_partner, new_partner, third_partner = partners(engine, 3)
     held = registered(engine, old_partner, "Acme Corp.", "acme.com")
     approve_deal(engine, held)
     shift_registered_at(engine, held, PROGRAM.registration.conflict_window_days + 110)
     outcome = submit(engine, request(new_partner, "ACME Corporation", "acme.com"))
-    assert outcome.kind == "registered"  # outside the window: no conflict
+    assert outcome.kind == "registered"  # lapsed and outside the window: no conflict
     assert outcome.external_id is not None
     return held, outcome.external_id, third_partner
 
@@ -459,7 +519,7 @@ def test_approve_and_reject_at_once_make_one_decision(postgres: Engine) -> None:
     deal_id = registered(postgres, partner, "Initech", "initech.com")
 
     def rejecter(s: Session) -> list[Decided]:
-        return reject(s, deal_id, actor=OTHER_MANAGER, reason="not qualified")
+        return reject(s, deal_id, actor=OTHER_MANAGER, reason="not qualified", program=PROGRAM)
 
     outcomes = run_together(postgres, [approver(deal_id, MANAGER), rejecter], meet="before")
     [decided], _ = one_success_one_refusal(outcomes)
@@ -484,13 +544,25 @@ def test_two_managers_awarding_rival_claims_at_once_make_one_decision(postgres: 
 
 
 def test_approving_two_claims_on_one_account_at_once_approves_one(postgres: Engine) -> None:
-    """Two pending registrations of one company (the first is from before the conflict
-    window): approved one after the other, the second is refused; approved at the same
-    instant, it must still be refused."""
+    """Two pending registrations of one company of two partners, as a CRM import (which
+    settles no conflicts) can leave them: approved one after the other, the second is
+    refused; approved at the same instant, it must still be refused."""
     old_partner, new_partner = partners(postgres, 2)
-    old = registered(postgres, old_partner, "Acme Corp.", "acme.com")
-    shift_registered_at(postgres, old, PROGRAM.registration.conflict_window_days + 10)
-    new = registered(postgres, new_partner, "Acme Corp.", "acme.com")
+    old, new = "CRM-1", "CRM-2"
+    existing_deal(postgres, old_partner, "Acme Corp.", "acme.com", status=DealStatus.PENDING)
+    with Session(postgres) as session:
+        account_id = session.scalars(select(DealRegistration.account_id)).one()
+        session.add(
+            DealRegistration(
+                external_id=new,
+                partner_id=new_partner,
+                account_id=account_id,
+                status=DealStatus.PENDING,
+                amount=1000,
+                currency="USD",
+            )
+        )
+        session.commit()
     assert {d.status for d in deals(postgres).values()} == {DealStatus.PENDING}
     outcomes = run_together(
         postgres,

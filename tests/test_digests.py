@@ -11,7 +11,8 @@ a year before is the week of Mon 17 Nov 2025. The quarter is 2026-Q4. Partners:
 Rates: 1 EUR = 1.10 USD.
 """
 
-from datetime import UTC, date, datetime
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from ingest import import_file
 from insights.digests import (
     Compared,
     last_complete,
@@ -32,6 +34,8 @@ from insights.scorecard_store import compute_and_store
 from jobs.digests import qbr_digest_job, weekly_digest_job
 from messages.outbox import enqueue
 from models import (
+    DealRegistration,
+    DealStatus,
     OutboxMessage,
     OutboxStatus,
     Partner,
@@ -40,7 +44,9 @@ from models import (
 from models.db import make_session_factory
 from partnerbot.cli import cli
 from partnerbot.cli.context import Context
+from synth import ProgramSpec, generate_program
 from tests.digest_data import PROGRAM, QUARTER, WEEK, add_risk, seed
+from tests.programs import EXAMPLE_PROGRAM
 
 
 def add_tier_reviews(session: Session, ids: dict[str, int]) -> None:
@@ -230,3 +236,32 @@ def test_cli_renders_and_queues(engine: Engine, ids: dict[str, int], tmp_path: P
     assert "is not a week" in wrong.output
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_the_conflict_count_of_a_generated_program_is_the_databases(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Counted straight from the tables: registrations in status conflict, and the active ones
+    of accounts more than one partner holds an active claim on."""
+    spec = ProgramSpec(partners=60, months=12, seed=5, end=date(2026, 11, 1))
+    generated = generate_program(spec, tmp_path)
+    for kind in ("partners", "deals"):
+        import_file(kind, generated.paths[kind], engine, EXAMPLE_PROGRAM)
+    with Session(engine) as session:
+        rows = session.execute(
+            select(
+                DealRegistration.account_id, DealRegistration.partner_id, DealRegistration.status
+            )
+        ).all()
+        week = week_of(spec.end - timedelta(days=1))
+        digest = weekly_digest(session, EXAMPLE_PROGRAM, week)
+    active = {DealStatus.PENDING, DealStatus.APPROVED, DealStatus.CONFLICT}
+    claimants: dict[int, set[int]] = defaultdict(set)
+    for account, partner, status in rows:
+        if status in active:
+            claimants[account].add(partner)
+    in_conflict = [
+        status is DealStatus.CONFLICT or (status in active and len(claimants[account]) > 1)
+        for account, _, status in rows
+    ]
+    assert digest.registrations.open_conflicts == sum(in_conflict) > 0

@@ -161,16 +161,49 @@ def test_a_third_partner_joins_an_existing_conflict(engine: Engine) -> None:
     assert winner(deals(engine).values()).external_id == ids[0]
 
 
-def test_other_partners_registration_outside_window_does_not_conflict(engine: Engine) -> None:
+def test_a_protected_claim_conflicts_whatever_its_age(engine: Engine) -> None:
+    """Registered long before the conflict window, but approved and protected until three
+    weeks from now (or still awaiting a decision): a rival's claim is a conflict."""
+    holder, waiting, rival = partners(engine, 3)
+    long_ago = datetime.now(UTC) - timedelta(days=PROGRAM.registration.conflict_window_days + 5)
+    until = date.today() + timedelta(days=20)
+    existing_deal(engine, holder, "acme", "acme.com", registered_at=long_ago, expires_at=until)
+    outcome = submit(engine, request(rival, "Acme Corp.", "acme.com"))
+    assert (outcome.kind, outcome.conflicting_ids) == ("conflict", ("CRM-1",))
+    assert {d.status for d in deals(engine).values()} == {DealStatus.CONFLICT}
+
+    existing_deal(
+        engine,
+        waiting,
+        "initech",
+        "initech.com",
+        registered_at=long_ago,
+        external_id="CRM-2",
+        status=DealStatus.PENDING,
+    )
+    assert submit(engine, request(rival, "Initech", "initech.com")).kind == "conflict"
+
+
+def test_a_lapsed_approval_outside_the_window_does_not_conflict(engine: Engine) -> None:
+    """Protection ended two days ago (the expiry job has not run yet) and the registration is
+    older than the conflict window: the account is free."""
     old_partner, new_partner = partners(engine, 2)
     long_ago = datetime.now(UTC) - timedelta(days=PROGRAM.registration.conflict_window_days + 5)
-    existing_deal(engine, old_partner, "acme", "acme.com", registered_at=long_ago)
+    ended = date.today() - timedelta(days=2)
+    existing_deal(engine, old_partner, "acme", "acme.com", registered_at=long_ago, expires_at=ended)
     outcome = submit(engine, request(new_partner, "Acme Corp.", "acme.com"))
     assert outcome.kind == "registered"
     rows = deals(engine)
     assert rows["CRM-1"].status == DealStatus.APPROVED
     assert outcome.external_id is not None
     assert rows[outcome.external_id].status == DealStatus.PENDING
+
+
+def test_a_recent_active_claim_conflicts_even_once_its_protection_lapsed(engine: Engine) -> None:
+    old_partner, new_partner = partners(engine, 2)
+    ended = date.today() - timedelta(days=2)
+    existing_deal(engine, old_partner, "acme", "acme.com", expires_at=ended)
+    assert submit(engine, request(new_partner, "Acme Corp.", "acme.com")).kind == "conflict"
 
 
 def test_inactive_registrations_are_ignored(engine: Engine) -> None:

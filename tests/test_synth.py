@@ -10,6 +10,7 @@ from statistics import mean, median
 import numpy as np
 import pytest
 
+from deals.accounts import account_row
 from ingest.cells import Conventions
 from ingest.formats import ACTIVITIES, DEALS, PEOPLE, CsvFormat, partners_format
 from synth import HEADERS, PATTERNS, TIERS, ProgramSpec, generate_program, simulate_partners
@@ -166,6 +167,21 @@ def test_references_hold(files: dict[str, Rows]) -> None:
     assert deals[0]["deal_id"] == "D00000001"
 
 
+def test_one_partner_at_a_time_holds_an_account(files: dict[str, Rows]) -> None:
+    """The program's registration rules: never two approved, unexpired registrations of one
+    account (as the import keys accounts) by different partners; a rival's claim that is still
+    awaiting a decision is in conflict."""
+    end = SPEC.end.isoformat()
+    holders: dict[str, set[str]] = defaultdict(set)
+    for deal in files["deals"]:
+        if deal["status"] == "approved" and deal["expires_at"] >= end:
+            key = account_row(deal["account_name"], deal["account_domain"] or None)[0]
+            holders[key].add(deal["partner_id"])
+    assert holders
+    assert max(len(partners) for partners in holders.values()) == 1
+    assert any(deal["status"] == "conflict" for deal in files["deals"])
+
+
 # --- time ----------------------------------------------------------------------------------------
 
 
@@ -182,7 +198,7 @@ def test_statuses_agree_with_time(files: dict[str, Rows]) -> None:
             assert registered <= deal["closed_at"] < end
         else:
             assert deal["closed_at"] == ""
-        if status == "pending":
+        if status in ("pending", "conflict"):  # awaiting a decision
             assert (SPEC.end - date.fromisoformat(registered)).days <= 11
         if status == "approved":
             assert deal["expires_at"] >= end, "an open registration is still protected"
@@ -201,7 +217,7 @@ def test_statuses_agree_with_time(files: dict[str, Rows]) -> None:
         if deal["expected_close"]:
             assert deal["expected_close"] >= registered
     share = {s: n / statuses.total() for s, n in statuses.items()}
-    assert set(share) == {"won", "lost", "approved", "pending", "rejected", "expired"}
+    assert set(share) == {"won", "lost", "approved", "pending", "conflict", "rejected", "expired"}
     assert 0.2 < share["won"] < 0.45
     assert share["won"] + share["lost"] > 0.7
     assert 0.005 < share["rejected"] < 0.06

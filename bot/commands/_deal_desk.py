@@ -25,6 +25,7 @@ from bot.commands._access import Asker, names_own_partner, partner_named
 from bot.deps import Deps
 from bot.identity import Kind
 from deals import decisions
+from deals.cards import card_copies, record_card
 from deals.lookup import DealFilter, DealView, deal_view, find_deals
 from deals.registration import RegistrationRequest, register
 from deals.routing import may_decide, route_for, target
@@ -52,6 +53,16 @@ class Registration:
     product: str | None = None
     notes: str | None = None
     influence_partner_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Clicked:
+    """The card a decision was made on: where it is (either may be "" when not known) and the
+    claims version it was rendered from."""
+
+    channel: str
+    ts: str
+    claims: str
 
 
 @dataclass
@@ -85,11 +96,39 @@ class DealDesk:
         if channel:
             self.asker.after_commit(lambda: self._post_now(channel, message))
 
-    def _post_now(self, channel: str, message: Message) -> None:
+    def _post_now(self, channel: str, message: Message) -> str | None:
+        """Post ``message``; its ts, or None when Slack refused it."""
         try:
-            self.client.chat_postMessage(channel=channel, **message.as_post())
+            posted = self.client.chat_postMessage(channel=channel, **message.as_post())
         except (SlackApiError, SlackClientError, OSError) as error:
             logger.error("could not post to %s: %s", channel, error)
+            return None
+        return str(posted["ts"])
+
+    def post_card(self, channel: str | None, card: Message, shows: list[str]) -> None:
+        """Post a card about the registrations ``shows`` once the work is committed, and
+        remember where (its own small unit of work), so a decision updates every copy."""
+        if not channel:
+            return
+
+        def send() -> None:
+            ts = self._post_now(channel, card)
+            if ts is not None:
+                with self.deps.session_factory.begin() as session:
+                    record_card(session, shows, channel, ts)
+
+        self.asker.after_commit(send)
+
+    def update_card(self, channel: str, ts: str, card: Message) -> None:
+        """Replace a posted card once the work is committed; a failure is logged."""
+
+        def send() -> None:
+            try:
+                self.client.chat_update(channel=channel, ts=ts, **card.as_post())
+            except (SlackApiError, SlackClientError, OSError) as error:
+                logger.error("could not update the card %s in %s: %s", ts, channel, error)
+
+        self.asker.after_commit(send)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -194,13 +233,27 @@ class DealDesk:
         deal = deal_view(self.session, outcome.external_id)
         assert deal is not None
         if outcome.kind == "registered":
-            route = route_for(self.program, deal.routing_subject)
-            self.post(target(route), messages.approval_card(deal, where(target(route))))
+            card = self._approval_card(deal)
+            self.post_card(
+                target(route_for(self.program, deal.routing_subject)), card, [deal.external_id]
+            )
             self.post(deal.partner_channel, messages.notice_registered(deal))
             return messages.registered(deal)
         rivals = [deal_view(self.session, i) for i in outcome.conflicting_ids]
         self._announce_conflict(deal, [r for r in rivals if r is not None])
         return messages.registered_in_conflict(deal)
+
+    def _claims(self, deal: DealView) -> str:
+        return decisions.claims_version(self.session, deal, self.program, self.deps.registrations)
+
+    def _approval_card(self, deal: DealView) -> Message:
+        routed_to = where(target(route_for(self.program, deal.routing_subject)))
+        return messages.approval_card(deal, routed_to, self._claims(deal))
+
+    def _conflict_card(self, claims: list[DealView]) -> Message:
+        """The claims side by side, earliest first (first come, first served)."""
+        claims = sorted(claims, key=lambda d: (d.registered_at, d.external_id))
+        return messages.conflict_card(claims, self._claims(claims[0]))
 
     def _registering_partner(self, form: Registration) -> int | Message:
         who = self.who
@@ -222,12 +275,13 @@ class DealDesk:
 
     def _announce_conflict(self, deal: DealView, rivals: list[DealView]) -> None:
         """The conflict card to every route involved; each partner told in its own channel."""
-        claims = sorted([*rivals, deal], key=lambda d: (d.registered_at, d.external_id))
-        card = messages.conflict_card(claims)
+        claims = [*rivals, deal]
+        card = self._conflict_card(claims)
+        shows = [d.external_id for d in claims]
         for destination in dict.fromkeys(
             target(route_for(self.program, d.routing_subject)) for d in claims
         ):
-            self.post(destination, card)
+            self.post_card(destination, card, shows)
         self.post(deal.partner_channel, messages.notice_conflict_new(deal))
         told = {deal.partner_id}
         for rival in rivals:
@@ -253,13 +307,23 @@ class DealDesk:
         return deal
 
     def decide(
-        self, decision: Decision, deal_id: str, *, reason: str = "", days: int = 0
+        self,
+        decision: Decision,
+        deal_id: str,
+        *,
+        reason: str = "",
+        days: int = 0,
+        card: Clicked | None = None,
     ) -> Outcome:
-        """Make the decision, announce it to each partner concerned and return the changes."""
+        """Make the decision, announce it to each partner concerned, turn every posted card
+        showing a registration it changed into the outcome, and return the changes. A decision
+        made on a ``card`` showing other claims than the account has now is not made: the card
+        is shown as it stands instead."""
         allowed = self.may_decide(deal_id)
         if isinstance(allowed, Message):
             return Outcome(allowed)
         actor, today = self.who.user_id, self.today()
+        index, shown = self.deps.registrations, card.claims if card else None
         try:
             match decision:
                 case "approve":
@@ -269,18 +333,19 @@ class DealDesk:
                         actor=actor,
                         program=self.program,
                         today=today,
-                        index=self.deps.registrations,
+                        index=index,
+                        shown=shown,
                     )
-                case "reject":
-                    changed = decisions.reject(self.session, deal_id, actor=actor, reason=reason)
-                case "reject_all":
-                    changed = decisions.reject_conflict(
+                case "reject" | "reject_all":
+                    one = decision == "reject"
+                    changed = (decisions.reject if one else decisions.reject_conflict)(
                         self.session,
                         deal_id,
                         actor=actor,
                         reason=reason,
                         program=self.program,
-                        index=self.deps.registrations,
+                        index=index,
+                        shown=shown,
                     )
                 case "extend":
                     changed = decisions.extend(
@@ -291,10 +356,36 @@ class DealDesk:
                         program=self.program,
                         today=today,
                     )
+        except decisions.StaleCardError as error:
+            if card and card.channel and card.ts:
+                self._refresh(deal_id, card)
+            return Outcome(plain(str(error)))
         except decisions.DecisionError as error:
             return Outcome(plain(str(error)))
         views = [v for v in (deal_view(self.session, c.external_id) for c in changed) if v]
         notice = messages.notice_extended if decision == "extend" else messages.notice_decided
         for view in views:
             self.post(view.partner_channel, notice(view))
-        return Outcome(messages.decided_card(views), views)
+        decided = messages.decided_card(views)
+        copies = card_copies(self.session, [v.external_id for v in views])
+        if card and card.channel and card.ts:
+            copies = list(dict.fromkeys([*copies, (card.channel, card.ts)]))
+        for channel, ts in copies:
+            self.update_card(channel, ts, decided)
+        return Outcome(decided, views)
+
+    def _refresh(self, deal_id: str, card: Clicked) -> None:
+        """Show a stale card as the account stands now (the conflict, or the registration
+        alone again), and remember that it shows those claims now."""
+        deal = deal_view(self.session, deal_id)
+        assert deal is not None  # a stale card is only found for an undecided registration
+        if deal.status is DealStatus.CONFLICT:
+            ids = decisions.conflict_claims(
+                self.session, deal, self.program, self.deps.registrations
+            )
+            claims = [v for v in (deal_view(self.session, i) for i in ids) if v]
+            current = self._conflict_card(claims)
+        else:
+            ids, current = [deal.external_id], self._approval_card(deal)
+        record_card(self.session, ids, card.channel, card.ts)
+        self.update_card(card.channel, card.ts, current)

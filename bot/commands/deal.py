@@ -34,12 +34,11 @@ from bot.commands._deal_args import (
     Usage,
     parse,
 )
-from bot.commands._deal_desk import DealDesk, Decision, Registration
+from bot.commands._deal_desk import Clicked, DealDesk, Decision, Registration
 from bot.commands._deal_form import read_registration
 from bot.commands._listeners import AnswerLater, Click, answer_command, answer_submission, button
 from bot.deps import Deps
 from deals import field_lengths as lengths
-from deals.lookup import DealView
 from deals.partner_lookup import search_partners
 from messages import deal_messages as messages
 from messages import deal_modals as modals
@@ -67,10 +66,14 @@ def _rule(parsed: DealCommand) -> Rule:
     return KNOWN
 
 
-def _show_decided(asker: Asker, channel: str, ts: str, changed: list[DealView]) -> None:
-    """Once the decision is committed, the card decided on says what was decided."""
-    card = messages.decided_card(changed)
-    asker.after_commit(lambda: asker.client.chat_update(channel=channel, ts=ts, **card.as_post()))
+def _clicked(body: dict[str, Any], action: dict[str, Any]) -> tuple[str, Clicked]:
+    """The registration a card's button decides, and the card: where it is and the claims
+    version it was rendered from."""
+    deal_id, claims = messages.read_card_value(action.get("value", ""))
+    container = body.get("container") or {}
+    return deal_id, Clicked(
+        container.get("channel_id", ""), container.get("message_ts", ""), claims
+    )
 
 
 def _command_answer(desk: DealDesk, parsed: DealCommand, command: dict[str, str]) -> Message | None:
@@ -168,26 +171,24 @@ def register(app: App, deps: Deps) -> None:
 
     def decide_from_card(decision: Decision) -> Click:
         def work(asker: Asker, body: dict[str, Any], action: dict[str, Any]) -> Message | None:
-            card = body.get("container") or {}
-            outcome = DealDesk(deps, asker).decide(decision, action["value"])
-            if not outcome.changed:
-                return outcome.answer
-            _show_decided(asker, card["channel_id"], card["message_ts"], outcome.changed)
-            return None
+            deal_id, card = _clicked(body, action)
+            outcome = DealDesk(deps, asker).decide(decision, deal_id, card=card)
+            return None if outcome.changed else outcome.answer
 
         return work
 
     def ask_reason(whole_conflict: bool) -> Click:
         def work(asker: Asker, body: dict[str, Any], action: dict[str, Any]) -> Message | None:
-            deal_id, card = action["value"], body.get("container") or {}
+            deal_id, card = _clicked(body, action)
             allowed = DealDesk(deps, asker).may_decide(deal_id)
             if isinstance(allowed, Message):
                 return allowed
             metadata = {
                 "deal": deal_id,
                 "all": "1" if whole_conflict else "",
-                "channel": card.get("channel_id", ""),
-                "ts": card.get("message_ts", ""),
+                "channel": card.channel,
+                "ts": card.ts,
+                "claims": card.claims,
             }
             view = modals.reject_modal(deal_id, whole_conflict=whole_conflict, metadata=metadata)
             asker.client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -218,14 +219,15 @@ def register(app: App, deps: Deps) -> None:
         metadata = json.loads(view.get("private_metadata") or "{}")
         decision: Decision = "reject_all" if metadata.get("all") else "reject"
 
+        card = Clicked(
+            metadata.get("channel", ""), metadata.get("ts", ""), metadata.get("claims", "")
+        )
+
         def work(asker: Asker) -> Message | None:
             outcome = DealDesk(deps, asker).decide(
-                decision, metadata.get("deal", ""), reason=reason
+                decision, metadata.get("deal", ""), reason=reason, card=card
             )
-            if outcome.changed and metadata.get("channel") and metadata.get("ts"):
-                _show_decided(asker, metadata["channel"], metadata["ts"], outcome.changed)
-                return None
-            return outcome.answer
+            return None if outcome.changed and card.channel and card.ts else outcome.answer
 
         answer_submission(
             "rejection", deps, client, context, user_id, metadata.get("channel"), DECIDERS, work

@@ -8,6 +8,7 @@ else (not platinum) to the ``C0DEALDESK`` channel."""
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.commands._deal_args import OpenRegisterForm, parse
 from messages import deal_messages, deal_modals
 from models import AuditEntry, DealRegistration, DealStatus, Partner, Person, PersonRole
+from tests.programs import EXAMPLE_PROGRAM
+from tests.seeding import add_deal
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack, Recorded
 from tests.slack.payloads import (
     block_actions,
@@ -158,10 +161,26 @@ def deal_ids(session_factory: sessionmaker[Session]) -> dict[str, DealStatus]:
         return dict(rows.all())
 
 
+def card_buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The buttons of a card: in actions blocks and as sections' accessories."""
+    elements = [e for b in blocks for e in [*b.get("elements", []), b.get("accessory") or {}]]
+    return [e for e in elements if e.get("type") == "button"]
+
+
 def click(
-    app: RunningApp, fake: FakeSlack, card: Recorded, action_id: str, value: str, user: str
+    app: RunningApp, fake: FakeSlack, card: Recorded, action_id: str, deal_id: str, user: str
 ) -> str:
-    """Click a button on a card the bot posted; returns the response_url of the click."""
+    """Click the button ``action_id`` of registration ``deal_id`` on a card the bot posted, as
+    Slack sends it (the button's value, the message's channel and ts); returns the
+    response_url of the click."""
+    blocks = decoded(card.body["blocks"])
+    channel = card.body["channel"]
+    [ts, *_] = [m["ts"] for m in fake.messages[channel] if decoded(m.get("blocks")) == blocks]
+    [value] = [
+        b["value"]
+        for b in card_buttons(blocks)
+        if b["action_id"] == action_id and b["value"].split(" ")[0] == deal_id
+    ]
     url = fake.response_url()
     answer = app.interact(
         block_actions(
@@ -169,8 +188,8 @@ def click(
             team_id=HOME_TEAM,
             action_id=action_id,
             value=value,
-            channel_id=card.body["channel"],
-            message_ts="1700000000.000200",
+            channel_id=channel,
+            message_ts=ts,
             response_url=url,
         )
     )
@@ -394,17 +413,94 @@ def test_awarding_a_conflict_approves_one_and_rejects_the_rest(
     fake_slack.clear()
 
     click(slack_app, fake_slack, card, deal_messages.AWARD, "R-000002", NA_MANAGER)
-    updated = fake_slack.wait_for(lambda r: r.name == "chat.update")[0]
-    assert updated.body["channel"] == DESK
-    text = shown(updated)
-    assert "R-000002* · Vandelay · Globex Systems: approved by <@U0NAMGR>" in text
-    assert "R-000001* · Vandelay · Acme Resellers: rejected" in text
-    assert "Approve" not in text  # the decided card has no buttons left
+    # Every card showing these claims says what was decided: the conflict card's copies at the
+    # desk and at Acme's approver, and the approval card R-000001 had before Globex's claim.
+    updated = fake_slack.wait_for(lambda r: r.name == "chat.update", count=3)
+    assert sorted(u.body["channel"] for u in updated) == [DESK, EMEA_APPROVER, EMEA_APPROVER]
+    assert len({(u.body["channel"], u.body["ts"]) for u in updated}) == 3
+    for update in updated:
+        text = shown(update)
+        assert "R-000002* · Vandelay · Globex Systems: approved by <@U0NAMGR>" in text
+        assert "R-000001* · Vandelay · Acme Resellers: rejected" in text
+        assert "Approve" not in text  # the decided card has no buttons left
     assert "is approved: protected until" in shown(posted_to(fake_slack, GLOBEX_CHANNEL)[0])
     assert "was not approved" in shown(posted_to(fake_slack, ACME_CHANNEL)[0])
     assert deal_ids(session_factory) == {
         "R-000001": DealStatus.REJECTED,
         "R-000002": DealStatus.APPROVED,
+    }
+
+
+@pytest.mark.usefixtures("program")
+def test_a_protected_approval_from_before_the_window_makes_a_conflict(
+    slack_app: RunningApp,
+    fake_slack: FakeSlack,
+    session_factory: sessionmaker[Session],
+    program: Program,
+) -> None:
+    """Globex's registration was approved long ago and is protected for three more weeks:
+    Acme's claim goes to the conflict workflow, and Globex hears of it."""
+    window = EXAMPLE_PROGRAM.registration.conflict_window_days
+    with session_factory.begin() as session:
+        add_deal(
+            session,
+            program.globex,
+            "d:vandelay.com",
+            40_000,
+            DealStatus.APPROVED,
+            datetime.now(UTC) - timedelta(days=window + 30),
+            expires=(date.today() + timedelta(days=20)).isoformat(),
+            account="Vandelay Industries",
+        )
+    answer = register_inline(slack_app, "Vandelay vandelay.com 12000", ACME_CONTACT, ACME_TEAM)
+    assert "already registered with us" in answer
+    assert set(deal_ids(session_factory).values()) == {DealStatus.CONFLICT}
+    assert "Channel conflict" in shown(posted_to(fake_slack, EMEA_APPROVER)[0])
+    assert "Yours came first" in shown(posted_to(fake_slack, GLOBEX_CHANNEL)[0])
+
+
+@pytest.mark.usefixtures("program")
+def test_a_stale_card_shows_the_conflict_instead_of_deciding(
+    slack_app: RunningApp, fake_slack: FakeSlack, session_factory: sessionmaker[Session]
+) -> None:
+    """Approve on Acme's approval card after Globex's claim came in: nothing is decided, the
+    card becomes the conflict card, and a decision on that card is made."""
+    register_inline(slack_app, "Vandelay vandelay.com 91000", ACME_CONTACT, ACME_TEAM)
+    approval = posted_to(fake_slack, EMEA_APPROVER)[0]
+    register_inline(slack_app, "Vandelay vandelay.com 12000", GLOBEX_CONTACT, GLOBEX_TEAM)
+    posted_to(fake_slack, GLOBEX_CHANNEL)
+    fake_slack.clear()
+
+    url = click(slack_app, fake_slack, approval, deal_messages.APPROVE, "R-000001", EMEA_APPROVER)
+    assert "changed since that card was posted" in shown(fake_slack.wait_for_response(url))
+    [refreshed] = fake_slack.wait_for(lambda r: r.name == "chat.update")
+    assert "Channel conflict" in shown(refreshed)
+    assert "Award to Globex Systems" in shown(refreshed)
+    assert set(deal_ids(session_factory).values()) == {DealStatus.CONFLICT}
+    assert fake_slack.calls("chat.postMessage") == []  # no partner heard of a decision
+
+    blocks = decoded(refreshed.body["blocks"])
+    [award] = [
+        b
+        for b in card_buttons(blocks)
+        if b["action_id"] == deal_messages.AWARD and b["value"].startswith("R-000001 ")
+    ]
+    fake_slack.clear()
+    slack_app.interact(
+        block_actions(
+            user_id=EMEA_APPROVER,
+            team_id=HOME_TEAM,
+            action_id=award["action_id"],
+            value=award["value"],
+            channel_id=refreshed.body["channel"],
+            message_ts=refreshed.body["ts"],
+            response_url=fake_slack.response_url(),
+        )
+    )
+    fake_slack.wait_for(lambda r: r.name == "chat.update")
+    assert deal_ids(session_factory) == {
+        "R-000001": DealStatus.APPROVED,
+        "R-000002": DealStatus.REJECTED,
     }
 
 
