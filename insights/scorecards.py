@@ -58,7 +58,9 @@ share) above the revenue threshold. To move down, it must fail its own tier beyo
 margins: the program score more than ``hysteresis_points`` below ``min_score``, revenue below
 ``min_revenue`` × (1 − ``revenue_margin``) even allowing for how uncertain a year's revenue is
 (``revenue_12m_error``: a year of three deals says little about the next), or fewer
-certifications than required. Otherwise it stays, so a partner near a boundary does not flap.
+certifications than required. Revenue must have cleared (or missed) its bar at this review and
+at the review three months before, so one large deal or one lean quarter moves nobody.
+Otherwise it stays, so a partner near a boundary does not flap.
 A review moves at most one tier. Downgrades need approval when
 ``tiering.downgrade_requires_approval``. ``recommended`` is the tier after this review, margins
 and the one-step rule applied. Gaps say what the partner still needs for the tier above its
@@ -364,6 +366,7 @@ def tier_advice(
     certifications: float,
     program: Program,
     revenue_error: float = 0.0,
+    revenue_before: float | None = None,
 ) -> TierAdvice:
     """The tier review for one partner (rules in the module docstring). ``score`` is the
     program-wide score, which does not depend on the tier under review; ``revenue_error`` is
@@ -377,11 +380,12 @@ def tier_advice(
     up = _Bar(rules.hysteresis_points, 1 + rules.revenue_margin)
     down = _Bar(-rules.hysteresis_points, (1 - rules.revenue_margin) / (1 + noise))
 
+    before = revenue if revenue_before is None or math.isnan(revenue_before) else revenue_before
     here, above = tiers[level], tiers[level + 1] if level + 1 < len(tiers) else None
     new = level
-    if level > 0 and not down.met(here, score, revenue, certs):
+    if level > 0 and not down.met(here, score, max(revenue, before), certs):
         new = level - 1
-    elif above is not None and up.met(above, score, revenue, certs):
+    elif above is not None and up.met(above, score, min(revenue, before), certs):
         new = level + 1
     change: Literal["up", "down", "stay"] = (
         "up" if new > level else "down" if new < level else "stay"
@@ -695,6 +699,7 @@ def scorecards(
     program_scores = np.round(np.nanmean(reviewed, axis=1), 1).tolist()
     revenue_12m = frame["trailing_revenue_12m"].iloc[rows].to_numpy(float).tolist()
     revenue_error = frame["revenue_12m_error"].iloc[rows].to_numpy(float).tolist()
+    revenue_before = history.back("trailing_revenue_12m", 3)[:, 3].tolist()
     certifications = frame["certifications"].iloc[rows].to_numpy(float).tolist()
 
     cards: dict[int, Scorecard] = {}
@@ -732,6 +737,7 @@ def scorecards(
                 certifications[i],
                 program,
                 revenue_error[i],
+                revenue_before[i],
             ),
         )
     return cards

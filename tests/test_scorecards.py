@@ -449,6 +449,15 @@ def test_missing_revenue_or_certifications_drop_whatever_the_score() -> None:
     assert tier_advice("gold", 95, 300_000, 2, PROGRAM).recommended == "silver"
 
 
+def test_revenue_moves_a_tier_only_when_it_held_for_two_reviews() -> None:
+    # 320,000 now (one large deal this quarter) but 200,000 three months ago: not yet gold
+    assert tier_advice("silver", 90, 320_000, 3, PROGRAM, revenue_before=200_000).change == "stay"
+    assert tier_advice("silver", 90, 320_000, 3, PROGRAM, revenue_before=310_000).change == "up"
+    # a lean quarter alone does not demote either
+    assert tier_advice("gold", 90, 150_000, 3, PROGRAM, revenue_before=260_000).change == "stay"
+    assert tier_advice("gold", 90, 150_000, 3, PROGRAM, revenue_before=180_000).change == "down"
+
+
 def test_a_shortfall_within_the_noise_of_few_deals_does_not_drop() -> None:
     # 150,000 from a handful of deals (relative error 0.4) could be a 210,000 year
     assert tier_advice("gold", 95, 150_000, 3, PROGRAM, revenue_error=0.4).change == "stay"
