@@ -13,7 +13,7 @@ from deals.names import company_key
 from deals.registration import CANDIDATE_LIMIT, active_matches, register
 from models import Account, DealRegistration, DealStatus
 from models.db import make_session_factory
-from tests.test_registration import PROGRAM, partners, request
+from tests.registrations import PROGRAM, partners, request
 
 THRESHOLD = PROGRAM.registration.name_match_threshold
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from deals.lookup import DealFilter, DealView, deal_view, find_deals, parse_deal_id
 from deals.routing import RoutingSubject
 from models import Account, DealRegistration, DealSource, DealStatus, Partner, deal_influencers
-from tests.test_registration import deals, request, submit
+from tests.registrations import deals, request, submit
 
 # --- parse_deal_id --------------------------------------------------------------------------
 

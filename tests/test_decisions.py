@@ -27,7 +27,7 @@ from deals.registration import expire_due
 from models import DealRegistration, DealStatus
 from models.db import make_session_factory
 from tests.concurrency import run_together
-from tests.test_registration import (
+from tests.registrations import (
     audit,
     db_now,
     deals,

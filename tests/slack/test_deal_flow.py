@@ -22,14 +22,21 @@ from messages import deal_messages, deal_modals
 from models import AuditEntry, DealRegistration, DealStatus, Partner, Person, PersonRole
 from tests.programs import EXAMPLE_PROGRAM
 from tests.seeding import add_deal
+from tests.slack.deal_steps import (
+    COMMAND_CHANNEL,
+    decoded,
+    posted_to,
+    register_inline,
+    registration_fields,
+    shown,
+    submit_registration,
+)
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack, Recorded
 from tests.slack.payloads import (
     block_actions,
     block_suggestion,
     date_value,
-    metadata,
     multi_value,
-    select_value,
     text_value,
     view_submission,
 )
@@ -42,7 +49,6 @@ BOSS = "U0BOSS"
 ACME_TEAM, GLOBEX_TEAM = "T0ACME", "T0GLOBEX"
 ACME_CONTACT, GLOBEX_CONTACT = "U0ACMEANN", "U0GLOBEXBOB"
 ACME_CHANNEL, GLOBEX_CHANNEL = "C0SHAREDACME", "C0SHAREDGLOBEX"
-COMMAND_CHANNEL = "C0GENERAL"
 
 
 @dataclass(frozen=True)
@@ -91,68 +97,6 @@ def program(session_factory: sessionmaker[Session], fake_slack: FakeSlack) -> Pr
     fake_slack.add_user(ACME_CONTACT, ACME_TEAM)
     fake_slack.add_user(GLOBEX_CONTACT, GLOBEX_TEAM)
     return ids
-
-
-def decoded(value: Any) -> Any:
-    """A JSON field as slack-sdk sent it: nested in a JSON body, or a string in a form body."""
-    return json.loads(value) if isinstance(value, str) else value or []
-
-
-def shown(message: Recorded) -> str:
-    """Everything a reader sees in a message: texts of sections, contexts and buttons."""
-
-    def texts(node: Any) -> list[str]:
-        if isinstance(node, dict):
-            found = [node["text"]] if isinstance(node.get("text"), str) else []
-            return found + [t for value in node.values() for t in texts(value)]
-        if isinstance(node, list):
-            return [t for item in node for t in texts(item)]
-        return []
-
-    return "\n".join([message.body.get("text", ""), *texts(decoded(message.body.get("blocks")))])
-
-
-def posted_to(fake: FakeSlack, channel: str, *, count: int = 1) -> list[Recorded]:
-    return fake.wait_for(
-        lambda r: r.name == "chat.postMessage" and r.body.get("channel") == channel, count=count
-    )
-
-
-def registration_fields(
-    account: str, domain: str, amount: str, *, partner: int | None = None, **extra: Any
-) -> dict[str, dict[str, Any]]:
-    fields = {
-        deal_modals.ACCOUNT_NAME: text_value(account),
-        deal_modals.ACCOUNT_DOMAIN: text_value(domain),
-        deal_modals.AMOUNT: text_value(amount),
-        deal_modals.CURRENCY: select_value("USD"),
-        deal_modals.EXPECTED_CLOSE: {"type": "datepicker", "selected_date": None},
-        deal_modals.PRODUCT: text_value(""),
-        deal_modals.NOTES: text_value(""),
-    }
-    if partner is not None:
-        fields[deal_modals.PARTNER] = select_value(str(partner))
-    return fields | extra
-
-
-def submit_registration(
-    app: RunningApp, user_id: str, team_id: str, fields: dict[str, dict[str, Any]]
-) -> Any:
-    return app.interact(
-        view_submission(
-            user_id=user_id,
-            team_id=team_id,
-            callback_id=deal_modals.REGISTER_VIEW,
-            fields=fields,
-            private_metadata=metadata(channel=COMMAND_CHANNEL),
-        )
-    )
-
-
-def register_inline(app: RunningApp, text: str, user: str, team: str) -> str:
-    """``/deal register …`` and the ephemeral answer's text."""
-    http, url = app.slash("/deal", f"register {text}", user_id=user, team_id=team)
-    return shown(app.answer(http, url))
 
 
 def deal_ids(session_factory: sessionmaker[Session]) -> dict[str, DealStatus]:

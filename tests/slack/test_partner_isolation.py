@@ -6,16 +6,16 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from messages import deal_modals
-from tests.slack.fake_slack import HOME_TEAM, FakeSlack
-from tests.slack.payloads import multi_value
-from tests.slack.running_app import RunningApp
-from tests.slack.test_deal_flow import (
+from tests.slack.deal_steps import (
     posted_to,
     register_inline,
     registration_fields,
     shown,
     submit_registration,
 )
+from tests.slack.fake_slack import HOME_TEAM, FakeSlack
+from tests.slack.payloads import multi_value
+from tests.slack.running_app import RunningApp
 from tests.slack.two_partners import (
     A_CHANNEL,
     A_CONTACT,

@@ -1,0 +1,80 @@
+"""Steps of the /deal flow in tests: register inline or through the modal, and read what Slack
+was sent."""
+
+import json
+from typing import Any
+
+from messages import deal_modals
+from tests.slack.fake_slack import FakeSlack, Recorded
+from tests.slack.payloads import (
+    metadata,
+    select_value,
+    text_value,
+    view_submission,
+)
+from tests.slack.running_app import RunningApp
+
+COMMAND_CHANNEL = "C0GENERAL"
+"""Where the slash commands of these tests are typed."""
+
+
+def decoded(value: Any) -> Any:
+    """A JSON field as slack-sdk sent it: nested in a JSON body, or a string in a form body."""
+    return json.loads(value) if isinstance(value, str) else value or []
+
+
+def shown(message: Recorded) -> str:
+    """Everything a reader sees in a message: texts of sections, contexts and buttons."""
+
+    def texts(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            found = [node["text"]] if isinstance(node.get("text"), str) else []
+            return found + [t for value in node.values() for t in texts(value)]
+        if isinstance(node, list):
+            return [t for item in node for t in texts(item)]
+        return []
+
+    return "\n".join([message.body.get("text", ""), *texts(decoded(message.body.get("blocks")))])
+
+
+def posted_to(fake: FakeSlack, channel: str, *, count: int = 1) -> list[Recorded]:
+    return fake.wait_for(
+        lambda r: r.name == "chat.postMessage" and r.body.get("channel") == channel, count=count
+    )
+
+
+def registration_fields(
+    account: str, domain: str, amount: str, *, partner: int | None = None, **extra: Any
+) -> dict[str, dict[str, Any]]:
+    fields = {
+        deal_modals.ACCOUNT_NAME: text_value(account),
+        deal_modals.ACCOUNT_DOMAIN: text_value(domain),
+        deal_modals.AMOUNT: text_value(amount),
+        deal_modals.CURRENCY: select_value("USD"),
+        deal_modals.EXPECTED_CLOSE: {"type": "datepicker", "selected_date": None},
+        deal_modals.PRODUCT: text_value(""),
+        deal_modals.NOTES: text_value(""),
+    }
+    if partner is not None:
+        fields[deal_modals.PARTNER] = select_value(str(partner))
+    return fields | extra
+
+
+def submit_registration(
+    app: RunningApp, user_id: str, team_id: str, fields: dict[str, dict[str, Any]]
+) -> Any:
+    return app.interact(
+        view_submission(
+            user_id=user_id,
+            team_id=team_id,
+            callback_id=deal_modals.REGISTER_VIEW,
+            fields=fields,
+            private_metadata=metadata(channel=COMMAND_CHANNEL),
+        )
+    )
+
+
+def register_inline(app: RunningApp, text: str, user: str, team: str) -> str:
+    """``/deal register …`` and the ephemeral answer's text."""
+    http, url = app.slash("/deal", f"register {text}", user_id=user, team_id=team)
+    return shown(app.answer(http, url))
