@@ -6,7 +6,7 @@ The schema is built by the migrations, exactly as in production, and emptied bef
 PostgreSQL tests carry the ``postgres`` marker, so ``-m "not postgres"`` runs the SQLite half.
 Also here, for the Slack and the job tests alike: the fake Slack and a session factory."""
 
-from __future__ import annotations  # pytest.TerminalReporter is public only from pytest 8.1
+from __future__ import annotations  # pytest 8.0, the floor, has no public TerminalReporter
 
 import os
 from collections.abc import Iterator
