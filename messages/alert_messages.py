@@ -48,7 +48,7 @@ def alert_message(
         "Keep it",
     )
     return Message(
-        headline,
+        esc(headline, 300),
         [
             section(f"{MARK[finding.severity]} *{esc(headline, 300)}*"),
             section(_listed("*Why*", [esc(f, 200) for f in detail.get("factors", [])])),
