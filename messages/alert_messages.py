@@ -55,7 +55,7 @@ def alert_message(
             section(_listed("*What changed*", [_change(f) for f in flags])),
             context(
                 f"{finding.severity} · at-risk probability {risk} "
-                f"({detail.get('risk_band', '')}) · details: `/scorecard {esc(name)}`"
+                f"({esc(detail.get('risk_band', ''))}) · details: `/scorecard {esc(name)}`"
             ),
             actions(
                 [
