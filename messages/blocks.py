@@ -76,6 +76,16 @@ class Chart:
     filename: str
     alt_text: str
 
+    @property
+    def shown_title(self) -> str:
+        """The title for Slack (an image's, a file's): escaped, as it names partners; the
+        chart itself draws ``title`` as typed."""
+        return escape(self.title)
+
+    @property
+    def shown_alt_text(self) -> str:
+        return escape(self.alt_text)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -186,12 +196,11 @@ def divider() -> DividerBlock:
 
 def chart_image(chart: Chart, file_id: str = CHART_PLACEHOLDER) -> ImageBlock:
     """``chart`` as uploaded to Slack as ``file_id``; by default its place in a scheduled
-    message, until the outbox draws and uploads it. Its title and alt text, which name
-    partners, are escaped here: the chart itself draws them as typed."""
+    message, until the outbox draws and uploads it."""
     return ImageBlock(
         slack_file={"id": file_id},
-        alt_text=escape(chart.alt_text),
-        title=PlainTextObject(text=escape(chart.title)),
+        alt_text=chart.shown_alt_text,
+        title=PlainTextObject(text=chart.shown_title),
     )
 
 
