@@ -273,8 +273,8 @@ def markup_in(name: str) -> dict[str, list[str]]:
 
 @settings(max_examples=50, deadline=None)
 @given(name=markup_names)
-@example(name="<!here> <https://evil.example/login|Acme SSO login>")
-@example(name="<!channel> Holdings")
+@example(name=ISSUE_NAMES[0])
+@example(name=ISSUE_NAMES[1])
 def test_every_renderer_escapes_what_people_typed(name: str) -> None:
     assert markup_in(name) == {}
 
@@ -286,17 +286,12 @@ def test_a_name_with_an_ampersand_is_escaped_exactly_once() -> None:
 
 
 def test_fit_defangs_markup_a_renderer_forgot_to_escape() -> None:
-    """The backstop: a renderer that writes a name raw still cannot ping or link."""
-    raw = "<!channel> <https://evil.example|login> <@U9EVIL> &amp; <@U0NAMGR> <#C0DEALDESK>"
+    """The backstop: a renderer that writes a name raw still cannot broadcast or link. It
+    cannot tell a mention typed raw from the bot's own: that one only :func:`esc` stops."""
+    raw = "<!channel> <https://evil.example|login> &amp; <@U9EVIL> <#C0DEALDESK>"
+    defanged = "&lt;!channel> &lt;https://evil.example|login> &amp; <@U9EVIL> <#C0DEALDESK>"
     (part,) = fit(Message(raw, [section(raw)]))
-    fitted = [part.text, part.blocks[0].to_dict()["text"]["text"]]
-    assert (
-        fitted
-        == [
-            "&lt;!channel> &lt;https://evil.example|login> <@U9EVIL> &amp; <@U0NAMGR> <#C0DEALDESK>"
-        ]
-        * 2
-    )
+    assert [part.text, part.blocks[0].to_dict()["text"]["text"]] == [defanged, defanged]
 
 
 # --- through Slack's doors ------------------------------------------------------------------
@@ -494,13 +489,10 @@ def test_nothing_anyone_typed_or_imported_reaches_slack_as_markup(
         for token in unescaped_markup(text, HTTP_MENTIONS)
     }
     names = {r.name for r in fake_slack.requests}
-    assert {
-        "chat.postMessage",
-        "chat.update",
-        "response_url",
-        "views.open",
-        "files.completeUploadExternal",
-    } <= names
+    doors_used = {"chat.postMessage", "chat.postEphemeral", "chat.update", "response_url"}
+    assert doors_used | {"views.open", "files.completeUploadExternal"} <= names
+    scheduled = {"C0LEADERSHIP", "D0NAMGR", A_CHANNEL, B_CHANNEL}  # digests, reviews, reminders
+    assert scheduled <= {r.body.get("channel") for r in fake_slack.calls("chat.postMessage")}
     assert unescaped == set()
     texts = [text for body in sent for text in strings(body)]
     desk = {r.body.get("text") for r in fake_slack.calls("chat.postMessage")}
