@@ -48,14 +48,14 @@ def alert_message(
         "Keep it",
     )
     return Message(
-        headline,
+        esc(headline, 300),
         [
             section(f"{MARK[finding.severity]} *{esc(headline, 300)}*"),
             section(_listed("*Why*", [esc(f, 200) for f in detail.get("factors", [])])),
             section(_listed("*What changed*", [_change(f) for f in flags])),
             context(
                 f"{finding.severity} · at-risk probability {risk} "
-                f"({detail.get('risk_band', '')}) · details: `/scorecard {esc(name)}`"
+                f"({esc(detail.get('risk_band', ''))}) · details: `/scorecard {esc(name)}`"
             ),
             actions(
                 [

@@ -242,11 +242,7 @@ def register(app: App, deps: Deps) -> None:
 
         def work(asker: Asker) -> list[dict[str, object]]:
             found = search_partners(asker.session, body.get("value", ""), limit=MAX_OPTIONS)
-            text = [f"{p.name} · {p.region} · {p.tier}"[:75] for p in found]
-            return [
-                {"text": {"type": "plain_text", "text": t}, "value": str(p.id)}
-                for t, p in zip(text, found, strict=True)
-            ]
+            return modals.partner_options(found)
 
         options: list[dict[str, object]] | Message = []
         try:

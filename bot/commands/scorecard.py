@@ -50,7 +50,7 @@ from insights.scorecard_store import (
     remember_chart,
 )
 from messages import deal_messages, scorecard_messages
-from messages.blocks import Message, code
+from messages.blocks import Message, code, escape
 from messages.charts import ChartRenderer, ChartsBusyError
 from messages.digests import partner_qbr
 from models.enums import ACTIVE_DEAL_STATUSES
@@ -149,7 +149,7 @@ def _upload_chart(
         uploaded = client.files_upload_v2(
             content=charts.revenue_chart(chart),
             filename=chart.filename,
-            title=f"{card.name} — {card.month:%B %Y}",
+            title=escape(f"{card.name} — {card.month:%B %Y}"),
         )
     except (SlackApiError, SlackClientError, OSError, ValueError, TimeoutError) as error:
         logger.warning("chart upload for %s failed: %s", card.external_id, error)

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from insights.alert_rules import AT_RISK, Finding
 from insights.tier_review import TierChange
 from messages.alert_messages import ACKNOWLEDGE, DISMISS, SNOOZE, alert_message, alerts_summary
+from messages.blocks import esc
 from messages.tier_messages import (
     APPROVE,
     DECLINE,
@@ -51,7 +52,7 @@ def test_an_alert_fits_and_answers_for_itself(
         DISMISS: str(alert_id),
     }
     assert len(actions["elements"][2]["confirm"]["text"]["text"]) <= 300
-    assert message.text == headline
+    assert message.text == esc(headline, 300)
 
 
 @settings(max_examples=20, deadline=None)
