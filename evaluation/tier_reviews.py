@@ -16,16 +16,13 @@ from pathlib import Path
 import pandas as pd
 
 from config.program import Program
-from ingest import import_file
-from insights.scorecard_metrics import load_frames, monthly_metrics
+from evaluation.generated import load_generated
+from insights.scorecard_metrics import monthly_metrics
 from insights.scorecard_store import HISTORY_MONTHS
 from insights.scorecards import scorecards
-from models.db import make_engine, make_session_factory
-from models.migrate import upgrade
 
 RISING = frozenset({"growing", "ramping"})
 FALLING = frozenset({"declining", "churned", "drop"})
-KINDS = ("partners", "people", "deals", "activities")
 
 
 @dataclass(frozen=True)
@@ -44,17 +41,9 @@ class ReviewFigures:
 
 
 def review_generated(folder: Path, end: date, reviews: int, program: Program) -> ReviewFigures:
-    """Import the program generated into ``folder`` (up to ``end``) into a SQLite database there
-    and run the tier review of its last ``reviews`` complete months under ``program``."""
-    engine = make_engine(f"sqlite:///{folder / 'reviews.sqlite3'}")
-    try:
-        upgrade(engine)
-        for kind in KINDS:
-            import_file(kind, folder / f"{kind}.csv", engine, program)
-        with make_session_factory(engine)() as session:
-            frames = load_frames(session, program)
-    finally:
-        engine.dispose()
+    """The tier review of the last ``reviews`` complete months of the program generated into
+    ``folder`` (up to ``end``), under ``program``."""
+    frames = load_generated(folder, program)
     truth = pd.read_csv(folder / "truth.csv", dtype={"partner_id": str})
     pattern = dict(zip(truth["partner_id"], truth["pattern"], strict=True))
     external = frames.partners["external_id"]
