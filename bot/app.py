@@ -16,6 +16,7 @@ import bot.commands
 from bot.deadlines import Deadlines
 from bot.deps import Deps
 from bot.identity import SlackTeams
+from bot.malformed import refuse_unstorable
 from bot.replays import replay_guard
 from config.logs import ContextExecutor
 from config.program import Program
@@ -65,7 +66,8 @@ def create_app(
     """Build the Bolt app for HTTP mode. Listeners acknowledge first and work afterwards
     (``process_before_response=False``, lazy listeners); the token is checked once with
     ``auth.test``, which also tells the app its own team. Before any listener, a request seen
-    before is acknowledged and dropped (``bot.replays``; signed HTTP requests only)."""
+    before is acknowledged and dropped (``bot.replays``; signed HTTP requests only) and one
+    holding text no database stores is answered (``bot.malformed``)."""
     require_credentials(settings, socket_mode=socket_mode)
     try:
         app = App(
@@ -82,6 +84,7 @@ def create_app(
         ) from None
     if not socket_mode:
         app.use(replay_guard(session_factory))
+    app.use(refuse_unstorable)
     deps = Deps(
         settings=settings,
         session_factory=session_factory,
