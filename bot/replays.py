@@ -9,6 +9,10 @@ memory is the database's ``request_counts`` table, shared by every web process, 
 on that row, a retry (newer timestamp) finds the first row by its key. Rows are pruned with the
 rate limits' (``bot.rate_limits.KEEP``), well after the signature window has closed.
 
+So a request runs at most once: one whose first delivery was recorded and then failed is not run
+on Slack's retry either (the guard records it before any listener runs, and Slack retries only
+what was not acknowledged within 3 seconds, so the first record is committed by then).
+
 Options requests (``block_suggestion``) only read, and Slack sends the same body whenever
 someone types the same letters again, so they are never counted. Socket Mode has no signed
 bodies; its envelopes are acknowledged by the SDK and are not checked here."""
@@ -39,27 +43,33 @@ def request_key(raw_body: str) -> str:
 
 
 def seen_before(session: Session, key: str, signed_at: datetime) -> bool:
-    """Record the request ``key`` signed at ``signed_at``; True if it was recorded before
-    (under this timestamp: a replay; under another: a retry). The caller commits."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(RequestCount).values(key=key, window=signed_at, hits=1)
+    """Record the request ``key`` signed at ``signed_at``, in one statement; True if it was
+    recorded before (under this timestamp: a replay; under another: a retry). The row's hits
+    count every sighting: a new timestamp starts at one more than the rows already there. The
+    caller commits."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    earlier = select(func.count()).where(RequestCount.key == key).scalar_subquery()
+    statement = (postgresql.insert if postgres else sqlite.insert)(RequestCount)
+    statement = statement.values(key=key, window=signed_at, hits=1 + earlier)
     statement = statement.on_conflict_do_update(
         index_elements=["key", "window"], set_={"hits": RequestCount.hits + 1}
     ).returning(RequestCount.hits)
-    if session.execute(statement).scalar_one() > 1:
-        return True
-    rows = session.scalar(select(func.count()).where(RequestCount.key == key))
+    hits = session.execute(statement).scalar_one()
     if random.random() < 0.01:
         session.execute(delete(RequestCount).where(RequestCount.window < signed_at - KEEP))
-    return bool(rows and rows > 1)
+    return hits > 1
 
 
 def _signed_at(req: BoltRequest) -> datetime | None:
+    """The request's signed timestamp (checked by then to be within five minutes of now)."""
     stamp = req.headers.get("x-slack-request-timestamp", [""])[0]
-    return datetime.fromtimestamp(int(stamp), UTC) if stamp.isdigit() else None
+    try:
+        return datetime.fromtimestamp(int(stamp), UTC) if stamp.isascii() else None
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
-def replay_guard(session_factory: sessionmaker[Session]) -> Callable[..., BoltResponse | None]:
+def replay_guard(session_factory: sessionmaker[Session]) -> Callable[..., BoltResponse]:
     """A global Bolt middleware answering a request seen before with an empty 200. It runs
     after Bolt's signature check, on the request's thread, in a unit of work of its own
     committed at once. When the database cannot be reached the request goes on: its work will
