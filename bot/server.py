@@ -31,10 +31,13 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger as GunicornLogger
 from gunicorn.http import wsgi
 from gunicorn.workers.base import Worker
+from slack_sdk.errors import SlackApiError
 
+from bot.app import SlackConfigError
 from bot.http import MAX_BODY_BYTES, SlackHttpApp, build_wsgi_app
 from config.program import Program
 from config.settings import Settings
+from messages.client import make_client
 
 logger = logging.getLogger(__name__)
 
@@ -260,6 +263,30 @@ class PartnerbotServer(BaseApplication):  # type: ignore[misc]  # gunicorn is un
         """Called in each worker after the fork: the app and its connections are the
         worker's own."""
         return build_wsgi_app(self.settings, program=self.program)
+
+
+def check_slack(settings: Settings) -> None:
+    """Fail at start, in one line, when Slack does not answer or refuses the token: otherwise
+    every worker fails to boot with a traceback and gunicorn stops. slack-sdk's own lines
+    about its retries are silenced meanwhile: they would only repeat that line."""
+    sdk = logging.getLogger("slack_sdk")
+    level = sdk.level
+    sdk.setLevel(logging.CRITICAL)
+    try:
+        make_client(settings).auth_test()
+    except SlackApiError as error:
+        raise SlackConfigError(
+            f"Slack refused SLACK_BOT_TOKEN ({error.response.get('error')}): set it to the "
+            "app's Bot User OAuth Token (xoxb-…) and start again"
+        ) from None
+    except OSError as error:  # URLError, timeouts and refused connections are OSErrors
+        reason = getattr(error, "reason", error)
+        raise SlackConfigError(
+            f"Slack did not answer at {settings.slack_api_url} ({reason}): check SLACK_API_URL "
+            "and that this machine reaches it, then start again"
+        ) from None
+    finally:
+        sdk.setLevel(level)
 
 
 def serve(settings: Settings, port: int, workers: int, *, program: Program) -> None:

@@ -6,14 +6,20 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from typing import TYPE_CHECKING
 
 import click
 
 from partnerbot.cli.context import Context, console, fail, pass_context
 
+if TYPE_CHECKING:
+    from config.settings import Settings
+
 
 @click.command()
-@click.option("--port", type=int, help="Port to listen on (default: $PORT, else 3000).")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), help="Port to listen on (default: $PORT, else 3000)."
+)
 @click.option(
     "--workers", type=click.IntRange(1, 64), help="Processes (default: $WEB_CONCURRENCY, else 2)."
 )
@@ -24,11 +30,12 @@ def serve(ctx: Context, port: int | None, workers: int | None) -> None:
     when SLACK_APP_TOKEN is set, over a Socket Mode connection (no public URL needed)."""
     # imported before logging is configured: some libraries log as they are imported
     from bot.app import require_credentials
+    from bot.server import check_slack
     from bot.server import serve as serve_http
     from bot.socket_mode import serve_socket_mode
     from config.logs import configure_logging
 
-    settings = ctx.settings
+    settings = _settings(ctx)
     secrets = (settings.slack_signing_secret, settings.slack_bot_token, settings.slack_app_token)
     configure_logging(settings.log_format, tuple(s for s in secrets if s))
     program = ctx.program  # a bad program.toml stops here, not in every worker
@@ -36,9 +43,28 @@ def serve(ctx: Context, port: int | None, workers: int | None) -> None:
         serve_socket_mode(settings, program)
         return
     require_credentials(settings)
+    check_slack(settings)
     serve_http(
-        settings, port or settings.port, workers or settings.web_concurrency, program=program
+        settings,
+        settings.port if port is None else port,
+        workers or settings.web_concurrency,
+        program=program,
     )
+
+
+def _settings(ctx: Context) -> Settings:
+    """The settings, or exit 2 with one line per bad variable (``PORT=0``: "PORT: Input should
+    be greater than or equal to 1 (got '0')") instead of pydantic's traceback."""
+    from pydantic import ValidationError
+
+    try:
+        return ctx.settings
+    except ValidationError as error:
+        problems = [
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']} (got {e['input']!r})"
+            for e in error.errors()
+        ]
+        fail("; ".join(problems) + ": fix the environment and start again", code=2)
 
 
 @click.command()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from models.db import make_engine
 from models.migrate import upgrade
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack.signing import SIGNING_SECRET
 from tests.waiting import wait_until
 
@@ -62,26 +62,46 @@ class Served:
         return self.log.read_text(errors="replace")
 
 
-@contextmanager
-def serving(fake: FakeSlack, folder: Path, **environment: str) -> Iterator[Served]:
-    """``partnerbot serve`` on a migrated SQLite database in ``folder``, pointed at ``fake``,
-    with ``environment`` besides; healthy (both workers have checked the token) when the block
-    starts, stopped with SIGTERM when it ends."""
-    database = f"sqlite:///{folder / 'serve.sqlite3'}"
-    upgrade(make_engine(database))
-    port = free_port()
+def serve_environment(api_url: str, folder: Path, **environment: str) -> dict[str, str]:
+    """The environment of ``partnerbot serve`` on a database in ``folder`` and the Slack
+    at ``api_url``, with ``environment`` besides."""
     env = {
         **os.environ,
-        "DATABASE_URL": database,
-        "SLACK_BOT_TOKEN": fake.token,
+        "DATABASE_URL": f"sqlite:///{folder / 'serve.sqlite3'}",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake.api_url,
-        "PORT": str(port),
+        "SLACK_API_URL": api_url,
         "WEB_CONCURRENCY": "2",
         "PARTNERBOT_CHART_PROCESSES": "0",
         **environment,
     }
     env.pop("PARTNERBOT_PROGRAM", None)
+    return env
+
+
+def serve_until_it_stops(
+    api_url: str, folder: Path, **environment: str
+) -> "subprocess.CompletedProcess[str]":
+    """Run ``partnerbot serve`` that is expected to refuse to start (a minute at most)."""
+    return subprocess.run(
+        [sys.executable, "-m", "partnerbot", "serve"],
+        cwd=folder,
+        env=serve_environment(api_url, folder, **environment),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+@contextmanager
+def serving(fake: FakeSlack, folder: Path, **environment: str) -> Iterator[Served]:
+    """``partnerbot serve`` on a migrated SQLite database in ``folder``, pointed at ``fake``,
+    with ``environment`` besides; healthy (both workers have checked the token) when the block
+    starts, stopped with SIGTERM when it ends."""
+    upgrade(make_engine(f"sqlite:///{folder / 'serve.sqlite3'}"))
+    port = free_port()
+    env = serve_environment(fake.api_url, folder, PORT=str(port), **environment)
     log = folder / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen(

@@ -1,5 +1,6 @@
 """``partnerbot serve`` as a platform runs it: gunicorn with several worker processes, answering
-signed commands and health probes, stopping cleanly on SIGTERM; and the health probe telling
+signed commands and health probes, stopping cleanly on SIGTERM; refusing to start, in one line
+that says what to fix, on a bad port or with Slack out of reach; and the health probe telling
 an unmigrated database apart from an unreachable one."""
 
 import json
@@ -11,7 +12,7 @@ from models.db import make_engine
 from models.migrate import upgrade
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack
 from tests.slack.running_app import running_app
-from tests.slack.serve_process import post, serving
+from tests.slack.serve_process import free_port, post, serve_until_it_stops, serving
 from tests.slack.signing import signed, slash_command_body
 
 MANAGER = "U0MANAGER"
@@ -51,3 +52,28 @@ def test_healthz_is_503_until_the_database_is_migrated(
         assert (answer.status, answer.json()) == (503, {"ok": False, "error": "migrations"})
         upgrade(make_engine(database))
         assert app.request("GET", "/healthz").status == 200
+
+
+@pytest.mark.parametrize(
+    ("environment", "says"),
+    [
+        pytest.param(
+            {"PORT": "0"}, "PORT: Input should be greater than or equal to 1", id="PORT=0"
+        ),
+        pytest.param(
+            {"PORT": "3000", "SLACK_API_URL": "unreachable"},
+            "Slack did not answer at http://127.0.0.1:",
+            id="Slack unreachable",
+        ),
+    ],
+)
+def test_serve_that_cannot_start_says_why_in_one_line(
+    fake_slack: FakeSlack, tmp_path: Path, environment: dict[str, str], says: str
+) -> None:
+    if environment.get("SLACK_API_URL") == "unreachable":  # a port nothing listens on
+        environment = {**environment, "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/"}
+    done = serve_until_it_stops(fake_slack.api_url, tmp_path, **environment)
+    assert done.returncode == 2, done.stderr
+    assert says in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
