@@ -298,13 +298,13 @@ def serve(settings: Settings, port: int, workers: int, *, program: Program) -> N
         {
             "bind": f"0.0.0.0:{port}",
             "workers": workers,
-            "worker_class": BufferingWorker,
+            "worker_class": f"{__name__}.{BufferingWorker.__name__}",
             "threads": THREADS_PER_WORKER,
             "timeout": TIMEOUT_SECONDS,
             "graceful_timeout": TIMEOUT_SECONDS,
             "accesslog": None,  # the app logs each request itself, with its request id
             "errorlog": "-",
-            "logger_class": ProcessLogger,
+            "logger_class": f"{__name__}.{ProcessLogger.__name__}",
             "control_socket_disable": True,  # no runtime control through a local socket
             "limit_request_line": 8190,
             "limit_request_fields": 100,
