@@ -91,6 +91,11 @@ def _request_size(data: bytearray) -> int | None:
     return end + 4 + (body if body <= MAX_BODY_BYTES else 0)
 
 
+def _expects_continue(data: bytearray) -> bool:
+    """Whether the headers in ``data`` ask for ``100 Continue`` before the body is sent."""
+    return _EXPECT_CONTINUE.search(data, 0, data.find(b"\r\n\r\n") + 2) is not None
+
+
 class BufferingWorker(Worker):  # type: ignore[misc]  # gunicorn is untyped
     """A gunicorn worker that reads requests whole in its event loop before a thread runs them
     (see the module's docstring). Each answer closes its connection: Slack opens one per
@@ -151,16 +156,14 @@ class BufferingWorker(Worker):  # type: ignore[misc]  # gunicorn is untyped
         incoming.data += chunk
         if incoming.complete_at is None:
             incoming.complete_at = _request_size(incoming.data)
-            if incoming.complete_at is None and len(incoming.data) > MAX_HEADER_BYTES:
-                self.refuse(incoming, "431 Request Header Fields Too Large")
+            if incoming.complete_at is None:
+                if len(incoming.data) > MAX_HEADER_BYTES:
+                    self.refuse(incoming, "431 Request Header Fields Too Large")
                 return
-            head_end = incoming.data.find(b"\r\n\r\n") + 2
-            if incoming.complete_at is not None and _EXPECT_CONTINUE.search(
-                incoming.data, 0, head_end
-            ):
-                with contextlib.suppress(OSError):  # the client waits for it to send the body
+            if len(incoming.data) < incoming.complete_at and _expects_continue(incoming.data):
+                with contextlib.suppress(OSError):  # the client waits for it before its body
                     incoming.sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
-        if incoming.complete_at is not None and len(incoming.data) >= incoming.complete_at:
+        if len(incoming.data) >= incoming.complete_at:
             self.forget(incoming)
             incoming.sock.setblocking(True)
             incoming.sock.settimeout(SEND_SECONDS)
