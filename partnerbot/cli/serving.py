@@ -36,8 +36,7 @@ def serve(ctx: Context, port: int | None, workers: int | None) -> None:
     from config.logs import configure_logging
 
     settings = _settings(ctx)
-    secrets = (settings.slack_signing_secret, settings.slack_bot_token, settings.slack_app_token)
-    configure_logging(settings.log_format, tuple(s for s in secrets if s))
+    configure_logging(settings.log_format, _secrets(settings))
     program = ctx.program  # a bad program.toml stops here, not in every worker
     if settings.slack_app_token:
         serve_socket_mode(settings, program)
@@ -53,8 +52,8 @@ def serve(ctx: Context, port: int | None, workers: int | None) -> None:
 
 
 def _settings(ctx: Context) -> Settings:
-    """The settings, or exit 2 with one line per bad variable (``PORT=0``: "PORT: Input should
-    be greater than or equal to 1 (got '0')") instead of pydantic's traceback."""
+    """The settings, or exit 2 with one line naming each bad variable (``PORT=0``: "PORT: Input
+    should be greater than or equal to 1 (got '0')…") instead of pydantic's traceback."""
     from pydantic import ValidationError
 
     try:
@@ -65,6 +64,12 @@ def _settings(ctx: Context) -> Settings:
             for e in error.errors()
         ]
         fail("; ".join(problems) + ": fix the environment and start again", code=2)
+
+
+def _secrets(settings: Settings) -> tuple[str, ...]:
+    """What the logs redact besides anything shaped like a Slack token."""
+    secrets = (settings.slack_signing_secret, settings.slack_bot_token, settings.slack_app_token)
+    return tuple(s for s in secrets if s)
 
 
 @click.command()
@@ -79,8 +84,8 @@ def worker(ctx: Context) -> None:
     from jobs.worker import LostLeadError, Worker
     from models.db import open_database
 
-    settings = ctx.settings
-    configure_logging(settings.log_format, (settings.slack_bot_token or "",))
+    settings = _settings(ctx)
+    configure_logging(settings.log_format, _secrets(settings))
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per 5-second delivery
     require_credentials(settings, socket_mode=True)  # like Socket Mode: no signed requests
     stop = threading.Event()
