@@ -30,7 +30,7 @@ def serve(ctx: Context, port: int | None, workers: int | None) -> None:
     when SLACK_APP_TOKEN is set, over a Socket Mode connection (no public URL needed)."""
     # imported before logging is configured: some libraries log as they are imported
     from bot.app import require_credentials
-    from bot.server import check_slack
+    from bot.server import check_port, check_slack
     from bot.server import serve as serve_http
     from bot.socket_mode import serve_socket_mode
     from config.logs import configure_logging
@@ -42,13 +42,10 @@ def serve(ctx: Context, port: int | None, workers: int | None) -> None:
         serve_socket_mode(settings, program)
         return
     require_credentials(settings)
+    port = settings.port if port is None else port
+    check_port(port)
     check_slack(settings)
-    serve_http(
-        settings,
-        settings.port if port is None else port,
-        workers or settings.web_concurrency,
-        program=program,
-    )
+    serve_http(settings, port, workers or settings.web_concurrency, program=program)
 
 
 def _settings(ctx: Context) -> Settings:

@@ -4,6 +4,7 @@ that says what to fix, on a bad port or with Slack out of reach; and the health 
 an unmigrated database apart from an unreachable one."""
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -60,8 +61,9 @@ def test_healthz_is_503_until_the_database_is_migrated(
         pytest.param(
             {"PORT": "0"}, "PORT: Input should be greater than or equal to 1", id="PORT=0"
         ),
+        pytest.param({"PORT": "taken"}, "cannot listen on port", id="port in use"),
         pytest.param(
-            {"PORT": "3000", "SLACK_API_URL": "unreachable"},
+            {"SLACK_API_URL": "unreachable"},
             "Slack did not answer at http://127.0.0.1:",
             id="Slack unreachable",
         ),
@@ -70,9 +72,13 @@ def test_healthz_is_503_until_the_database_is_migrated(
 def test_serve_that_cannot_start_says_why_in_one_line(
     fake_slack: FakeSlack, tmp_path: Path, environment: dict[str, str], says: str
 ) -> None:
-    if environment.get("SLACK_API_URL") == "unreachable":  # a port nothing listens on
-        environment = {**environment, "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/"}
-    done = serve_until_it_stops(fake_slack.api_url, tmp_path, **environment)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        environment = {"PORT": str(free_port()), **environment}
+        if environment["PORT"] == "taken":
+            environment["PORT"] = str(taken.getsockname()[1])
+        if environment.get("SLACK_API_URL") == "unreachable":  # a port nothing listens on
+            environment["SLACK_API_URL"] = f"http://127.0.0.1:{free_port()}/api/"
+        done = serve_until_it_stops(fake_slack.api_url, tmp_path, **environment)
     assert done.returncode == 2, done.stderr
     assert says in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
