@@ -10,6 +10,7 @@ unsigned. A request that fails the check gets 401 and nothing else happens.
 
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Iterable
@@ -40,6 +41,10 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY_BYTES = 1 << 20
 """Slack's payloads are a few kilobytes; anything near a megabyte is not from Slack."""
+
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+"""Seconds since 1970 in ASCII digits: slack_sdk turns 309 digits or more into a float and
+fails with OverflowError (a 500) instead of saying no."""
 
 Headers = list[tuple[str, str]]
 
@@ -149,9 +154,9 @@ class SlackHttpApp:
 
     def signed_by_slack(self, raw: bytes, headers: dict[str, str]) -> bool:
         """Signature v0 over ``v0:{timestamp}:{body}``, timestamp within 5 minutes of now."""
-        timestamp = headers.get("x-slack-request-timestamp")
+        timestamp = headers.get("x-slack-request-timestamp") or ""
         signature = headers.get("x-slack-signature")
-        if not timestamp or not signature or not timestamp.isdigit():
+        if not signature or not _TIMESTAMP.fullmatch(timestamp):
             return False
         try:
             return self.verifier.is_valid(raw, timestamp, signature)

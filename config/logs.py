@@ -5,12 +5,19 @@ it belongs to, and never a token or the signing secret.
 The request id lives in a context variable set when a request arrives; listener threads get it
 because the app's executor runs each task in a copy of the submitting thread's context
 (:class:`ContextExecutor`).
+
+Redaction covers the whole record, not only its message: an exception's text can carry what a
+user typed (SQLAlchemy's ``[parameters: …]``, a driver's error quoting a value), so a pasted
+token reached the log through a traceback. Exceptions nothing caught are logged too, so that
+their tracebacks are redacted and, in JSON mode, JSON.
 """
 
 import contextvars
 import json
 import logging
 import re
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -45,7 +52,16 @@ class RequestContext(logging.Filter):
         record.request_id = REQUEST_ID.get()
         record.msg = self.redact(record.getMessage())
         record.args = None
+        if record.exc_info and not record.exc_text:  # formatters use exc_text when set
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         return True
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 class JsonFormatter(logging.Formatter):
@@ -57,8 +73,12 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", "-"),
             "message": record.getMessage(),
         }
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["error"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -74,3 +94,20 @@ def configure_logging(log_format: str, secrets: tuple[str, ...] = ()) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
+
+
+def _log_uncaught(kind: type[BaseException], error: BaseException, traceback: Any) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, traceback)
+        return
+    logging.getLogger("partnerbot").critical("uncaught error", exc_info=(kind, error, traceback))
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread else "?"
+    exc_info = (args.exc_type, args.exc_value, args.exc_traceback)
+    logging.getLogger("partnerbot").error("uncaught error in thread %s", name, exc_info=exc_info)

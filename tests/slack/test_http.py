@@ -277,7 +277,17 @@ def test_body_altered_after_signing_gets_401(slack_app: RunningApp, fake_slack: 
     slack_app.assert_quiet()
 
 
-@pytest.mark.parametrize("timestamp", ["not-a-number", "1e9", "-5", ""])
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "not-a-number",
+        "1e9",
+        "-5",
+        "",
+        pytest.param("9" * 309, id="309 digits: too large for a float"),
+        pytest.param("9" * 4300, id="4300 digits"),
+    ],
+)
 def test_malformed_timestamp_gets_401_not_500(
     slack_app: RunningApp, fake_slack: FakeSlack, timestamp: str
 ) -> None:
