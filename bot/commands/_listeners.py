@@ -7,7 +7,9 @@ answer is ready soon enough, and acknowledged empty at its deadline otherwise.""
 
 import logging
 import threading
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, BoltResponse, Respond
@@ -40,6 +42,42 @@ def guarded(what: str, user_id: str, work: Callable[[], Message | None]) -> Mess
         return something_went_wrong()
 
 
+BUSY = 2
+"""Slash commands one process works on at once. Python runs one thread at a time, so more
+threads at work only slow each other and the threads reading requests: a command that finds
+this many at work is acknowledged at once (holding its request's thread to the deadline would
+keep the next requests unread; gunicorn has 4 a worker) and waits for one to finish; two keep
+one working while the other waits for the database or Slack. 50 simultaneous registrations on
+2 workers were acknowledged in up to 1.6–1.9 s with every listener thread at work, in 0.4–0.7 s
+so, and answered sooner too (``bench/ack_bench.py``, docs/performance.md)."""
+
+
+class Commands:
+    """The slash commands of one process from their request's arrival until their work is
+    done (or, when no listener took one, until it is forgotten), and the right to work."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._arrived: weakref.WeakSet[Acknowledgement] = weakref.WeakSet()
+        self._working = threading.BoundedSemaphore(BUSY)
+
+    def arrive(self, acknowledgement: "Acknowledgement") -> bool:
+        """Count ``acknowledgement``'s command in; True when :data:`BUSY` others are in."""
+        with self._lock:
+            self._arrived.add(acknowledgement)
+            return len(self._arrived) > BUSY
+
+    @contextmanager
+    def working(self, acknowledgement: "Acknowledgement") -> Iterator[None]:
+        """Work on ``acknowledgement``'s command once fewer than :data:`BUSY` are at work."""
+        with self._working:
+            try:
+                yield
+            finally:
+                with self._lock:
+                    self._arrived.discard(acknowledgement)
+
+
 class Acknowledgement:
     """A slash command's one acknowledgement, raced for by its deadline and its answer: the
     first to :meth:`send` it wins, the other learns it came too late."""
@@ -47,10 +85,11 @@ class Acknowledgement:
     KEY = "partnerbot_acknowledgement"
     """Where :func:`acknowledge_in_time` leaves it in the request's Bolt context."""
 
-    def __init__(self, ack: Ack) -> None:
+    def __init__(self, ack: Ack, commands: Commands) -> None:
         self._ack = ack
         self._lock = threading.Lock()
         self._sent = False
+        self.commands = commands
 
     def send(self, message: Message | None) -> bool:
         """Acknowledge with ``message`` unless that was done already; True if done now."""
@@ -66,20 +105,23 @@ class Acknowledgement:
 
 
 def acknowledge_in_time(deps: Deps) -> Callable[..., BoltResponse | None]:
-    """Bolt middleware that sets a slash command's deadline as the request arrives, in the
-    request's own thread: the command is acknowledged within ``settings.inline_answer_ms``
-    even when every listener thread is busy (a burst, a database that does not answer) and
-    its listener has not started yet. Set in the listener, the deadline waited for a free
-    thread: 50 simultaneous registrations were acknowledged in up to 2.9 s."""
+    """Bolt middleware that acknowledges a slash command by its deadline
+    (``settings.inline_answer_ms``), or at once when :data:`BUSY` others are in progress,
+    deciding as the request arrives, in the request's own thread: neither a burst nor a
+    database that does not answer, keeping every listener thread busy, can delay it. Set in
+    the listener, the deadline waited for a free thread: 50 simultaneous registrations were
+    acknowledged in up to 2.9 s."""
+    commands = Commands()
 
     def middleware(
         body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
         if is_slash_command(body):
-            acknowledgement = Acknowledgement(context.ack)
+            acknowledgement = Acknowledgement(context.ack, commands)
             context[Acknowledgement.KEY] = acknowledgement
+            busy = commands.arrive(acknowledgement)
             budget_ms = deps.settings.inline_answer_ms
-            if budget_ms > 0:
+            if budget_ms > 0 and not busy:
                 deps.deadlines.call_later(budget_ms / 1000, lambda: acknowledgement.send(None))
             else:
                 acknowledgement.send(None)
@@ -115,11 +157,12 @@ def answer_command(
         acknowledgement.send(None)
 
     user_id = command["user_id"]
-    message = guarded(
-        command["command"],
-        user_id,
-        lambda: as_asker(deps, client, context, user_id, rule, lambda a: work(a, answer_later)),
-    )
+    with acknowledgement.commands.working(acknowledgement):
+        message = guarded(
+            command["command"],
+            user_id,
+            lambda: as_asker(deps, client, context, user_id, rule, lambda a: work(a, answer_later)),
+        )
     if not acknowledgement.send(message) and message is not None:
         respond(**message.as_ephemeral())
 
