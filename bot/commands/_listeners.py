@@ -3,13 +3,14 @@ lets them, in a unit of work (``_access.as_asker``), with an apology for any une
 (saying so when the database is out of reach), and show its answer (if any) only to whoever
 asked. A button is acknowledged at once and answered through ``response_url``, leaving the
 message with the button as it is; a slash command is answered in its acknowledgement when the
-answer is ready soon enough, and acknowledged empty at its deadline otherwise."""
+answer is ready soon enough, else acknowledged empty at its deadline, or at once when the
+process is busy with others (:func:`acknowledge_in_time`)."""
 
 import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, BoltResponse, Respond
@@ -62,7 +63,7 @@ class Commands:
         self._working = threading.BoundedSemaphore(BUSY)
 
     def arrive(self, acknowledgement: "Acknowledgement") -> bool:
-        """Count ``acknowledgement``'s command in; True when :data:`BUSY` others are in."""
+        """Count ``acknowledgement``'s command in; True when :data:`BUSY` others were in."""
         with self._lock:
             self._arrived.add(acknowledgement)
             return len(self._arrived) > BUSY
@@ -89,7 +90,13 @@ class Acknowledgement:
         self._ack = ack
         self._lock = threading.Lock()
         self._sent = False
-        self.commands = commands
+        self._commands = commands
+        self.busy = commands.arrive(self)
+        """Whether :data:`BUSY` other commands were in progress as this one arrived."""
+
+    def working(self) -> AbstractContextManager[None]:
+        """Hold while working on the command (:meth:`Commands.working`)."""
+        return self._commands.working(self)
 
     def send(self, message: Message | None) -> bool:
         """Acknowledge with ``message`` unless that was done already; True if done now."""
@@ -119,9 +126,8 @@ def acknowledge_in_time(deps: Deps) -> Callable[..., BoltResponse | None]:
         if is_slash_command(body):
             acknowledgement = Acknowledgement(context.ack, commands)
             context[Acknowledgement.KEY] = acknowledgement
-            busy = commands.arrive(acknowledgement)
             budget_ms = deps.settings.inline_answer_ms
-            if budget_ms > 0 and not busy:
+            if budget_ms > 0 and not acknowledgement.busy:
                 deps.deadlines.call_later(budget_ms / 1000, lambda: acknowledgement.send(None))
             else:
                 acknowledgement.send(None)
@@ -157,7 +163,7 @@ def answer_command(
         acknowledgement.send(None)
 
     user_id = command["user_id"]
-    with acknowledgement.commands.working(acknowledgement):
+    with acknowledgement.working():
         message = guarded(
             command["command"],
             user_id,
