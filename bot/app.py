@@ -17,6 +17,8 @@ from bot.commands._listeners import acknowledge_in_time
 from bot.deadlines import Deadlines
 from bot.deps import Deps
 from bot.identity import SlackTeams
+from bot.malformed import refuse_unstorable
+from bot.replays import replay_guard
 from config.logs import ContextExecutor
 from config.program import Program
 from config.settings import Settings
@@ -64,7 +66,9 @@ def create_app(
 ) -> App:
     """Build the Bolt app for HTTP mode. Listeners acknowledge first and work afterwards
     (``process_before_response=False``, lazy listeners); the token is checked once with
-    ``auth.test``, which also tells the app its own team."""
+    ``auth.test``, which also tells the app its own team. Before any listener, a request seen
+    before is acknowledged and dropped (``bot.replays``; signed HTTP requests only) and one
+    holding text no database stores is answered (``bot.malformed``)."""
     require_credentials(settings, socket_mode=socket_mode)
     try:
         app = App(
@@ -79,6 +83,9 @@ def create_app(
         raise SlackConfigError(
             f"could not check the bot token with Slack at {settings.slack_api_url}: {error}"
         ) from None
+    if not socket_mode:
+        app.use(replay_guard(session_factory))
+    app.use(refuse_unstorable)
     deps = Deps(
         settings=settings,
         session_factory=session_factory,

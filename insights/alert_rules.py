@@ -80,21 +80,24 @@ def _flag_severity(flag: dict[str, Any]) -> str:
 def findings(
     scores: pd.DataFrame, threshold: float, previous: dict[int, float] | None = None
 ) -> list[Finding]:
-    """Findings from an assessment's scores (``risk``, ``risk_band``, ``top_factors``,
-    ``drift_flags`` per partner): one ``at_risk`` per partner at or above ``threshold``, one
-    ``drift:<metric>`` per drift flag. ``previous``: each partner's last risk, for "up from"."""
+    """Findings from an assessment's scores (``risk``, ``risk_band``, ``method``,
+    ``top_factors``, ``drift_flags`` per partner): one ``at_risk`` per partner at or above
+    ``threshold`` with a reason to give (a score nothing in the partner's record explains is not
+    worth a manager's time: :mod:`insights.risk_factors`), one ``drift:<metric>`` per drift
+    flag. ``previous``: each partner's last risk, for "up from"."""
     previous = previous or {}
     out = []
     for partner, row in scores.iterrows():
         pid = int(partner)
         detail = {
             "risk_band": row["risk_band"],
+            "method": row.get("method", "model"),
             "factors": list(row["top_factors"]),
             "flags": list(row["drift_flags"]),
             "previous_risk": previous.get(pid),
         }
         risk = float(row["risk"])
-        if risk >= threshold:
+        if risk >= threshold and detail["factors"]:
             out.append(Finding(pid, AT_RISK, _risk_severity(risk, threshold), risk, detail))
         for flag in row["drift_flags"]:
             condition = f"drift:{flag['metric']}"
@@ -141,9 +144,18 @@ def allot(
     return single, dict(rest)
 
 
+def is_modelled(detail: dict[str, Any]) -> bool:
+    """Whether the at-risk figure is the model's probability, not the rule-based fallback's
+    (too little history to learn from) or a partner with no history at all."""
+    return detail.get("method", "model") == "model"
+
+
 def headline(finding: Finding, name: str, currency: str) -> str:
     """One line saying what changed, for the alert, the summary and the digest."""
     if finding.condition == AT_RISK:
+        if not is_modelled(finding.detail):  # a rule of thumb states no probability
+            signs = len(finding.detail["factors"])
+            return f"{name} is at risk of going quiet: {signs} warning sign{'s' * (signs > 1)}"
         before = finding.detail.get("previous_risk")
         change = f", up from {before:.0%}" if before is not None and before < finding.risk else ""
         return f"{name} is at risk of going quiet: {finding.risk:.0%}{change}"

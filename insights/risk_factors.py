@@ -7,6 +7,13 @@ rhythm or its peer group, so "no won deal in 94 days" only counts when the partn
 every 21 — and ranked by how far from normal they are. A severity of 1 means "clearly unusual"
 (half the usual volume, twice the usual silence, 15 points of win rate below peers); smaller
 deviations are not reasons. Everything is vectorised over partners.
+
+Every sentence is true as written and recomputable from the events: a window is named by its
+length in days ("in the last 90 days", "in the last 180 days") and "usually" is the partner's
+own rate over the history it has — at most the 270 days before the last 90, and at least one
+full 90-day period, or the reason does not apply. A reason always compares; a partner with
+nothing noticeably worse than its own normal or its peers' gets no reason at all (and so no
+at-risk alert: :func:`insights.alert_rules.findings`), never a bare count.
 """
 
 from __future__ import annotations
@@ -22,9 +29,13 @@ from insights.program_events import LOST, REGISTERED, WON
 
 DAY = pd.Timedelta(days=1)
 QUARTER_DAYS = 90
-BASELINE_QUARTERS = 3  # the usual level: the three quarters before the last one
+BASELINE_QUARTERS = 3  # the usual level: at most the three 90-day periods before the last one
 TOP = 3
 MIN_SEVERITY = 1.0
+"""A reason this far from normal is listed."""
+NOTICEABLE = 0.5
+"""When no reason is that far, the most unusual one at least this far (about 30 % below the
+partner's normal in volume terms) stands alone: an at-risk partner gets its clearest why."""
 
 
 @dataclass(frozen=True)
@@ -79,10 +90,17 @@ def reasons(
     half_year = as_of - 2 * QUARTER_DAYS * DAY
     f = features.reindex(partners)
 
+    # the history each partner has before the last 90 days, up to the full baseline: a partner
+    # younger than that is measured against the time it has, not divided by three quarters
+    first_seen = events.groupby("partner_id", observed=True)["date"].min().reindex(partners)
+    history = ((recent - first_seen) / DAY).clip(lower=0, upper=BASELINE_QUARTERS * QUARTER_DAYS)
+    periods = (history / QUARTER_DAYS).where(history >= QUARTER_DAYS)  # NaN: no full period
+
     def per_quarter(kinds: tuple) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+        """Count and amount in the last 90 days, and per 90 days of the partner's baseline."""
         n_now, amount_now = _counts(events, partners, recent, as_of, kinds)
         n_base, amount_base = _counts(events, partners, base_start, recent, kinds)
-        return n_now, amount_now, n_base / BASELINE_QUARTERS, amount_base / BASELINE_QUARTERS
+        return n_now, amount_now, n_base / periods, amount_base / periods
 
     out: dict[str, Reason] = {}
 
@@ -105,7 +123,7 @@ def reasons(
         np.log2((regs_usual + 1) / (regs_now + 1)).where(regs_usual >= 2),
         lambda i: (
             f"{_count(regs[i], 'deal registration')} in the last 90 days, "
-            f"usually {regs_then[i]:.0f} a quarter"
+            f"usually {_rate(regs_then[i])} per 90 days"
         ),
     )
 
@@ -114,11 +132,11 @@ def reasons(
     won, won_then = at(won_now), at(won_usual)
     out["revenue"] = Reason(
         np.log2(won_usual / np.maximum(won_now, floor)).where(
-            (won_usual > 0) & (wins_usual * BASELINE_QUARTERS >= 2)
+            (won_usual > 0) & (wins_usual * periods >= 2)
         ),
         lambda i: (
             f"won {format_metric(won[i], 'money', currency)} in the last 90 days, "
-            f"usually {format_metric(won_then[i], 'money', currency)} a quarter"
+            f"usually {format_metric(won_then[i], 'money', currency)} per 90 days"
         ),
     )
 
@@ -132,7 +150,10 @@ def reasons(
     rate, rate_peers = at(win_rate), at(peer_rate)
     out["win_rate"] = Reason(
         (peer_rate - win_rate) / 0.15,
-        lambda i: f"win rate {rate[i]:.0%} vs {rate_peers[i]:.0%} peer median (last 6 months)",
+        lambda i: (
+            f"win rate {rate[i]:.0%} vs {rate_peers[i]:.0%} peer median (deals closed in the "
+            "last 180 days)"
+        ),
     )
 
     earlier = half_year - 4 * QUARTER_DAYS * DAY
@@ -144,8 +165,9 @@ def reasons(
     out["deal_size"] = Reason(
         np.log2(size_before / size_now),
         lambda i: (
-            f"average won deal {format_metric(size[i], 'money', currency)}, "
-            f"down from {format_metric(size_then[i], 'money', currency)}"
+            f"average won deal {format_metric(size[i], 'money', currency)} in the last 180 "
+            f"days, down from {format_metric(size_then[i], 'money', currency)} in the 360 "
+            "days before"
         ),
     )
 
@@ -154,8 +176,8 @@ def reasons(
     out["engagement"] = Reason(
         np.log2((acts_usual + 1) / (acts_now + 1)).where(acts_usual >= 2),
         lambda i: (
-            f"{_count(acts[i], 'marketing or training event')} in 90 days, "
-            f"usually {acts_then[i]:.0f} a quarter"
+            f"{_count(acts[i], 'marketing or training event')} in the last 90 days, "
+            f"usually {_rate(acts_then[i])} per 90 days"
         ),
     )
 
@@ -165,7 +187,10 @@ def reasons(
     score, score_peers = at(latest), at(peer_satisfaction)
     out["satisfaction"] = Reason(
         (peer_satisfaction - latest) / 1.5,
-        lambda i: f"satisfaction {score[i]:.1f}/10 vs {score_peers[i]:.1f} peer median",
+        lambda i: (
+            f"satisfaction {score[i]:.1f}/10 in the latest survey of the last 180 days vs "
+            f"{score_peers[i]:.1f} peer median"
+        ),
     )
     return out
 
@@ -176,13 +201,9 @@ def _count(n: float, noun: str) -> str:
     return f"{n:.0f} {noun}" + ("" if n == 1 else "s")
 
 
-def _fallback(wins: float, registrations: float) -> str:
-    """The plainest fact about a partner no rule singles out — its volume over a year, which
-    is what a low-frequency partner's risk comes from."""
-    return (
-        f"{_count(wins, 'won deal')} and {_count(registrations, 'deal registration')} "
-        "in the last 12 months"
-    )
+def _rate(n: float) -> str:
+    """A usual count per period, to one decimal below 10 ("1.3"), whole above ("14")."""
+    return f"{n:.1f}".removesuffix(".0") if n < 10 else f"{n:.0f}"
 
 
 def top_factors(
@@ -196,25 +217,19 @@ def top_factors(
     top: int = TOP,
 ) -> pd.Series:
     """The ``top`` strongest reasons per partner, most severe first, as plain-language
-    sentences (a list per partner). A partner with no clearly unusual reason gets the plainest
-    fact instead, so an at-risk score is never shown without a why."""
+    sentences (a list per partner). When no reason is clearly unusual, the most unusual
+    noticeable one stands alone; a partner with none gets an empty list."""
     with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 is "does not apply": NaN
         candidates = reasons(events, as_of, partners, features, peers, currency)
     names = list(candidates)
     severity = np.column_stack(
         [candidates[n].severity.reindex(partners).to_numpy(float) for n in names]
     )
-    severity = np.where(severity >= MIN_SEVERITY, severity, np.nan)
+    severity = np.where(severity >= NOTICEABLE, severity, np.nan)
     order = np.argsort(-np.nan_to_num(severity, nan=-np.inf), axis=1, kind="stable")[:, :top]
-    as_of = pd.Timestamp(as_of)
-    year = as_of - 4 * QUARTER_DAYS * DAY
-    wins = _counts(events, partners, year, as_of, (WON,))[0].to_numpy()
-    registrations = _counts(events, partners, year, as_of, (REGISTERED,))[0].to_numpy()
     out = []
     for row in range(len(partners)):
-        picked = [names[k] for k in order[row] if not np.isnan(severity[row, k])]
-        out.append(
-            [candidates[n].sentence(row) for n in picked]
-            or [_fallback(wins[row], registrations[row])]
-        )
+        ranked = [k for k in order[row] if not np.isnan(severity[row, k])]
+        clear = [k for k in ranked if severity[row, k] >= MIN_SEVERITY]
+        out.append([candidates[names[k]].sentence(row) for k in clear or ranked[:1]])
     return pd.Series(out, index=partners, name="top_factors", dtype=object)

@@ -47,24 +47,29 @@ metrics ranked across the whole program that month (certifications as a count, s
 completion is measured against the partner's own tier), their weighted mean ranked again, so
 80 means "ahead of 80 % of the program's partners". The score within the peer group cannot
 decide a tier: the peer group is the tier, so half of every tier would fall short of it by
-construction. A review uses the mean program score of the month and the two reviews before
-(last month, three months back), so one odd month moves nobody.
+construction. A review weighs three program scores: the month's and those of the two reviews
+before (last month, three months back).
 
 A partner qualifies for a tier when it meets all three of its thresholds: ``min_score`` on the
 program score, ``min_revenue`` on trailing-12-month sourced revenue and ``min_certifications``
-on certifications. To move up, it must qualify for the next tier with margins:
-``tiering.hysteresis_points`` above the score threshold and ``tiering.revenue_margin`` (a
-share) above the revenue threshold. To move down, it must fail its own tier beyond the same
-margins: the program score more than ``hysteresis_points`` below ``min_score``, revenue below
-``min_revenue`` × (1 − ``revenue_margin``) even allowing for how uncertain a year's revenue is
-(``revenue_12m_error``: a year of three deals says little about the next), or fewer
-certifications than required. Revenue must have cleared (or missed) its bar at this review and
-at the review three months before, so one large deal or one lean quarter moves nobody.
-Otherwise it stays, so a partner near a boundary does not flap.
-A review moves at most one tier. Downgrades need approval when
-``tiering.downgrade_requires_approval``. ``recommended`` is the tier after this review, margins
-and the one-step rule applied. Gaps say what the partner still needs for the tier above its
-current one, margins included, so meeting them all means being promoted at the next review.
+on certifications. A move needs evidence that outlasts one month and one deal:
+
+- **Up**, to the next tier, when it qualifies with margins at every review: its *lowest* program
+  score ``tiering.hysteresis_points`` above the tier's ``min_score``, and its revenue at this
+  review and the review three months before ``tiering.revenue_margin`` (a share) above
+  ``min_revenue`` even allowing for how uncertain a year's revenue is (``revenue_12m_error``:
+  a year of three deals says little about the next), and the certifications.
+- **Down**, one tier, when it fails its own tier beyond the same margins at every review: its
+  *highest* program score more than ``hysteresis_points`` below ``min_score``, or its revenue
+  at both reviews below ``min_revenue`` × (1 − ``revenue_margin``) allowing for the same
+  uncertainty, or fewer certifications than required. A partner signed less than a year ago is
+  not moved down: its trailing 12 months are not yet a year in the program.
+
+Otherwise it stays, so a partner near a boundary does not flap. Downgrades need approval when
+``tiering.downgrade_requires_approval``. ``recommended`` is the tier after this review. Gaps say
+what the partner still needs for the tier above its current one, measured against its lowest
+score and revenue of the reviews, margins included, so meeting them all means being promoted
+at the next review.
 """
 
 from __future__ import annotations
@@ -111,6 +116,11 @@ SILENCE = 2.0
 """Significance of "no marketing activity": like a change twice its floor."""
 MAX_SIGNIFICANCE = 5.0
 COMPARISONS = (("last month", 1), ("last quarter", 3))
+CONFIDENCE_Z = 2.0
+"""Revenue moves a tier only when it clears the bar by this many standard errors of a year's
+revenue (about 95 % confidence): what one lucky or lean year cannot do."""
+YEAR_MONTHS = 12
+"""A partner signed fewer calendar months ago than this is not moved down a tier."""
 _EPS = 1e-9
 
 
@@ -130,8 +140,6 @@ class TierAdvice:
     change: Literal["up", "down", "stay"]
     needs_approval: bool
     next_tier: str | None
-    score: float
-    """The program-wide score the review used (see "Tier advice")."""
     gaps: list[str]
     """What ``next_tier`` still needs, the hysteresis margins included: program score points,
     revenue, certifications."""
@@ -359,33 +367,44 @@ def _composite(pct: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.clip(np.round(score, 1), 0.0, 100.0)
 
 
-def tier_advice(
-    current: str,
-    score: float,
-    revenue_12m: float,
-    certifications: float,
-    program: Program,
-    revenue_error: float = 0.0,
-    revenue_before: float | None = None,
-) -> TierAdvice:
-    """The tier review for one partner (rules in the module docstring). ``score`` is the
-    program-wide score, which does not depend on the tier under review; ``revenue_error`` is
-    the relative uncertainty of ``revenue_12m`` (``revenue_12m_error``)."""
+@dataclass(frozen=True)
+class Standing:
+    """What one partner's tier review weighs (see "Tier advice")."""
+
+    scores: tuple[float, ...]
+    """Program scores at this review and the reviews before it; NaN where not scored."""
+    revenue_12m: float
+    certifications: float
+    revenue_before: float = math.nan
+    """Trailing-12-month sourced revenue at the review three months before; NaN: not known."""
+    revenue_error: float = 0.0
+    """The relative uncertainty of ``revenue_12m`` (``revenue_12m_error``)."""
+    months_signed: float = math.nan
+    """Calendar months since the partner signed; NaN when not known."""
+
+
+def tier_advice(current: str, standing: Standing, program: Program) -> TierAdvice:
+    """The tier review for one partner (rules in the module docstring)."""
     tiers, rules = program.tiers, program.tiering
     names = [tier.name for tier in tiers]
     level = names.index(current) if current in names else 0
-    revenue = 0.0 if math.isnan(revenue_12m) else revenue_12m
-    certs = 0.0 if math.isnan(certifications) else certifications
-    noise = 0.0 if math.isnan(revenue_error) else revenue_error
-    up = _Bar(rules.hysteresis_points, 1 + rules.revenue_margin)
+    scores = [s for s in standing.scores if not math.isnan(s)] or [0.0]
+    revenues = [_or_zero(standing.revenue_12m)]
+    if not math.isnan(standing.revenue_before):
+        revenues.append(standing.revenue_before)
+    certs = _or_zero(standing.certifications)
+    noise = CONFIDENCE_Z * _or_zero(standing.revenue_error)
+    up = _Bar(rules.hysteresis_points, (1 + rules.revenue_margin) * (1 + noise))
     down = _Bar(-rules.hysteresis_points, (1 - rules.revenue_margin) / (1 + noise))
+    worst = (min(scores), min(revenues))
+    best = (max(scores), max(revenues))
+    new_partner = standing.months_signed < YEAR_MONTHS  # False when NaN: not known to be new
 
-    before = revenue if revenue_before is None or math.isnan(revenue_before) else revenue_before
     here, above = tiers[level], tiers[level + 1] if level + 1 < len(tiers) else None
     new = level
-    if level > 0 and not down.met(here, score, max(revenue, before), certs):
+    if level > 0 and not new_partner and not down.met(here, *best, certs):
         new = level - 1
-    elif above is not None and up.met(above, score, min(revenue, before), certs):
+    elif above is not None and up.met(above, *worst, certs):
         new = level + 1
     change: Literal["up", "down", "stay"] = (
         "up" if new > level else "down" if new < level else "stay"
@@ -398,10 +417,13 @@ def tier_advice(
         change=change,
         needs_approval=change == "down" and rules.downgrade_requires_approval,
         next_tier=above.name if above is not None else None,
-        score=score,
-        gaps=up.gaps(above, score, revenue, certs, currency) if above is not None else [],
-        keep_gaps=down.gaps(here, score, revenue, certs, currency) if new < level else [],
+        gaps=up.gaps(above, *worst, certs, currency) if above is not None else [],
+        keep_gaps=down.gaps(here, *best, certs, currency) if new < level else [],
     )
+
+
+def _or_zero(value: float) -> float:
+    return 0.0 if math.isnan(value) else value
 
 
 @dataclass(frozen=True)
@@ -693,13 +715,13 @@ def scorecards(
     metric_values = _python(frame[metric_columns].iloc[rows].to_numpy(float))
     percentile_columns = [PERCENTILE_PREFIX + name for name in WEIGHTED_METRICS]
     percentiles = _python(np.round(scored[percentile_columns].to_numpy(float), 1))
-    # tiers move on the program score of the month and the two reviews scored before it
-    # (last month, three months back), so one odd month neither promotes nor demotes
-    reviewed = history.back("program_score", 3)[:, [0, 1, 3]]
-    program_scores = np.round(np.nanmean(reviewed, axis=1), 1).tolist()
+    # tiers move on the program scores of the month and the two reviews before it (last month,
+    # three months back), and on revenue now and three months back
+    reviewed = history.back("program_score", 3)[:, [0, 1, 3]].tolist()
     revenue_12m = frame["trailing_revenue_12m"].iloc[rows].to_numpy(float).tolist()
     revenue_error = frame["revenue_12m_error"].iloc[rows].to_numpy(float).tolist()
     revenue_before = history.back("trailing_revenue_12m", 3)[:, 3].tolist()
+    months_signed = history.back("months_since_signed", 0)[:, 0].tolist()
     certifications = frame["certifications"].iloc[rows].to_numpy(float).tolist()
 
     cards: dict[int, Scorecard] = {}
@@ -732,12 +754,15 @@ def scorecards(
             highlights=highlights[i],
             advice=tier_advice(
                 peer_tier,
-                program_scores[i],
-                revenue_12m[i],
-                certifications[i],
+                Standing(
+                    scores=tuple(reviewed[i]),
+                    revenue_12m=revenue_12m[i],
+                    certifications=certifications[i],
+                    revenue_before=revenue_before[i],
+                    revenue_error=revenue_error[i],
+                    months_signed=months_signed[i],
+                ),
                 program,
-                revenue_error[i],
-                revenue_before[i],
             ),
         )
     return cards

@@ -246,8 +246,8 @@ class _Sender:
             uploaded = self.client.files_upload_v2(
                 content=revenue_chart(chart),
                 filename=chart.filename,
-                title=chart.title,
-                alt_txt=chart.alt_text,
+                title=chart.shown_title,
+                alt_txt=chart.shown_alt_text,
             )
         except ValueError as error:
             logger.warning("chart of %s not drawn, posting without it: %s", key, error)

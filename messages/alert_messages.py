@@ -6,7 +6,7 @@ model, so answering is one click."""
 
 from typing import Any
 
-from insights.alert_rules import AT_RISK, Finding
+from insights.alert_rules import AT_RISK, Finding, is_modelled
 from insights.metric_display import format_metric
 from messages.blocks import Message, actions, button, confirm, context, esc, section
 from models.enums import AlertState
@@ -34,13 +34,21 @@ def _change(flag: dict[str, Any]) -> str:
     return f"{esc(flag['metric'].replace('_', ' '))} {moved} since {flag['since'][:7]}"
 
 
+def _at_risk(finding: Finding) -> str:
+    """The partner's at-risk figure as its method allows: the model's probability with its
+    band, or the band alone from the rule-based fallback, which has no probability to give."""
+    band = esc(finding.detail.get("risk_band", ""))
+    if not is_modelled(finding.detail):
+        return f"at risk: {band} · rule-based (too little history for the model), no probability"
+    return f"at-risk probability {format_metric(finding.risk, 'percent', '')} ({band})"
+
+
 def alert_message(
     alert_id: int, finding: Finding, name: str, headline: str, snooze_days: int
 ) -> Message:
     detail = finding.detail
     flags = detail.get("flags", []) if finding.condition == AT_RISK else []
     value = str(alert_id)
-    risk = format_metric(finding.risk, "percent", "")
     not_a_problem = confirm(
         "Not a problem?",
         f"partnerbot will not raise this again for {name}.",
@@ -48,15 +56,12 @@ def alert_message(
         "Keep it",
     )
     return Message(
-        headline,
+        esc(headline, 300),
         [
             section(f"{MARK[finding.severity]} *{esc(headline, 300)}*"),
             section(_listed("*Why*", [esc(f, 200) for f in detail.get("factors", [])])),
             section(_listed("*What changed*", [_change(f) for f in flags])),
-            context(
-                f"{finding.severity} · at-risk probability {risk} "
-                f"({detail.get('risk_band', '')}) · details: `/scorecard {esc(name)}`"
-            ),
+            context(f"{_at_risk(finding)} · details: `/scorecard {esc(name)}`"),
             actions(
                 [
                     button("Acknowledge", ACKNOWLEDGE, value, style="primary"),

@@ -2,13 +2,21 @@
 escaping of user input, and :func:`fit`, which every message goes through to meet Slack's
 limits — so a renderer says what a message shows and never counts characters.
 
+What users typed or imported never becomes Slack markup (``<!here>``, ``<@U…>``, ``<#C…>``,
+``<https://…|…>``): a renderer passes such strings to mrkdwn only through :func:`esc` (or
+:func:`code`), and the plain-text builders (:func:`header`, :func:`button`, :func:`confirm`,
+:func:`chart_image`) escape their words themselves; Slack decodes the three entities in
+``plain_text`` as it does in mrkdwn, so the reader sees the name as typed. :func:`fit`, which
+every message goes through, then turns any ``<`` that does not open one of the bot's own
+mentions of a user or channel id (:func:`person`, :func:`where`) into ``&lt;``: a renderer that
+forgets to escape cannot make the bot ping a channel or show a link.
+
 ``fit`` splits a section's text at line ends into sections of at most 3,000 characters, puts
 fields ten to a section with at most 2,000 characters each, cuts a header to 150 and a
-context's text to 3,000, and makes a message of more than 50 blocks several messages. Names and
-other user input go through :func:`esc` (or :func:`code`), the one place ``&``, ``<`` and ``>``
-are escaped."""
+context's text to 3,000, and makes a message of more than 50 blocks several messages."""
 
 import copy
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -68,6 +76,16 @@ class Chart:
     filename: str
     alt_text: str
 
+    @property
+    def shown_title(self) -> str:
+        """The title for Slack (an image's, a file's): escaped, as it names partners; the
+        chart itself draws ``title`` as typed."""
+        return escape(self.title)
+
+    @property
+    def shown_alt_text(self) -> str:
+        return escape(self.alt_text)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -117,8 +135,30 @@ def clip(text: str, limit: int) -> str:
 
 
 def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    """Escape the three characters Slack treats as control characters in text objects."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(escaped: str, limit: int) -> str:
+    """Escaped text cut to ``limit`` characters without leaving half an entity (``&am…``)."""
+    if len(escaped) <= limit:
+        return escaped
+    head = escaped[: limit - 1]
+    entity = head.rfind("&")
+    if entity != -1 and ";" not in head[entity:]:
+        head = head[:entity]
+    return head + "…"
+
+
+_OWN_MARKUP = re.compile(r"<(?![@#][A-Z0-9]+>)")
+"""A ``<`` that does not open a mention of a user or channel id, as :func:`person` and
+:func:`where` write them."""
+
+
+def defang(text: str) -> str:
+    """``text`` with every ``<`` that is not the bot's own mention escaped: no broadcast
+    (``<!here>``), link or other markup survives, whatever a renderer forgot."""
+    return _OWN_MARKUP.sub("&lt;", text)
 
 
 def esc(text: object, limit: int = MAX_NAME) -> str:
@@ -134,7 +174,8 @@ def code(text: str) -> str:
 
 
 def header(text: str) -> HeaderBlock:
-    return HeaderBlock(text=PlainTextObject(text=text, emoji=True))
+    """A header of ``text``, escaped (it may hold names)."""
+    return HeaderBlock(text=PlainTextObject(text=escape(text), emoji=True))
 
 
 def section(markdown: str, accessory: ButtonElement | None = None) -> SectionBlock:
@@ -158,8 +199,8 @@ def chart_image(chart: Chart, file_id: str = CHART_PLACEHOLDER) -> ImageBlock:
     message, until the outbox draws and uploads it."""
     return ImageBlock(
         slack_file={"id": file_id},
-        alt_text=chart.alt_text,
-        title=PlainTextObject(text=chart.title),
+        alt_text=chart.shown_alt_text,
+        title=PlainTextObject(text=chart.shown_title),
     )
 
 
@@ -174,8 +215,9 @@ def button(
     style: str | None = None,
     confirm: ConfirmObject | None = None,
 ) -> ButtonElement:
+    """A button labelled ``text``, escaped (``Award to PARTNER`` names a partner)."""
     return ButtonElement(
-        text=PlainTextObject(text=clip(text, MAX_BUTTON)),
+        text=PlainTextObject(text=cut(escape(text), MAX_BUTTON)),
         action_id=action_id,
         value=value,
         style=style,
@@ -184,12 +226,12 @@ def button(
 
 
 def confirm(title: str, text: str, yes: str, no: str) -> ConfirmObject:
-    """A button's "are you sure?" dialog, each part cut to Slack's limit for it."""
+    """A button's "are you sure?" dialog, each part escaped and cut to Slack's limit for it."""
     return ConfirmObject(
-        title=PlainTextObject(text=clip(title, 100)),
-        text=PlainTextObject(text=clip(text, 300)),
-        confirm=PlainTextObject(text=clip(yes, 30)),
-        deny=PlainTextObject(text=clip(no, 30)),
+        title=PlainTextObject(text=cut(escape(title), 100)),
+        text=PlainTextObject(text=cut(escape(text), 300)),
+        confirm=PlainTextObject(text=cut(escape(yes), 30)),
+        deny=PlainTextObject(text=cut(escape(no), 30)),
     )
 
 
@@ -204,7 +246,7 @@ def _chunks(text: str, limit: int) -> list[str]:
     pieces: list[str] = []
     current = ""
     for line in text.split("\n"):
-        line = clip(line, limit)
+        line = cut(line, limit)
         if current and len(current) + 1 + len(line) > limit:
             pieces.append(current)
             current = line
@@ -222,7 +264,9 @@ def _with(part: Part, **changes: Any) -> Part:
 
 
 def _cut(text: TextObject, limit: int) -> TextObject:
-    return text if len(text.text) <= limit else _with(text, text=clip(text.text, limit))
+    """``text`` defanged (:func:`defang`) and cut to ``limit``."""
+    shown = cut(defang(text.text), limit)
+    return text if shown == text.text else _with(text, text=shown)
 
 
 def _fitted(block: Block) -> list[Block]:
@@ -238,14 +282,16 @@ def _fitted(block: Block) -> list[Block]:
         return [_with(block, elements=elements)]
     if isinstance(block, ImageBlock):
         title = _cut(block.title, MAX_FIELD) if block.title else None
-        return [_with(block, alt_text=clip(block.alt_text, MAX_FIELD), title=title)]
+        return [_with(block, alt_text=cut(defang(block.alt_text), MAX_FIELD), title=title)]
     if not isinstance(block, SectionBlock):
         return [block]
     if block.fields:
-        cut = [_cut(f, MAX_FIELD) for f in block.fields]
-        first, *rest = [cut[start : start + MAX_FIELDS] for start in range(0, len(cut), MAX_FIELDS)]
+        shown = [_cut(f, MAX_FIELD) for f in block.fields]
+        first, *rest = [
+            shown[start : start + MAX_FIELDS] for start in range(0, len(shown), MAX_FIELDS)
+        ]
         return [_with(block, fields=first), *(SectionBlock(fields=part) for part in rest)]
-    pieces = _chunks(block.text.text or "", MAX_SECTION) if block.text else []
+    pieces = _chunks(defang(block.text.text or ""), MAX_SECTION) if block.text else []
     if pieces == [block.text.text]:
         return [block]
     texts = [_with(block.text, text=piece) for piece in pieces]
@@ -265,7 +311,7 @@ def _words(blocks: Sequence[Block]) -> str:
             lines += [f.text for f in block.fields or []]
         if isinstance(block, ContextBlock):
             lines += [e.text for e in block.elements if isinstance(e, TextObject)]
-    return clip("\n".join(lines), MAX_TEXT)
+    return cut("\n".join(lines), MAX_TEXT)
 
 
 def _has_chart(blocks: Sequence[Block]) -> bool:
@@ -280,12 +326,12 @@ def _has_chart(blocks: Sequence[Block]) -> bool:
 def fit(message: Message) -> list[Message]:
     """``message`` within Slack's limits: one message, or several when it outgrows 50 blocks,
     the chart going with the one that shows it. A message without ``text`` gets each part's
-    own words as its notification text."""
+    own words as its notification text. Every text is :func:`defang`-ed."""
     blocks = [fitted for block in message.blocks for fitted in _fitted(block)]
     pages = [blocks[start : start + MAX_BLOCKS] for start in range(0, len(blocks), MAX_BLOCKS)]
     return [
         Message(
-            clip(message.text, MAX_TEXT) if message.text else _words(page),
+            cut(defang(message.text), MAX_TEXT) if message.text else _words(page),
             page,
             message.chart if _has_chart(page) else None,
         )

@@ -145,7 +145,7 @@ def deal_status(deal: DealView, *, staff: bool) -> Message:
     ]
     if deal.notes:
         blocks.append(context(f"Notes: {escape(deal.notes)}"))
-    return Message(text=f"{deal.external_id}: {deal.status.value}", blocks=blocks)
+    return Message(text=f"{escape(deal.external_id)}: {deal.status.value}", blocks=blocks)
 
 
 @partner_visible
@@ -172,13 +172,13 @@ def deal_list(title: str, deals: Sequence[DealView], total: int, *, staff: bool)
     """A list of registrations, ten lines a section, at most ``MAX_LISTED`` lines; staff see
     whose each is."""
     if not deals:
-        return plain(f"{title}: none.")
+        return plain(f"{escape(title)}: none.")
     lines = [_list_line(deal, staff) for deal in deals[:MAX_LISTED]]
     blocks: list[Block] = [section(f"*{escape(title)}*")]
     blocks += [section("\n".join(lines[i : i + 10])) for i in range(0, len(lines), 10)]
     if total > len(lines):
         blocks.append(context(f"Showing {len(lines)} of {total}. Narrow the list to see others."))
-    return Message(text=f"{title}: {total}", blocks=blocks)
+    return Message(text=f"{escape(title)}: {total}", blocks=blocks)
 
 
 @partner_visible
@@ -256,7 +256,7 @@ def approval_card(deal: DealView, routed_to: str, claims: str) -> Message:
         f"decide:{deal.external_id}",
     )
     return Message(
-        text=f"Registration to approve: {deal.external_id} {deal.account_name}",
+        text=f"Registration to approve: {escape(deal.external_id)} {escape(deal.account_name)}",
         blocks=[
             section(f"*Registration to approve*\n{_headline(deal, staff=True)}"),
             section("\n".join(_facts(deal, staff=True))),
@@ -307,7 +307,7 @@ def conflict_card(deals: Sequence[DealView], claims: str) -> Message:
     )
     if len(deals) > len(shown):
         blocks.append(context(f"{len(deals) - len(shown)} more claims are not shown."))
-    return Message(text=f"Channel conflict over {first.account_name}", blocks=blocks)
+    return Message(text=f"Channel conflict over {escape(first.account_name)}", blocks=blocks)
 
 
 def decided_card(deals: Sequence[DealView]) -> Message:

@@ -5,6 +5,7 @@ Block and action ids are the contract with the submission handlers in ``bot/comm
 (that is verified again on submission)."""
 
 import json
+from collections.abc import Sequence
 
 from slack_sdk.models.blocks import (
     ContextBlock,
@@ -20,7 +21,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from deals import field_lengths as limits
+from messages.blocks import cut, esc, escape
 from messages.partner_visible import partner_visible
+from models import Partner
 
 REGISTER_VIEW = "deal_register"
 REJECT_VIEW = "deal_reject_reason"
@@ -81,7 +84,9 @@ def register_modal(
         )
     else:
         blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=f"Registering for *{partner_name}*")])
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"Registering for *{esc(partner_name)}*")]
+            )
         )
     blocks += [
         _text_input(ACCOUNT_NAME, "Customer (account) name", max_length=limits.ACCOUNT_NAME),
@@ -134,8 +139,23 @@ def register_modal(
     )
 
 
+def partner_options(partners: Sequence[Partner]) -> list[dict[str, object]]:
+    """The options of the form's partner pickers (staff only): each partner's name, region
+    and tier, escaped and cut to Slack's 75 characters."""
+    return [
+        {
+            "text": {
+                "type": "plain_text",
+                "text": cut(escape(f"{p.name} · {p.region} · {p.tier}"), 75),
+            },
+            "value": str(p.id),
+        }
+        for p in partners
+    ]
+
+
 def reject_modal(deal_id: str, *, whole_conflict: bool, metadata: dict[str, str]) -> View:
-    what = f"every claim in the conflict over {deal_id}" if whole_conflict else deal_id
+    what = f"every claim in the conflict over {esc(deal_id)}" if whole_conflict else esc(deal_id)
     return View(
         type="modal",
         callback_id=REJECT_VIEW,

@@ -53,5 +53,6 @@ def approval_nudge(
     )
     card = deal_messages.approval_card(deal, routed_to, claims)
     return Message(
-        text=f"Waiting for approval: {deal.external_id}", blocks=[section(headline), *card.blocks]
+        text=f"Waiting for approval: {escape(deal.external_id)}",
+        blocks=[section(headline), *card.blocks],
     )

@@ -164,12 +164,14 @@ def scorecard_card(
             f"Computed {card.computed_at:%Y-%m-%d %H:%M} UTC.{busy if chart_busy else ''}"
         )
     )
-    return Message(text=f"{card.name}: score {card.score:.1f}", blocks=blocks)
+    return Message(text=f"{escape(card.name)}: score {card.score:.1f}", blocks=blocks)
 
 
 def leaderboard(title: str, cards: Sequence[StoredScorecard]) -> Message:
     if not cards:
-        return plain(f"{title}: no scorecards yet. They are computed nightly (`partnerbot score`).")
+        return plain(
+            f"{escape(title)}: no scorecards yet. They are computed nightly (`partnerbot score`)."
+        )
     lines = []
     for rank, card in enumerate(cards, start=1):
         arrow = _arrow(card.score, card.score_previous_month)
@@ -179,7 +181,7 @@ def leaderboard(title: str, cards: Sequence[StoredScorecard]) -> Message:
         )
     blocks: list[Block] = [section(f"*{escape(title)}*")]
     blocks += [section("\n".join(lines[i : i + 10])) for i in range(0, len(lines), 10)]
-    return Message(text=title, blocks=blocks)
+    return Message(text=escape(title), blocks=blocks)
 
 
 @partner_visible

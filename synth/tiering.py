@@ -30,20 +30,20 @@ def recorded_tier(
     """The tier nearest to ``profile`` (the tier the partner sells like) that a review under
     the program's rules keeps it in, for the sourced revenue it wins in a typical year (what
     its sales are worth, not one year's luck) and the certifications it holds at ``review``:
-    not below the tier's minimum less the revenue margin (a review keeps it there), and below
-    the next tier's minimum (a review would have promoted it by now). (The score is left out:
-    it ranks the partner against the program.)"""
+    at or above the tier's minimum, so only a change in how it sells (or a rare year) moves it
+    down, and below the next tier's minimum (a review would have promoted it by now). (The
+    score is left out: it ranks the partner against the program.)"""
     certified = np.array([kind == "certification" for kind in activities.kind], dtype=bool)
     certs = int((certified & (activities.date < review.astype("datetime64[D]"))).sum())
-    tiers, margin = rules.tiers, rules.tiering.revenue_margin
+    tiers = rules.tiers
 
-    def meets(level: int, share: float) -> bool:
+    def meets(level: int) -> bool:
         tier = tiers[level]
-        return sourced_year >= tier.min_revenue * share and certs >= tier.min_certifications
+        return sourced_year >= tier.min_revenue and certs >= tier.min_certifications
 
     level = min(profile, len(tiers) - 1)
-    while level > 0 and not meets(level, 1 - margin):
+    while level > 0 and not meets(level):
         level -= 1
-    while level + 1 < len(tiers) and meets(level + 1, 1.0):
+    while level + 1 < len(tiers) and meets(level + 1):
         level += 1
     return tiers[level].name

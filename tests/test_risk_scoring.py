@@ -81,8 +81,8 @@ def test_score_writes_the_contract_stores_it_and_ignores_later_data(
         assert isinstance(flags, list)
         for flag in flags:
             assert {"metric", "expected", "observed", "magnitude", "since"} <= set(flag)
-        if row["risk_band"] != "low":
-            assert row["top_factors"], row  # an at-risk score always comes with a why
+        if row["risk_band"] == "low":
+            assert not row["top_factors"], row  # only medium and high are explained
     (run,) = runs
     assert run.card["as_of"] == "2026-07-01"  # the model's cut-off: events before it
     assert run.card["version"] == run.model_version
@@ -131,8 +131,22 @@ def test_reasons_are_measured_against_the_partners_own_rhythm_and_peers() -> Non
     found = top_factors(frame, as_of, partners, features, peers, "USD")
     assert found[1][0] == "no won deal in 100 days, usually every 20"
     assert any(f.startswith("won USD 0 in the last 90 days, usually USD") for f in found[1])
-    assert found[2] == ["18 won deals and no deal registrations in the last 12 months"]
-    assert "win rate 10% vs 60% peer median (last 6 months)" in found[3]
+    assert found[2] == []  # nothing worse than its own normal: no reason, never a bare count
+    assert "win rate 10% vs 60% peer median (deals closed in the last 180 days)" in found[3]
+
+
+def test_usual_rates_are_over_the_history_a_partner_has() -> None:
+    as_of = D0 + pd.Timedelta(days=300)
+    # signed and busy from day 120: 45 registrations in its first 90 days, 2 in the last 90
+    rows = [(1, 120 + 2 * k, "registered", 0.0) for k in range(45)]
+    rows += [(1, 250, "registered", 0.0), (1, 260, "registered", 0.0)]
+    # 2: a month of history before the last 90 days: too short to say what is usual
+    rows += [(2, 180 + k, "registered", 0.0) for k in range(20)] + [(2, 260, "registered", 0.0)]
+    frame = events(rows)
+    partners = pd.Index([1, 2], name="partner_id")
+    found = top_factors(frame, as_of, partners, risk_features(frame, as_of), None, "USD")
+    assert found[1] == ["2 deal registrations in the last 90 days, usually 45 per 90 days"]
+    assert found[2] == []
 
 
 @pytest.mark.slow

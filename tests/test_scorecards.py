@@ -16,6 +16,8 @@ from insights.scorecards import (
     WEIGHTED_METRICS,
     Highlight,
     Scorecard,
+    Standing,
+    TierAdvice,
     score_frame,
     scorecards,
     tier_advice,
@@ -384,6 +386,20 @@ def test_money_is_in_the_program_currency() -> None:
 # platinum 80 / 600,000 / 6; hysteresis 5 points and 20 % of revenue)
 
 
+def advise(
+    current: str,
+    score: float,
+    revenue: float,
+    certifications: float,
+    program: Program = PROGRAM,
+    scores: tuple[float, ...] | None = None,
+    **standing: float,
+) -> TierAdvice:
+    """The tier review of a partner with ``score`` at each of its three reviews (or ``scores``)."""
+    reviewed = scores if scores is not None else (score,) * 3
+    return tier_advice(current, Standing(reviewed, revenue, certifications, **standing), program)
+
+
 def test_the_score_tiers_rest_on_does_not_depend_on_the_tier() -> None:
     frame = one_month("win_rate", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.35])
 
@@ -399,29 +415,29 @@ def test_the_score_tiers_rest_on_does_not_depend_on_the_tier() -> None:
 
 
 def test_just_above_the_next_tier_does_not_move_up() -> None:
-    advice = tier_advice("silver", 62, 300_000, 3, PROGRAM)
+    advice = advise("silver", 62, 300_000, 3, PROGRAM)
     assert (advice.change, advice.recommended, advice.next_tier) == ("stay", "silver", "gold")
     assert advice.gaps == ["3 more points of program score"]
 
 
 def test_clearly_above_the_next_tier_moves_up_without_approval() -> None:
-    advice = tier_advice("silver", 66, 300_000, 3, PROGRAM)
+    advice = advise("silver", 66, 300_000, 3, PROGRAM)
     assert (advice.change, advice.recommended, advice.needs_approval) == ("up", "gold", False)
     assert advice.gaps == []
 
 
 def test_up_one_tier_at_a_time() -> None:
-    advice = tier_advice("registered", 95, 1_000_000, 10, PROGRAM)
+    advice = advise("registered", 95, 1_000_000, 10, PROGRAM)
     assert (advice.change, advice.recommended) == ("up", "silver")
 
 
 def test_just_below_the_own_tier_does_not_drop() -> None:
-    advice = tier_advice("gold", 57, 300_000, 3, PROGRAM)
+    advice = advise("gold", 57, 300_000, 3, PROGRAM)
     assert (advice.change, advice.recommended, advice.needs_approval) == ("stay", "gold", False)
 
 
 def test_far_below_drops_one_tier_and_needs_approval() -> None:
-    advice = tier_advice("platinum", 10, 0, 0, PROGRAM)
+    advice = advise("platinum", 10, 0, 0, PROGRAM)
     assert (advice.current, advice.change, advice.recommended) == ("platinum", "down", "gold")
     assert advice.needs_approval
     assert advice.keep_gaps == [  # platinum's 80 points and 600,000, less the margins
@@ -432,37 +448,62 @@ def test_far_below_drops_one_tier_and_needs_approval() -> None:
 
 
 def test_what_keeps_the_tier_is_said_only_when_a_downgrade_is_recommended() -> None:
-    assert tier_advice("gold", 95, 300_000, 2, PROGRAM).keep_gaps == ["1 more certification"]
-    assert tier_advice("gold", 57, 300_000, 3, PROGRAM).keep_gaps == []  # within the margin
-    assert tier_advice("silver", 66, 300_000, 3, PROGRAM).keep_gaps == []
+    assert advise("gold", 95, 300_000, 2, PROGRAM).keep_gaps == ["1 more certification"]
+    assert advise("gold", 57, 300_000, 3, PROGRAM).keep_gaps == []  # within the margin
+    assert advise("silver", 66, 300_000, 3, PROGRAM).keep_gaps == []
 
 
 def test_downgrades_without_approval_when_the_program_says_so() -> None:
     program = program_with("[tiering]\ndowngrade_requires_approval = false")
-    advice = tier_advice("platinum", 10, 0, 0, program)
+    advice = advise("platinum", 10, 0, 0, program)
     assert (advice.change, advice.needs_approval) == ("down", False)
 
 
 def test_missing_revenue_or_certifications_drop_whatever_the_score() -> None:
-    assert tier_advice("gold", 95, 199_999, 3, PROGRAM).recommended == "silver"  # < 80 %
-    assert tier_advice("gold", 95, 200_000, 3, PROGRAM).recommended == "gold"  # within the margin
-    assert tier_advice("gold", 95, 300_000, 2, PROGRAM).recommended == "silver"
+    assert advise("gold", 95, 199_999, 3, PROGRAM).recommended == "silver"  # < 80 %
+    assert advise("gold", 95, 200_000, 3, PROGRAM).recommended == "gold"  # within the margin
+    assert advise("gold", 95, 300_000, 2, PROGRAM).recommended == "silver"
 
 
 def test_revenue_moves_a_tier_only_when_it_held_for_two_reviews() -> None:
     # 320,000 now (one large deal this quarter) but 200,000 three months ago: not yet gold
-    assert tier_advice("silver", 90, 320_000, 3, PROGRAM, revenue_before=200_000).change == "stay"
-    assert tier_advice("silver", 90, 320_000, 3, PROGRAM, revenue_before=310_000).change == "up"
+    assert advise("silver", 90, 320_000, 3, PROGRAM, revenue_before=200_000).change == "stay"
+    assert advise("silver", 90, 320_000, 3, PROGRAM, revenue_before=310_000).change == "up"
     # a lean quarter alone does not demote either
-    assert tier_advice("gold", 90, 150_000, 3, PROGRAM, revenue_before=260_000).change == "stay"
-    assert tier_advice("gold", 90, 150_000, 3, PROGRAM, revenue_before=180_000).change == "down"
+    assert advise("gold", 90, 150_000, 3, PROGRAM, revenue_before=260_000).change == "stay"
+    assert advise("gold", 90, 150_000, 3, PROGRAM, revenue_before=180_000).change == "down"
 
 
 def test_a_shortfall_within_the_noise_of_few_deals_does_not_drop() -> None:
-    # 150,000 from a handful of deals (relative error 0.4) could be a 210,000 year
-    assert tier_advice("gold", 95, 150_000, 3, PROGRAM, revenue_error=0.4).change == "stay"
-    assert tier_advice("gold", 95, 140_000, 3, PROGRAM, revenue_error=0.4).change == "down"
-    assert tier_advice("gold", 95, 150_000, 3, PROGRAM, revenue_error=0.1).change == "down"
+    # 150,000 from a handful of deals (relative error 0.2; two standard errors, 40 %) could
+    # be a 210,000 year: the bar is 250,000 × 80 % / 1.4 = 142,857
+    assert advise("gold", 95, 150_000, 3, revenue_error=0.2).change == "stay"
+    assert advise("gold", 95, 140_000, 3, revenue_error=0.2).change == "down"
+    assert advise("gold", 95, 150_000, 3, revenue_error=0.05).change == "down"
+
+
+def test_a_lucky_year_of_few_deals_does_not_promote() -> None:
+    # gold needs 300,000 with the margin; 320,000 from few deals (error 0.15) needs 390,000
+    assert advise("silver", 90, 320_000, 3, revenue_before=310_000).change == "up"
+    lucky = advise("silver", 90, 320_000, 3, revenue_before=310_000, revenue_error=0.15)
+    assert lucky.change == "stay"
+    assert lucky.gaps == ["USD 80,000 more trailing-12-month sourced revenue"]
+
+
+def test_the_score_must_hold_at_every_review_to_move() -> None:
+    # gold: 60 points, so 65 to move up and below 55 to move down
+    assert advise("silver", 0, 300_000, 3, scores=(70, 66, 70)).change == "up"
+    one_dip = advise("silver", 0, 300_000, 3, scores=(70, 62, 70))
+    assert (one_dip.change, one_dip.gaps) == ("stay", ["3 more points of program score"])
+    assert advise("gold", 0, 300_000, 3, scores=(50, 54, 50)).change == "down"
+    assert advise("gold", 0, 300_000, 3, scores=(50, 58, 50)).change == "stay"
+    assert advise("gold", 0, 300_000, 3, scores=(50, math.nan, 50)).change == "down"
+
+
+def test_a_partner_in_its_first_year_is_not_moved_down() -> None:
+    assert advise("platinum", 10, 0, 0, months_signed=11).change == "stay"
+    assert advise("platinum", 10, 0, 0, months_signed=12).change == "down"
+    assert advise("registered", 95, 1_000_000, 10, months_signed=2).change == "up"
 
 
 def test_the_entry_tier_cannot_drop() -> None:
@@ -470,23 +511,23 @@ def test_the_entry_tier_cannot_drop() -> None:
         '[[tiers]]\nname = "member"\nmin_score = 10\nmin_certifications = 1\n'
         '[[tiers]]\nname = "elite"\nmin_score = 50'
     )
-    advice = tier_advice("member", 0, 0, 0, program)
+    advice = advise("member", 0, 0, 0, program)
     assert (advice.change, advice.recommended) == ("stay", "member")
 
 
 def test_gaps_to_the_next_tier_in_plain_language() -> None:
-    advice = tier_advice("registered", 38.5, 60_000, 0, PROGRAM)
+    advice = advise("registered", 38.5, 60_000, 0, PROGRAM)
     assert advice.next_tier == "silver"
     assert advice.gaps == [
         "6.5 more points of program score",  # silver's 40 plus the 5-point margin
         "USD 60,000 more trailing-12-month sourced revenue",  # 120 % of silver's 100,000
         "1 more certification",
     ]
-    assert tier_advice("silver", 70, 300_000, 1, PROGRAM).gaps == ["2 more certifications"]
+    assert advise("silver", 70, 300_000, 1, PROGRAM).gaps == ["2 more certifications"]
 
 
 def test_the_top_tier_has_no_next_tier() -> None:
-    advice = tier_advice("platinum", 90, 700_000, 6, PROGRAM)
+    advice = advise("platinum", 90, 700_000, 6, PROGRAM)
     assert (advice.change, advice.next_tier, advice.gaps) == ("stay", None, [])
 
 

@@ -363,7 +363,10 @@ def test_engagement_and_satisfaction_fall_before_declines(files: dict[str, Rows]
 def test_tiers_differ_in_volume_size_and_win_rate(files: dict[str, Rows]) -> None:
     partners = {p["partner_id"]: p for p in files["partners"]}
     tiers = Counter(p["tier"] for p in partners.values())
-    assert tiers["registered"] > tiers["silver"] > tiers["gold"] > tiers["platinum"] > 0
+    # a pyramid at its base; gold and platinum are both small, in either order: a gold seller
+    # whose year clears platinum's minimum is recorded platinum, as a review would have it
+    assert tiers["registered"] > tiers["silver"] > max(tiers["gold"], tiers["platinum"])
+    assert min(tiers["gold"], tiers["platinum"]) > 0
     sizes: dict[str, list[float]] = defaultdict(list)
     outcomes: dict[str, Counter[str]] = defaultdict(Counter)
     volume: Counter[str] = Counter()

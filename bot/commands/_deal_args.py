@@ -194,8 +194,6 @@ def parse(text: str) -> DealCommand:
     """The command ``/deal {text}`` asks for."""
     if problem := lengths.too_long("command", text, lengths.COMMAND_TEXT):
         return Usage(problem)
-    if "\x00" in text:  # no database stores it; Slack's own clients never send it
-        return Usage("Your command holds a NUL character, which no field can take: type it again.")
     words = text.split()
     if not words:
         return Help()

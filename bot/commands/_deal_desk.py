@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Literal
 
 from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy import select
 
 from bot.commands._access import Asker, names_own_partner, partner_named
 from bot.deps import Deps
@@ -31,7 +32,8 @@ from deals.registration import RegistrationRequest, register
 from deals.routing import may_decide, route_for, target
 from messages import deal_messages as messages
 from messages.blocks import Message, code, escape, plain, where
-from models import DealStatus
+from messages.malformed import out_of_date
+from models import DealStatus, Partner
 from models.enums import ACTIVE_DEAL_STATUSES
 
 logger = logging.getLogger(__name__)
@@ -203,6 +205,9 @@ class DealDesk:
         partner = self._registering_partner(form)
         if isinstance(partner, Message):
             return partner
+        influencers = form.influence_partner_ids if who.is_staff else []
+        if not self._partners_exist([partner, *influencers]):
+            return out_of_date()  # picked from a list of partners: one was changed or deleted
         known = {self.program.info.currency, *self.program.currencies}
         currency = (form.currency or self.program.info.currency).upper()
         if currency not in known:
@@ -220,7 +225,7 @@ class DealDesk:
                 product=form.product,
                 expected_close=form.expected_close,
                 notes=form.notes,
-                influence_partner_ids=form.influence_partner_ids if who.is_staff else [],
+                influence_partner_ids=influencers,
                 registered_by=who.user_id,
             ),
             self.program,
@@ -242,6 +247,10 @@ class DealDesk:
         rivals = [deal_view(self.session, i) for i in outcome.conflicting_ids]
         self._announce_conflict(deal, [r for r in rivals if r is not None])
         return messages.registered_in_conflict(deal)
+
+    def _partners_exist(self, ids: list[int]) -> bool:
+        found = self.session.scalars(select(Partner.id).where(Partner.id.in_(ids))).all()
+        return set(found) == set(ids)
 
     def _claims(self, deal: DealView) -> str:
         return decisions.claims_version(self.session, deal, self.program, self.deps.registrations)

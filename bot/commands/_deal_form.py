@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.commands._deal_args import AmountError, parse_amount
 from bot.commands._deal_desk import Registration
+from bot.commands._values import row_id
 from deals import field_lengths as lengths
 from deals.names import normalize_domain
 from messages import deal_modals as modal
@@ -23,14 +24,20 @@ def _text(values: State, name: str) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def _selected(values: State, name: str) -> str | None:
-    option = _element(values, name).get("selected_option") or {}
-    value = option.get("value")
+def _option_value(option: object) -> str | None:
+    value = option.get("value") if isinstance(option, dict) else None
     return value if isinstance(value, str) else None
 
 
-def _ids(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()]
+def _selected(values: State, name: str) -> str | None:
+    return _option_value(_element(values, name).get("selected_option"))
+
+
+def _ids(values: State, name: str) -> list[int] | None:
+    """The partner ids picked in a multi-select; None when one is not a partner id."""
+    options = _element(values, name).get("selected_options") or []
+    ids = [row_id(_option_value(o)) for o in options] if isinstance(options, list) else [None]
+    return None if None in ids else [i for i in ids if i is not None]
 
 
 _LONGEST = {
@@ -66,28 +73,28 @@ def read_registration(values: State) -> Registration | dict[str, str]:
     close_text = _element(values, modal.EXPECTED_CLOSE).get("selected_date")
     try:
         expected_close = date.fromisoformat(close_text) if close_text else None
-    except ValueError:
+    except (TypeError, ValueError):
         errors[modal.EXPECTED_CLOSE] = "Pick a date."
         expected_close = None
-    partner = _selected(values, modal.PARTNER)
-    if modal.PARTNER in values and not (partner and partner.isdigit()):
+    partner = row_id(_selected(values, modal.PARTNER))
+    if modal.PARTNER in values and partner is None:
         errors[modal.PARTNER] = "Pick the partner."
+    influencers = _ids(values, modal.INFLUENCERS)
+    if influencers is None:
+        errors[modal.INFLUENCERS] = "Pick the partners again."
     if errors:
         return errors
     assert account_name is not None
     assert amount is not None
-    influencers = [
-        option.get("value", "")
-        for option in _element(values, modal.INFLUENCERS).get("selected_options") or []
-    ]
+    assert influencers is not None
     return Registration(
         account_name=account_name,
         domain=domain,
         amount=amount,
         currency=_selected(values, modal.CURRENCY) or symbol_currency,
-        partner_id=int(partner) if partner else None,
+        partner_id=partner,
         expected_close=expected_close,
         product=_text(values, modal.PRODUCT),
         notes=_text(values, modal.NOTES),
-        influence_partner_ids=_ids(influencers),
+        influence_partner_ids=influencers,
     )

@@ -10,10 +10,12 @@ from slack_bolt import App
 
 from bot.commands._access import Asker, staff_only
 from bot.commands._listeners import Click, button
+from bot.commands._values import row_id
 from bot.deps import Deps
 from insights.alert_store import record_feedback
 from messages.alert_messages import ANSWERS, answered
 from messages.blocks import Message, plain
+from messages.malformed import out_of_date
 from models.enums import AlertState
 
 ANSWERERS = staff_only("answer alerts")
@@ -23,9 +25,12 @@ def register(app: App, deps: Deps) -> None:
     def answer(state: AlertState) -> Click:
         def work(asker: Asker, body: dict[str, Any], action: dict[str, Any]) -> Message | None:
             user_id = asker.who.user_id
+            alert_id = row_id(action.get("value"))
+            if alert_id is None:
+                return out_of_date()
             feedback = record_feedback(
                 asker.session,
-                int(action["value"]),
+                alert_id,
                 state,
                 user_id,
                 deps.program.today(),

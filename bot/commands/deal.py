@@ -11,7 +11,6 @@ by each listener's rule (``_access``). (The partner pickers' option lists are th
 their answer *is* the acknowledgement.)
 """
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -37,12 +36,16 @@ from bot.commands._deal_args import (
 from bot.commands._deal_desk import Clicked, DealDesk, Decision, Registration
 from bot.commands._deal_form import read_registration
 from bot.commands._listeners import AnswerLater, Click, answer_command, answer_submission, button
+from bot.commands._values import metadata as read_metadata
+from bot.commands._values import state_values
 from bot.deps import Deps
 from deals import field_lengths as lengths
+from deals.lookup import parse_deal_id
 from deals.partner_lookup import search_partners
 from messages import deal_messages as messages
 from messages import deal_modals as modals
 from messages.blocks import Message
+from messages.malformed import out_of_date
 
 COMMAND = messages.COMMAND
 MAX_OPTIONS = 50
@@ -54,6 +57,7 @@ DECIDERS = staff_only("decide registrations")
 """Who may press a card's buttons (``deals.routing`` then says which staff, per registration)."""
 PICKERS = staff_only("search partners")
 """Who may list partners by name (refused with an empty list: options have no text)."""
+FORM_CHANGED = "This form is out of date or was changed: close it and start again."
 
 
 def _rule(parsed: DealCommand) -> Rule:
@@ -66,10 +70,13 @@ def _rule(parsed: DealCommand) -> Rule:
     return KNOWN
 
 
-def _clicked(body: dict[str, Any], action: dict[str, Any]) -> tuple[str, Clicked]:
+def _clicked(body: dict[str, Any], action: dict[str, Any]) -> tuple[str, Clicked] | None:
     """The registration a card's button decides, and the card: where it is and the claims
-    version it was rendered from."""
-    deal_id, claims = messages.read_card_value(action.get("value", ""))
+    version it was rendered from; None when the button's value names no registration."""
+    value = action.get("value")
+    deal_id, claims = messages.read_card_value(value if isinstance(value, str) else "")
+    if parse_deal_id(deal_id) != deal_id:
+        return None
     container = body.get("container") or {}
     return deal_id, Clicked(
         container.get("channel_id", ""), container.get("message_ts", ""), claims
@@ -147,13 +154,16 @@ def register(app: App, deps: Deps) -> None:
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        form = read_registration(view["state"]["values"])
+        metadata = read_metadata(view)
+        if metadata is None:
+            ack(response_action="errors", errors={modals.ACCOUNT_NAME: FORM_CHANGED})
+            return
+        form = read_registration(state_values(view))
         if isinstance(form, dict):
             ack(response_action="errors", errors=form)
             return
         ack()
         user_id = body["user"]["id"]
-        metadata = json.loads(view.get("private_metadata") or "{}")
 
         def work(asker: Asker) -> Message:
             return DealDesk(deps, asker).register(form)
@@ -171,7 +181,10 @@ def register(app: App, deps: Deps) -> None:
 
     def decide_from_card(decision: Decision) -> Click:
         def work(asker: Asker, body: dict[str, Any], action: dict[str, Any]) -> Message | None:
-            deal_id, card = _clicked(body, action)
+            clicked = _clicked(body, action)
+            if clicked is None:
+                return out_of_date()
+            deal_id, card = clicked
             outcome = DealDesk(deps, asker).decide(decision, deal_id, card=card)
             return None if outcome.changed else outcome.answer
 
@@ -179,7 +192,10 @@ def register(app: App, deps: Deps) -> None:
 
     def ask_reason(whole_conflict: bool) -> Click:
         def work(asker: Asker, body: dict[str, Any], action: dict[str, Any]) -> Message | None:
-            deal_id, card = _clicked(body, action)
+            clicked = _clicked(body, action)
+            if clicked is None:
+                return out_of_date()
+            deal_id, card = clicked
             allowed = DealDesk(deps, asker).may_decide(deal_id)
             if isinstance(allowed, Message):
                 return allowed
@@ -204,9 +220,12 @@ def register(app: App, deps: Deps) -> None:
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        reason = (view["state"]["values"].get(modals.REASON, {}).get(modals.REASON) or {}).get(
-            "value"
-        ) or ""
+        metadata = read_metadata(view)
+        if metadata is None or parse_deal_id(metadata.get("deal", "")) != metadata.get("deal", ""):
+            ack(response_action="errors", errors={modals.REASON: FORM_CHANGED})
+            return
+        reason = state_values(view).get(modals.REASON, {}).get(modals.REASON, {}).get("value")
+        reason = reason if isinstance(reason, str) else ""
         problem = lengths.too_long("reason", reason.strip(), lengths.REASON)
         if not reason.strip() or problem:
             ack(
@@ -216,7 +235,6 @@ def register(app: App, deps: Deps) -> None:
             return
         ack()
         user_id = body["user"]["id"]
-        metadata = json.loads(view.get("private_metadata") or "{}")
         decision: Decision = "reject_all" if metadata.get("all") else "reject"
 
         card = Clicked(
@@ -242,11 +260,7 @@ def register(app: App, deps: Deps) -> None:
 
         def work(asker: Asker) -> list[dict[str, object]]:
             found = search_partners(asker.session, body.get("value", ""), limit=MAX_OPTIONS)
-            text = [f"{p.name} · {p.region} · {p.tier}"[:75] for p in found]
-            return [
-                {"text": {"type": "plain_text", "text": t}, "value": str(p.id)}
-                for t, p in zip(text, found, strict=True)
-            ]
+            return modals.partner_options(found)
 
         options: list[dict[str, object]] | Message = []
         try:

@@ -36,6 +36,7 @@ from bot.commands._access import (
     staff_or_contact_of,
 )
 from bot.commands._listeners import AnswerLater, answer_command, button
+from bot.commands._values import row_id
 from bot.deps import Deps
 from bot.identity import Identity
 from bot.rate_limits import over_limit
@@ -50,9 +51,10 @@ from insights.scorecard_store import (
     remember_chart,
 )
 from messages import deal_messages, scorecard_messages
-from messages.blocks import Message, code
+from messages.blocks import Message, code, escape
 from messages.charts import ChartRenderer, ChartsBusyError
 from messages.digests import partner_qbr
+from messages.malformed import out_of_date
 from models.enums import ACTIVE_DEAL_STATUSES
 
 COMMAND = scorecard_messages.COMMAND
@@ -100,9 +102,10 @@ def parse(text: str, program: Program) -> ScorecardCommand:
     rest = words[1:]
     limit = 10
     if rest and rest[0].isascii() and rest[0].isdigit():
-        limit = int(rest.pop(0))
-        if not 1 <= limit <= MAX_TOP:
+        digits = rest.pop(0).lstrip("0")
+        if len(digits) > len(str(MAX_TOP)) or not 1 <= int(digits or 0) <= MAX_TOP:
             return Usage(f"Show 1 to {MAX_TOP} partners.")
+        limit = int(digits)
     if len(rest) > 1:
         return Usage(f"I did not understand {code(' '.join(rest[1:]))}.")
     if not rest:
@@ -149,7 +152,7 @@ def _upload_chart(
         uploaded = client.files_upload_v2(
             content=charts.revenue_chart(chart),
             filename=chart.filename,
-            title=f"{card.name} — {card.month:%B %Y}",
+            title=escape(f"{card.name} — {card.month:%B %Y}"),
         )
     except (SlackApiError, SlackClientError, OSError, ValueError, TimeoutError) as error:
         logger.warning("chart upload for %s failed: %s", card.external_id, error)
@@ -234,19 +237,18 @@ def register(app: App, deps: Deps) -> None:
 
         answer_command(respond, client, context, deps, command, _rule(parsed), work)
 
-    def partner_of(action: dict[str, Any]) -> int:
-        value = str(action.get("value", ""))
-        return int(value) if value.isdigit() else -1
-
     def for_partner(what: str, show: Callable[[Asker, int], Message]) -> Callable[..., None]:
         """A card button showing something of the partner it names, to whoever may see that
-        partner."""
+        partner (a value naming no partner: staff are told the card was changed, a partner's
+        contact that it is not theirs)."""
 
         def work(asker: Asker, _body: dict[str, Any], action: dict[str, Any]) -> Message:
-            return show(asker, partner_of(action))
+            partner_id = row_id(action.get("value"))
+            return out_of_date() if partner_id is None else show(asker, partner_id)
 
         def rule(action: dict[str, Any]) -> Rule:
-            return staff_or_contact_of(partner_of(action), scorecard_messages.own_only)
+            partner_id = row_id(action.get("value")) or 0
+            return staff_or_contact_of(partner_id, scorecard_messages.own_only)
 
         return button(what, deps, rule, work)
 

@@ -29,6 +29,10 @@ def test_tier_review_proposes_once_and_decisions_stick(
     client: WebClient,
 ) -> None:
     with session_factory.begin() as session:
+        # three platinum sellers on record a tier below: the review proposes moving them up
+        platinum = select(Partner).where(Partner.tier == "platinum").order_by(Partner.id)
+        for partner in session.scalars(platinum.limit(3)):
+            partner.tier = "gold"
         compute_and_store(session, program_db, NOW.date())
     report = tier_review(session_factory, program_db, NOW)
     assert report.month == "October 2026"

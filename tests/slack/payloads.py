@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from tests.slack.fake_slack import HOME_TEAM
+from tests.slack.signing import fresh_trigger_id
 
 APP_ID = "A0PARTNERBOT"
 
@@ -48,7 +49,7 @@ def view_submission(
         "user": _user(user_id, team_id),
         "api_app_id": APP_ID,
         "token": "deprecated-verification-token",
-        "trigger_id": "2222.3333.submit",
+        "trigger_id": fresh_trigger_id(),
         "view": {
             "id": "V0MODAL",
             "team_id": HOME_TEAM,
@@ -91,7 +92,7 @@ def block_actions(
             "channel_id": channel_id,
             "is_ephemeral": False,
         },
-        "trigger_id": "3333.4444.click",
+        "trigger_id": fresh_trigger_id(),
         "channel": {"id": channel_id, "name": "privategroup"},
         "message": {
             "type": "message",

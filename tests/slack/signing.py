@@ -4,6 +4,7 @@ forge the signature, age the timestamp or leave the headers out, for the 401 cas
 
 import hashlib
 import hmac
+import itertools
 import json
 import time
 from dataclasses import dataclass
@@ -11,6 +12,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 SIGNING_SECRET = "partnerbot-test-signing-secret"
+_triggers = itertools.count(1)
+
+
+def fresh_trigger_id() -> str:
+    """A fresh ``trigger_id``, as Slack puts in every request it sends: two requests with the
+    same body are one request sent twice (``bot.replays``)."""
+    return f"{next(_triggers)}.2222.abcdef"
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,7 @@ def slash_command_body(
     team_id: str,
     response_url: str,
     channel_id: str = "C0GENERAL",
-    trigger_id: str = "1111.2222.abcdef",
+    trigger_id: str | None = None,
 ) -> str:
     """The form body of a slash command, fields in the order Slack sends them."""
     return urlencode(
@@ -71,7 +79,7 @@ def slash_command_body(
             "api_app_id": "A0PARTNERBOT",
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": trigger_id,
+            "trigger_id": trigger_id or fresh_trigger_id(),
         }
     )
 

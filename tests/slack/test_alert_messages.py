@@ -1,12 +1,14 @@
 """Alerts, their overflow summary and tier reviews within Slack's limits whatever the names,
 reasons and counts, each alert carrying its three answers for its own alert id."""
 
+import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from insights.alert_rules import AT_RISK, Finding
+from insights.alert_rules import AT_RISK, Finding, findings, headline
 from insights.tier_review import TierChange
 from messages.alert_messages import ACKNOWLEDGE, DISMISS, SNOOZE, alert_message, alerts_summary
+from messages.blocks import esc
 from messages.tier_messages import (
     APPROVE,
     DECLINE,
@@ -51,7 +53,67 @@ def test_an_alert_fits_and_answers_for_itself(
         DISMISS: str(alert_id),
     }
     assert len(actions["elements"][2]["confirm"]["text"]["text"]) <= 300
-    assert message.text == headline
+    assert message.text == esc(headline, 300)
+
+
+def shown(message_blocks: list) -> str:
+    return " ".join(str(block) for block in message_blocks)
+
+
+def test_the_rule_based_fallback_states_no_probability_and_labels_agree() -> None:
+    scores = pd.DataFrame(
+        {
+            "risk": [0.99, 0.65, 0.57],
+            "risk_band": ["high", "high", "medium"],
+            "method": ["heuristic", "model", "model"],
+            "top_factors": [["no won deal in 90 days, usually every 20"], ["a reason"], []],
+            "drift_flags": [
+                [],
+                [],
+                [
+                    {
+                        "metric": "revenue",
+                        "magnitude": -0.8,
+                        "since": "2026-08-01",
+                        "expected": 100.0,
+                        "observed": 20.0,
+                    }
+                ],
+            ],
+        },
+        index=pd.Index([1, 2, 3], name="partner_id"),
+    )
+    found = {(f.partner_id, f.condition): f for f in findings(scores, 0.6)}
+    assert set(found) == {(1, AT_RISK), (2, AT_RISK), (3, "drift:revenue")}
+
+    rule_based = found[1, AT_RISK]
+    line = headline(rule_based, "Acme", "USD")
+    post = alert_message(1, rule_based, "Acme", line, 30).as_post()
+    assert line == "Acme is at risk of going quiet: 1 warning sign"
+    assert "%" not in line + shown(post["blocks"])  # type: ignore[arg-type]
+    assert "rule-based" in shown(post["blocks"])  # type: ignore[arg-type]
+
+    modelled = alert_message(2, found[2, AT_RISK], "Beta", "h", 30).as_post()
+    assert "at-risk probability 65% (high)" in shown(modelled["blocks"])  # type: ignore[arg-type]
+    # a high drift alert on a partner whose at-risk band is medium names each for what it is
+    drift = alert_message(3, found[3, "drift:revenue"], "Gamma", "h", 30).as_post()
+    context = [b for b in drift["blocks"] if b["type"] == "context"]  # type: ignore[union-attr]
+    assert "at-risk probability 57% (medium)" in str(context)
+    assert "high" not in str(context)
+
+
+def test_a_risk_nothing_in_the_record_explains_raises_no_alert() -> None:
+    scores = pd.DataFrame(
+        {
+            "risk": [0.9],
+            "risk_band": ["high"],
+            "method": ["model"],
+            "top_factors": [[]],
+            "drift_flags": [[]],
+        },
+        index=pd.Index([7], name="partner_id"),
+    )
+    assert findings(scores, 0.6) == []
 
 
 @settings(max_examples=20, deadline=None)

@@ -40,6 +40,7 @@ from messages.blocks import (
     something_went_wrong,
     stranger_refusal,
 )
+from messages.malformed import out_of_date, unreadable_text
 from messages.partner_visible import KINDS, watching
 from models import DealRegistration, DealStatus
 from tests.programs import EXAMPLE_PROGRAM as PROGRAM
@@ -71,9 +72,12 @@ UNREACHED: dict[str, Callable[[], object]] = {
     "scorecard_messages.no_scorecard": lambda: scorecard_messages.no_scorecard("Acme Resellers"),
     "scorecard_messages.slow_down": lambda: scorecard_messages.slow_down(30),
     "deal_messages.form_failed": deal_messages.form_failed,
+    "malformed.unreadable_text": unreadable_text,
+    "malformed.out_of_date": out_of_date,
 }
 """Kinds no step of the scenario reaches (a crash, a stranger, no scorecard, twenty cards a
-minute, Slack refusing the modal), rendered directly; they take nothing from the database."""
+minute, Slack refusing the modal, text no database stores, a forged value), rendered directly;
+they take nothing from the database."""
 
 
 def seed_history(session_factory: sessionmaker[Session], ids: TwoPartners) -> int:
