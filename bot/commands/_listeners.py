@@ -49,8 +49,8 @@ threads at work only slow each other and the threads reading requests: a command
 this many at work is acknowledged at once (holding its request's thread to the deadline would
 keep the next requests unread; gunicorn has 4 a worker) and waits for one to finish; two keep
 one working while the other waits for the database or Slack. Bursts of 50 simultaneous
-registrations on 2 workers were acknowledged in up to 1.6–2.1 s with every listener thread at
-work, in 0.3–0.7 s so, and answered about as soon (``bench/ack_bench.py``, docs/serving.md)."""
+registrations on 2 workers were acknowledged in up to 2.6 s with every listener thread at work,
+in under 1 s so, and answered about as soon (``bench/ack_bench.py``, docs/serving.md)."""
 
 
 class Commands:
