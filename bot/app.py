@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 import bot.commands
+from bot.commands._listeners import acknowledge_in_time
 from bot.deadlines import Deadlines
 from bot.deps import Deps
 from bot.identity import SlackTeams
@@ -96,6 +97,7 @@ def create_app(
     )
     if deps.registrations is not None:
         deps.registrations.start()
+    app.use(acknowledge_in_time(deps))
     for register in command_registrars():
         register(app, deps)
     return app

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rate_limits import KEEP
 from models import RequestCount
+from models.db import is_unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,8 @@ def replay_guard(session_factory: sessionmaker[Session]) -> Callable[..., BoltRe
             with session_factory.begin() as session:
                 replayed = seen_before(session, key, signed_at)
         except SQLAlchemyError as error:
-            logger.warning("replay check failed, request let through: %s", error)
+            if not is_unreachable(error):  # an outage: the listener's answer says so, once
+                logger.warning("replay check failed, request let through: %s", error)
             replayed = False
         if replayed:
             retry = req.headers.get("x-slack-retry-num", [""])[0]

@@ -3,10 +3,21 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///partnerbot.sqlite3"
+POSTGRES_DRIVER = "postgresql+psycopg"
+"""The driver partnerbot installs; SQLAlchemy 2 reads a bare ``postgresql://`` as psycopg2."""
+
+
+def with_driver(url: str) -> str:
+    """``url`` with partnerbot's PostgreSQL driver when it names none: Heroku and others set
+    ``postgres://…``, a name SQLAlchemy 2 no longer knows, and tools write ``postgresql://…``."""
+    scheme, separator, rest = url.partition("://")
+    if separator and scheme in {"postgres", "postgresql"}:
+        return f"{POSTGRES_DRIVER}://{rest}"
+    return url
 
 
 class Settings(BaseSettings):
@@ -16,6 +27,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    """Any SQLAlchemy URL; ``postgres://`` and ``postgresql://`` get the psycopg driver."""
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN", repr=False)
     slack_signing_secret: str | None = Field(
         None, validation_alias="SLACK_SIGNING_SECRET", repr=False
@@ -61,3 +73,8 @@ class Settings(BaseSettings):
     """How long a sender's claim on a message lasts: after a crash, another run may look for
     it in Slack and resend it only then. Must exceed one delivery attempt (a few Slack calls
     of at most 10 s each)."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver(cls, url: str) -> str:
+        return with_driver(url)

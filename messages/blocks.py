@@ -368,3 +368,9 @@ def stranger_refusal() -> Message:
 @partner_visible
 def something_went_wrong() -> Message:
     return plain("Sorry, something went wrong on my side. Please try again in a minute.")
+
+
+@partner_visible
+def database_unreachable() -> Message:
+    """An outage, not a bug: the asker can do nothing but wait, so say that."""
+    return plain("Sorry, partnerbot can't reach its database; try again in a minute.")

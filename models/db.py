@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.base import Base
@@ -60,6 +61,16 @@ def make_engine(
         cursor.close()
 
     return engine
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` means the database could not be reached: the driver failed to connect
+    (no statement was sent: server down, wrong host, database dropped or closed to
+    connections) or lost the connection. Not a failing statement, a timeout or a deadlock."""
+    if not isinstance(error, DBAPIError):
+        return False
+    connecting = isinstance(error, OperationalError | InterfaceError) and error.statement is None
+    return connecting or error.connection_invalidated
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

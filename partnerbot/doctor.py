@@ -4,7 +4,10 @@ command's output rather than from logs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,6 +21,17 @@ from models.migrate import is_current
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
+
+CHANNEL_CHECKS_PER_MINUTE = 50
+"""``conversations.info`` is in Slack's Tier 3: 50+ calls a minute per workspace, sporadic
+bursts welcome. Doctor starts with a minute's worth at once, then keeps to the rate."""
+CHANNEL_CHECKS_AT_ONCE = 4
+"""Calls in flight together: enough to keep to the rate over a slow connection."""
+RATE_LIMITED_ATTEMPTS = 5
+"""Times a channel is asked about while Slack answers 429 (each after its Retry-After)."""
+
+Progress = Callable[[int, int], None]
+"""Told (channels checked, channels to check) as the channel checks proceed."""
 
 
 @dataclass(frozen=True)
@@ -87,21 +101,111 @@ def _program_channels(program: Program) -> dict[str, str]:
     return channels
 
 
-def _membership(client: WebClient, channel: str, what: str) -> Check:
+class Pacer:
+    """Starts calls at most ``per_minute`` a minute (a token bucket holding a minute's worth),
+    and holds every caller back while Slack's Retry-After runs, not only the one answered
+    429. Thread-safe."""
+
+    def __init__(self, per_minute: int) -> None:
+        self._interval = 60 / per_minute
+        self._capacity = float(per_minute)
+        self._tokens = self._capacity
+        self._updated = time.monotonic()
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        """Block until a call may start, and count it."""
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                refill = (now - self._updated) / self._interval
+                self._tokens = min(self._capacity, self._tokens + refill)
+                self._updated = now
+                delay = self._paused_until - now
+                if delay <= 0 and self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                delay = max(delay, (1 - self._tokens) * self._interval)
+            time.sleep(delay)
+
+    def pause(self, seconds: float) -> None:
+        """Slack said to retry after ``seconds``: no call starts before then."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+
+def _retry_after(error: Exception) -> float | None:
+    """Seconds Slack's 429 said to wait (1 when it named none); None for any other error."""
+    from slack_sdk.errors import SlackApiError
+
+    if not isinstance(error, SlackApiError) or error.response.status_code != 429:
+        return None
+    headers = {name.lower(): value for name, value in (error.response.headers or {}).items()}
+    value = headers.get("retry-after", "1")
+    try:
+        return float(value[0] if isinstance(value, list) else value)
+    except ValueError:
+        return 1.0
+
+
+def _membership(client: WebClient, pacer: Pacer, channel: str, what: str) -> Check:
     from slack_sdk.errors import SlackApiError, SlackClientError
 
     name = f"channel {channel}"
-    try:
-        info = client.conversations_info(channel=channel)
-    except (SlackApiError, SlackClientError, OSError) as error:
-        return Check(name, False, f"{what}: {_slack_error(error)}", "check the channel id")
-    if not (info.get("channel") or {}).get("is_member"):
-        invite = f"/invite the bot to {channel}"
-        return Check(name, False, f"{what}: the bot is not a member", invite)
-    return Check(name, True, f"{what}: the bot is a member")
+    for _ in range(RATE_LIMITED_ATTEMPTS):
+        pacer.wait()
+        try:
+            info = client.conversations_info(channel=channel)
+        except (SlackApiError, SlackClientError, OSError) as error:
+            wait = _retry_after(error)
+            if wait is None:
+                return Check(name, False, f"{what}: {_slack_error(error)}", "check the channel id")
+            pacer.pause(wait)
+            continue
+        if not (info.get("channel") or {}).get("is_member"):
+            invite = f"/invite the bot to {channel}"
+            return Check(name, False, f"{what}: the bot is not a member", invite)
+        return Check(name, True, f"{what}: the bot is a member")
+    return Check(
+        name, False, f"{what}: Slack kept answering 429", "run partnerbot doctor again later"
+    )
 
 
-def check_slack(settings: Settings, program: Program, database: Database | None) -> Iterator[Check]:
+def check_channels(
+    client: WebClient, channels: dict[str, str], progress: Progress | None = None
+) -> list[Check]:
+    """Whether the bot is in each channel (id → what it is for), asked a few at a time within
+    ``conversations.info``'s rate, waiting out Retry-After; in ``channels``' order."""
+    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+    # the pacer waits out a 429 for every thread: the client's own handler would for one only
+    client.retry_handlers = [
+        h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)
+    ]
+    pacer = Pacer(CHANNEL_CHECKS_PER_MINUTE)
+    done = 0
+    lock = threading.Lock()
+
+    def check(item: tuple[str, str]) -> Check:
+        nonlocal done
+        found = _membership(client, pacer, *item)
+        if progress is not None:
+            with lock:
+                done += 1
+                progress(done, len(channels))
+        return found
+
+    with ThreadPoolExecutor(CHANNEL_CHECKS_AT_ONCE, thread_name_prefix="doctor") as pool:
+        return list(pool.map(check, channels.items()))
+
+
+def check_slack(
+    settings: Settings,
+    program: Program,
+    database: Database | None,
+    progress: Progress | None = None,
+) -> Iterator[Check]:
     """The token works, and the bot is in every channel the program and the partners name.
     (The Slack client is imported here: without a token, doctor never loads it.)"""
     from slack_sdk.errors import SlackApiError, SlackClientError
@@ -126,8 +230,7 @@ def check_slack(settings: Settings, program: Program, database: Database | None)
             partners = shared_channels(session)
         for channel, name in partners:
             channels.setdefault(channel, f"{name}'s shared channel")
-    for channel, what in channels.items():
-        yield _membership(client, channel, what)
+    yield from check_channels(client, channels, progress)
 
 
 def check_outbox(database: Database) -> Iterator[Check]:
@@ -150,11 +253,24 @@ def check_outbox(database: Database) -> Iterator[Check]:
         yield Check("outbox", False, f"{total - len(failed)} older undelivered message(s)")
 
 
-def diagnose(settings: Settings, program: Program, database: Database) -> list[Check]:
+def diagnose(
+    settings: Settings, program: Program, database: Database, progress: Progress | None = None
+) -> list[Check]:
     checks = [*check_settings(settings), *check_database(database.engine)]
     database_ok = all(c.ok for c in checks if c.name in {"database", "schema"})
     if database_ok:
         checks += check_outbox(database)
     if settings.slack_bot_token:
-        checks += check_slack(settings, program, database if database_ok else None)
+        checks += check_slack(settings, program, database if database_ok else None, progress)
     return checks
+
+
+def summarised(checks: list[Check]) -> list[Check]:
+    """What to show: the problems first, then the passing checks, the channels the bot is in
+    counted on one line (a program can name hundreds)."""
+    problems = [c for c in checks if not c.ok]
+    passing = [c for c in checks if c.ok and not c.name.startswith("channel ")]
+    channels = sum(c.ok and c.name.startswith("channel ") for c in checks)
+    if channels:
+        passing.append(Check("channels", True, f"the bot is a member of {channels:,} channel(s)"))
+    return problems + passing

@@ -9,8 +9,11 @@ from tests.slack.fake_slack import FakeSlack
 from tests.slack.signing import SIGNING_SECRET
 
 
-def run_cli(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "COLUMNS": "160"}
+def run_cli(
+    *args: str, database_url: str, cwd: Path, **environment: str
+) -> subprocess.CompletedProcess[str]:
+    """``partnerbot ARGS`` on ``database_url``, with more ``environment`` variables."""
+    env = {**os.environ, **environment, "DATABASE_URL": database_url, "COLUMNS": "160"}
     env.pop("PARTNERBOT_PROGRAM", None)
     return subprocess.run(
         [sys.executable, "-m", "partnerbot", *args],

@@ -137,14 +137,14 @@ def register(app: App, deps: Deps) -> None:
 
     @app.command(COMMAND)
     def on_command(
-        ack: Ack, command: dict[str, str], respond: Respond, client: WebClient, context: BoltContext
+        command: dict[str, str], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
         parsed = parse(command.get("text", ""))
 
         def work(asker: Asker, _later: AnswerLater) -> Message | None:  # every answer is quick
             return _command_answer(DealDesk(deps, asker), parsed, command)
 
-        answer_command(ack, respond, client, context, deps, command, _rule(parsed), work)
+        answer_command(respond, client, context, deps, command, _rule(parsed), work)
 
     @app.view(modals.REGISTER_VIEW)
     def on_register(

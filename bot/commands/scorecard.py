@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session
@@ -228,14 +228,14 @@ def register(app: App, deps: Deps) -> None:
 
     @app.command(COMMAND)
     def on_command(
-        ack: Ack, command: dict[str, str], respond: Respond, client: WebClient, context: BoltContext
+        command: dict[str, str], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
         parsed = parse(command.get("text", ""), deps.program)
 
         def work(asker: Asker, later: AnswerLater) -> Message:
             return answer(asker, deps, parsed, later)
 
-        answer_command(ack, respond, client, context, deps, command, _rule(parsed), work)
+        answer_command(respond, client, context, deps, command, _rule(parsed), work)
 
     def for_partner(what: str, show: Callable[[Asker, int], Message]) -> Callable[..., None]:
         """A card button showing something of the partner it names, to whoever may see that

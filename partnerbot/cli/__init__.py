@@ -13,6 +13,9 @@ from partnerbot.cli.digests import digest
 from partnerbot.cli.scoring import evaluate, score, scorecard_command
 from partnerbot.cli.serving import outbox, serve, worker
 
+UNREACHABLE = 3
+"""Exit code when the database cannot be reached: nothing was done, try again later."""
+
 
 @click.group()
 def cli() -> None:
@@ -56,8 +59,11 @@ def main() -> None:
 
 
 def _known_failure(error: Exception) -> tuple[str, int] | None:
-    """The message and exit code of a failure the user can fix: bad configuration (2) or a
-    rejected file (1). Imported only when something failed, as the commands import them."""
+    """The message and exit code of a failure the user can fix: bad configuration or a database
+    not upgraded (2), a rejected file (1), a database out of reach (3: try again). Imported only
+    when something failed, as the commands import them."""
+    from sqlalchemy.exc import DBAPIError
+
     from bot.app import SlackConfigError
     from config.program import ProgramError
     from ingest import CsvImportError
@@ -67,4 +73,32 @@ def _known_failure(error: Exception) -> tuple[str, int] | None:
         return str(error), 2
     if isinstance(error, CsvImportError):
         return "\n".join(error.lines), 1
+    if isinstance(error, DBAPIError):
+        return _database_failure(error)
     return None
+
+
+def _database_failure(error: Exception) -> tuple[str, int] | None:
+    """An unreachable database, or a statement that failed on a schema older than the code
+    (a table or column missing): what to do about it. Any other database error is a bug."""
+    from config.settings import Settings
+    from models.db import is_unreachable, make_engine
+    from models.migrate import is_current
+
+    if is_unreachable(error):
+        cause = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        return (
+            f"partnerbot can't reach its database ({cause}): check DATABASE_URL and that the "
+            "server is up, then try again",
+            UNREACHABLE,
+        )
+    engine = make_engine(Settings().database_url)
+    try:
+        current = is_current(engine)
+    except Exception:  # reachable a moment ago; the original error says more
+        return None
+    finally:
+        engine.dispose()
+    if current:
+        return None
+    return "the database is not upgraded to this partnerbot: run partnerbot db upgrade", 2

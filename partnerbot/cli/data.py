@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from partnerbot.cli.context import Context, console, day_option, pass_context
+from partnerbot.cli.context import Context, console, day_option, fail, pass_context
 
 if TYPE_CHECKING:
     from ingest import ImportResult
@@ -106,9 +106,12 @@ def generate(partners: int, months: int, seed: int, out: Path) -> None:
     from synth import ProgramSpec, generate_program
 
     today = datetime.now(UTC).date()
-    spec = ProgramSpec(
-        partners=partners, months=months, seed=seed, end=date(today.year, today.month, 1)
-    )
+    try:
+        spec = ProgramSpec(
+            partners=partners, months=months, seed=seed, end=date(today.year, today.month, 1)
+        )
+    except ValueError as error:  # the spec's own limits, in its words
+        fail(f"{error} (--partners, --months): nothing written.", 2)
     generated = generate_program(spec, out)
     console.print(f"wrote {generated.describe()} to {out}")
 

@@ -33,7 +33,13 @@ from jobs.delivery import Pacer, deliver_pending
 from jobs.digests import qbr_digest_job
 from jobs.registrations import daily_registrations
 from messages import deal_messages, scorecard_messages
-from messages.blocks import Message, fit, something_went_wrong, stranger_refusal
+from messages.blocks import (
+    Message,
+    database_unreachable,
+    fit,
+    something_went_wrong,
+    stranger_refusal,
+)
 from messages.malformed import out_of_date, unreadable_text
 from messages.partner_visible import KINDS, watching
 from models import DealRegistration, DealStatus
@@ -61,6 +67,7 @@ B_ONLY = ("Zorblax", "zorblax", "ZORBLAX", "Quantumworks", "Megacorp", "Worldwid
 
 UNREACHED: dict[str, Callable[[], object]] = {
     "blocks.something_went_wrong": something_went_wrong,
+    "blocks.database_unreachable": database_unreachable,
     "blocks.stranger_refusal": stranger_refusal,
     "scorecard_messages.no_scorecard": lambda: scorecard_messages.no_scorecard("Acme Resellers"),
     "scorecard_messages.slow_down": lambda: scorecard_messages.slow_down(30),
