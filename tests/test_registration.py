@@ -286,3 +286,24 @@ def test_one_partner_double_submitting_gets_one_registration(postgres: Engine) -
     [duplicate] = [o for o in outcomes if o.kind == "duplicate"]
     assert duplicate.existing_external_id == registered.external_id
     assert list(deals(postgres)) == [registered.external_id]
+
+
+def test_look_alike_names_registered_at_once_know_of_each_other(engine: Engine) -> None:
+    """40 pairs of look-alike names (different account keys, no domain) registered at the same
+    instant, in batches of 10 pairs: two partners' pair ends in conflict, one partner's as one
+    registration and a duplicate; never two registrations that do not know of each other."""
+    ids = partners(engine, 40)
+    for batch in range(4):
+        requests = []
+        for pair in range(batch * 10, batch * 10 + 10):
+            first, second = ids[pair], ids[pair if pair % 2 else pair + 1]
+            name = f"Quorvex{chr(97 + pair // 26)}{chr(97 + pair % 26)}"
+            requests += [request(first, f"{name} Group"), request(second, f"{name} Grp Holdings")]
+        outcomes = run_registrations(engine, requests)
+        for pair in range(10):
+            kinds = sorted(o.kind for o in outcomes[2 * pair : 2 * pair + 2])
+            same_partner = requests[2 * pair].partner_id == requests[2 * pair + 1].partner_id
+            assert kinds == ["duplicate" if same_partner else "conflict", "registered"]
+    rows = deals(engine)
+    assert len(rows) == 60
+    assert sum(d.status is DealStatus.CONFLICT for d in rows.values()) == 40  # both of each
