@@ -17,8 +17,8 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from jobs.delivery import DeliveryReport, deliver_pending
 from messages.blocks import CHART_PLACEHOLDER, Chart
+from messages.delivery import DeliveryReport, deliver_pending
 from messages.outbox import enqueue, utcnow
 from models import OutboxMessage, OutboxStatus
 from tests.cli import doctor

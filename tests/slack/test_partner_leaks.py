@@ -29,11 +29,11 @@ from config.program import PROGRAM_WIDE
 from insights.digests import last_complete
 from insights.metric_display import KEY_METRICS, money
 from insights.scorecard_store import compute_and_store
-from jobs.delivery import Pacer, deliver_pending
 from jobs.digests import qbr_digest_job
 from jobs.registrations import daily_registrations
 from messages import deal_messages, scorecard_messages
 from messages.blocks import Message, fit, something_went_wrong, stranger_refusal
+from messages.delivery import Pacer, deliver_pending
 from messages.partner_visible import KINDS, watching
 from models import DealRegistration, DealStatus
 from tests.programs import EXAMPLE_PROGRAM as PROGRAM
