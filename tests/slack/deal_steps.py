@@ -98,7 +98,12 @@ def click(
     response_url of the click."""
     blocks = decoded(card.body["blocks"])
     channel = card.body["channel"]
-    [ts, *_] = [m["ts"] for m in fake.messages[channel] if decoded(m.get("blocks")) == blocks]
+    key = _outbox_key(decoded(card.body.get("metadata")))
+    [ts, *_] = [
+        m["ts"]
+        for m in fake.messages[channel]
+        if decoded(m.get("blocks")) == blocks or (key and _outbox_key(m.get("metadata")) == key)
+    ]
     [value] = [
         b["value"]
         for b in card_buttons(blocks)
@@ -118,3 +123,8 @@ def click(
     )
     assert answer.status == 200
     return url
+
+
+def _outbox_key(metadata: Any) -> str | None:
+    """The outbox key a message was posted with: it finds the message once it was updated."""
+    return ((metadata or {}).get("event_payload") or {}).get("key")

@@ -89,6 +89,34 @@ def test_with_slack_failing_every_card_notice_and_update_arrives_once(
             assert not any(_button(m, deal_id) for m in messages), deal_id
 
 
+def test_a_card_decided_before_slack_took_it_is_posted_then_updated(
+    slack_app: RunningApp,
+    fake_slack: FakeSlack,
+    session_factory: sessionmaker[Session],
+    client: WebClient,
+) -> None:
+    """The update of a card still queued waits for the card (it has no ts to update yet), and
+    the partner hears of the approval meanwhile."""
+    add_two_partners(session_factory, fake_slack)
+    fake_slack.fail("chat.postMessage", status=500, retry_after=None, times=2)  # card, notice
+    assert "you will hear here" in register_inline(
+        slack_app, "Initech initech.com 1000", A_CONTACT, A_TEAM
+    )
+    answer = slack_app.answer(*slack_app.slash("/deal", "approve R-000001", user_id=MANAGER))
+    assert "approved" in shown(answer)
+    assert fake_slack.messages.keys() == {A_CHANNEL}  # the approval's notice only
+    assert fake_slack.calls("chat.update") == []
+
+    shift = timedelta(hours=1)  # the worker runs later: past every back-off
+    deliver_all(session_factory, client, now=lambda: utcnow() + shift, **FAST)
+    [card] = [m for m in fake_slack.all_messages() if m["channel"] not in {A_CHANNEL}]
+    [update] = fake_slack.calls("chat.update")
+    assert (update.body["channel"], update.body["ts"]) == (card["channel"], card["ts"])
+    assert "approved by" in _text(card)
+    assert _button(card, "R-000001") is None
+    assert len([m for m in fake_slack.messages[A_CHANNEL] if "R-000001" in _text(m)]) == 2
+
+
 def _in_conflict(text: str, deal_id: str) -> bool:
     return f"{deal_id}*" in text and "is recorded, but" in text
 
