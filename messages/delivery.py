@@ -149,11 +149,11 @@ def deliver_pending(
     first: one thread per conversation (at most ``threads`` at once), paced by ``pacer``. A
     conversation's sending stops for this run at its first retryable error; permanent errors
     mark the message failed (see :func:`undelivered`)."""
-    sender = _Sender(session_factory, client, now, pacer or Pacer(), backoff, lease)
-    at = now()
-    only = () if keys is None else (OutboxMessage.key.in_(list(keys)),)
     if keys is not None and not keys:
         return DeliveryReport()
+    only = () if keys is None else (OutboxMessage.key.in_(list(keys)),)
+    sender = _Sender(session_factory, client, now, pacer or Pacer(), backoff, lease)
+    at = now()
     with session_factory() as session:
         due = session.execute(
             select(OutboxMessage.id, OutboxMessage.channel)
