@@ -25,6 +25,7 @@ from config.settings import Settings
 from deals.active_index import ActiveIndex
 from messages.charts import ChartRenderer
 from messages.client import make_client
+from messages.delivery import delivery_client
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ def create_app(
         charts=ChartRenderer(settings.chart_processes, settings.chart_backlog),
         teams=SlackTeams(settings.identity_cache_s),
         deadlines=Deadlines(),
+        outbox_client=delivery_client(settings),
         registrations=ActiveIndex(session_factory) if settings.registration_index else None,
     )
     if deps.registrations is not None:

@@ -4,6 +4,7 @@ session factory and the process's shared helpers. Passed down explicitly so noth
 
 from dataclasses import dataclass
 
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.deadlines import Deadlines
@@ -24,5 +25,8 @@ class Deps:
     """Users' Slack teams, remembered briefly (``bot.identity``)."""
     deadlines: Deadlines
     """When to acknowledge a slash command whose answer is not ready yet."""
+    outbox_client: WebClient
+    """The client that delivers what a request queued, right after its commit: without
+    slack-sdk's retry handlers, like the worker's (``messages.delivery.delivery_client``)."""
     registrations: ActiveIndex | None = None
     """The look-alike index of active registrations, when enabled."""

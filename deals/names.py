@@ -32,6 +32,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import pairwise
 
 from anyascii import anyascii
 from publicsuffixlist import PSLFILE, PublicSuffixList
@@ -544,3 +545,31 @@ def same_company(a: CompanyKey, b: CompanyKey, threshold: float = 88.0) -> bool:
             return True
         threshold = max(threshold, DIFFERENT_DOMAIN_THRESHOLD)
     return name_similarity(a.name, b.name) >= threshold
+
+
+# --- look-alike keys ------------------------------------------------------------------------------
+
+
+def _variants(token: str) -> set[str]:
+    """What a token shares with every token :func:`token_similarity` pairs it with: itself,
+    its umlaut folding, and, from five letters on, its one-letter deletions (two tokens one
+    edit apart share a deletion, a plural contains its singular)."""
+    found = {token, fold_umlauts(token)}
+    if len(token) >= 5:
+        found.update(token[:i] + token[i + 1 :] for i in range(len(token)))
+    return found
+
+
+def lookalike_keys(key: CompanyKey) -> set[str]:
+    """Strings of which two companies :func:`same_company` matches (at any positive threshold)
+    always share one: the registrable domain, the squashed name, the variants of each
+    distinctive token (of every token for names made only of generic words) and each pair of
+    neighbours joined (compounds). Registrations lock them, so look-alikes never race."""
+    tokens = comparison_tokens(key.name)
+    strong = [t for t in tokens if not is_generic(t)] or list(tokens)
+    keys = {f"s:{''.join(tokens)}"}
+    keys.update(f"t:{v}" for token in strong for v in _variants(token))
+    keys.update(f"t:{a}{b}" for a, b in pairwise(tokens))
+    if key.domain:
+        keys.add(f"d:{registrable_domain(key.domain)}")
+    return keys

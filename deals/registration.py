@@ -23,16 +23,17 @@ database, before it waited for any lock.
 
 Concurrency. The caller owns the transaction (``with session_factory.begin() as session:``) and
 should end it soon after :func:`register` returns, which only flushes. On PostgreSQL it first
-takes transaction-scoped advisory locks on the account's domain key and name key (sorted, so two
-registrations never deadlock), held until the caller commits or rolls back, so registrations of
-the same account run one after another and each sees the ones committed before it; this needs
-READ COMMITTED (the default). Known gap:
-accounts that only *look* alike ("Acme Group" vs "Acme Grp Holdings", no domain) have different
-keys and can still race, leaving two registrations that do not know of each other; a later
-registration of that company sees both. On SQLite the first
-statement is a write, which takes the database write lock, so writers are serialised anyway.
+takes transaction-scoped advisory locks (:func:`lock_account`) on the account's key and on its
+look-alike keys (:func:`deals.names.lookalike_keys`: any two names that
+:func:`~deals.names.same_company` matches share one, so "Acme Group" and "Acme Grp Holdings",
+no domain, do too), held until the caller commits or rolls back, so registrations of one
+company run one after another and each sees the ones committed before it; this needs READ
+COMMITTED (the default). Unrelated names sharing a word wait for each other too, for a few
+milliseconds. On SQLite the first statement is a write, which takes the database write lock, so
+writers are serialised anyway.
 """
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -57,7 +58,7 @@ from sqlalchemy.orm import Session
 from config.program import Program
 from deals.accounts import account_row
 from deals.active_index import ActiveIndex
-from deals.names import CompanyKey, company_key, is_generic, same_company
+from deals.names import CompanyKey, company_key, is_generic, lookalike_keys, same_company
 from deals.transitions import move
 from models import Account, AuditEntry, DealRegistration, DealStatus, deal_influencers
 from models.db import insert_new
@@ -163,15 +164,27 @@ def register(
 
 
 def lock_account(session: Session, account: tuple[str, str, str, str | None]) -> None:
-    """Serialise registrations and decisions of one account (an ``account_row`` tuple) until
-    the transaction ends: PostgreSQL advisory locks on its key and its normalised name, taken
-    in sorted order so two transactions never deadlock. A no-op on SQLite, whose writers are
-    serialised anyway."""
+    """Serialise registrations and decisions of one company (an ``account_row`` tuple) until
+    the transaction ends: PostgreSQL advisory locks on its account key and on its look-alike
+    keys (:func:`deals.names.lookalike_keys`), of which any two look-alikes share one, taken in
+    one statement in ascending order so two transactions never deadlock. A no-op on SQLite,
+    whose writers are serialised anyway."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    key, _, normalized, _ = account
-    for lock in sorted({key, f"n:{normalized}"}):
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": lock})
+    key, name, _, domain = account
+    locks = sorted({_lock_id(k) for k in {key, *lookalike_keys(company_key(name, domain))}})
+    session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:locks AS bigint[]))"
+            " WITH ORDINALITY AS l(k, n) ORDER BY n"
+        ),
+        {"locks": locks},
+    )
+
+
+def _lock_id(key: str) -> int:
+    """A lock key as PostgreSQL's signed 64-bit advisory lock id (stable across processes)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), signed=True)
 
 
 def active_matches(

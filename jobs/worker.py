@@ -30,12 +30,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.program import Program
 from config.settings import Settings
-from jobs.delivery import DeliveryReport, Pacer, deliver_pending
 from jobs.digests import qbr_digest_job, weekly_digest_job
 from jobs.leadership import Lead, WorkerError, lead_for
 from jobs.registrations import daily_registrations
 from jobs.scoring import nightly_scoring
 from jobs.tier_review import tier_review
+from messages.delivery import DeliveryReport, Pacer, deliver_pending
 from messages.outbox import utcnow
 from models import JobRun
 from models.db import Database, insert_new

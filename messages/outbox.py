@@ -1,6 +1,7 @@
-"""Queueing into the outbox: Slack messages stored in the caller's transaction, so they are sent
-if and only if the change they announce commits. The worker delivers them exactly once
-(``jobs.delivery``)."""
+"""Queueing into the outbox: Slack messages, and updates of posted ones, stored in the caller's
+transaction, so they are sent if and only if the change they announce commits. They are
+delivered exactly once (``messages.delivery``): by the worker, and a request's own right after
+its commit (``bot.commands._access``)."""
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -26,10 +27,14 @@ def enqueue(
     text: str,
     blocks: list[dict[str, Any]],
     chart: Chart | None = None,
+    update_of: str | None = None,
+    update_ts: str | None = None,
 ) -> bool:
     """Queue a message for ``channel`` (a channel id, or a user id for a direct message) in the
-    caller's transaction, so it is sent if and only if the caller's work commits. False when
-    ``key`` was queued before: queueing is idempotent, never an error."""
+    caller's transaction, so it is sent if and only if the caller's work commits. With
+    ``update_of`` (the key of a queued message) or ``update_ts`` (a message posted in
+    ``channel``) it replaces that message instead. False when ``key`` was queued before:
+    queueing is idempotent, never an error."""
     values = {
         "key": key,
         "kind": kind,
@@ -37,6 +42,8 @@ def enqueue(
         "text": text,
         "blocks": blocks,
         "chart": chart.to_dict() if chart else None,
+        "update_of": update_of,
+        "update_ts": update_ts,
         "status": OutboxStatus.PENDING,
         "attempts": 0,
         "not_before": utcnow(),
@@ -45,7 +52,14 @@ def enqueue(
 
 
 def enqueue_message(
-    session: Session, *, key: str, kind: str, channel: str, message: Message
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    channel: str,
+    message: Message,
+    update_of: str | None = None,
+    update_ts: str | None = None,
 ) -> bool:
     """:func:`enqueue` for a rendered :class:`Message`, fitted to Slack's limits."""
     (fitted,) = fit(message)
@@ -57,6 +71,8 @@ def enqueue_message(
         text=fitted.text,
         blocks=[block.to_dict() for block in fitted.blocks],
         chart=fitted.chart,
+        update_of=update_of,
+        update_ts=update_ts,
     )
 
 

@@ -17,5 +17,9 @@ class DealCard(Base):
         ForeignKey("deal_registrations.id", ondelete="CASCADE"), index=True
     )
     channel: Mapped[str] = mapped_column(String(32))
-    ts: Mapped[str] = mapped_column(String(32))
-    """The message's Slack timestamp: with ``channel``, what ``chat.update`` needs."""
+    """Where it went: a channel id, or the user id of a direct message queued for them."""
+    ts: Mapped[str | None] = mapped_column(String(32))
+    """The message's Slack timestamp: with ``channel``, what ``chat.update`` needs. None for a
+    card posted through the outbox: its ``ts`` is the outbox message's."""
+    outbox_key: Mapped[str | None] = mapped_column(String(200))
+    """The outbox message that posts the card, recorded when it is queued."""

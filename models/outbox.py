@@ -12,7 +12,8 @@ from models.enums import OutboxStatus
 
 
 class OutboxMessage(Base):
-    """One Slack message to deliver exactly once. ``key`` is the caller's idempotency key
+    """One Slack message to deliver exactly once, or an update of one (``update_of`` or
+    ``update_ts`` set). ``key`` is the caller's idempotency key
     (``registration:R-000042:reminder:14:channel``): queueing the same key again is a no-op."""
 
     __tablename__ = "outbox_messages"
@@ -27,6 +28,11 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     """The notification and screen-reader fallback."""
     blocks: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    update_of: Mapped[str | None] = mapped_column(String(200))
+    """For an update (``chat.update``): the key of the outbox message it replaces, sent once
+    that one is posted, in the conversation and at the ts it was posted at."""
+    update_ts: Mapped[str | None] = mapped_column(String(32))
+    """For an update of a message posted otherwise (the clicked card): its ts in ``channel``."""
     chart: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """A chart to draw and upload at delivery (``messages.blocks.Chart``), shown where
     ``blocks`` hold its placeholder."""
@@ -48,7 +54,7 @@ class OutboxMessage(Base):
     posted_channel: Mapped[str | None] = mapped_column(String(32))
     """The conversation actually posted to (the ``D…`` id of a direct message)."""
     ts: Mapped[str | None] = mapped_column(String(32))
-    """Slack's timestamp of the delivered message."""
+    """Slack's timestamp of the delivered message (of the updated one, for an update)."""
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     sent_at: Mapped[datetime | None]
 

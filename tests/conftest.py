@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from jobs.delivery import delivery_client
+from messages.delivery import delivery_client
 from models import Base
 from models.db import make_engine, make_session_factory
 from models.migrate import upgrade

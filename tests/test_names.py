@@ -14,6 +14,7 @@ from deals.names import (
     CompanyKey,
     company_key,
     comparison_tokens,
+    lookalike_keys,
     name_similarity,
     normalize_company_name,
     normalize_domain,
@@ -297,6 +298,32 @@ def test_index_add_remove_replace() -> None:
     assert index.matches(company_key("Initech Inc.", None)) == [2]
     assert len(index) == 3
     assert index.get(2) == company_key("Initech", None)
+
+
+def test_every_look_alike_shares_a_lock_key(corpus: list[CompanyKey], index: CompanyIndex) -> None:
+    """Registration serialises on :func:`lookalike_keys`: every pair the lowest threshold a
+    program may set (50) matches must share one, or the two could register at once unseen."""
+    pairs = 0
+    for query in random.Random(50).sample(range(len(corpus)), 1000):
+        mine = lookalike_keys(corpus[query])
+        for other in index.matches(corpus[query], 50.0):
+            pairs += other != query
+            assert mine & lookalike_keys(corpus[other]), (corpus[query], corpus[other])
+    assert pairs > 1000  # look-alikes, not only each name with itself
+
+
+def test_lookalike_keys_of_compounds_typos_and_plurals() -> None:
+    def shared(a: str, b: str) -> bool:
+        assert same_company(company_key(a, None), company_key(b, None))
+        return bool(lookalike_keys(company_key(a, None)) & lookalike_keys(company_key(b, None)))
+
+    assert shared("Micro Soft Foods", "Microsoft Food")
+    assert shared("Globex Systems", "Glbex Systems")
+    assert shared("Müller Brands", "Mueller Brand")
+    assert shared("Global Group", "Global Groups")
+    assert not lookalike_keys(company_key("Acme Health", None)) & lookalike_keys(
+        company_key("Initech Foods", None)
+    )
 
 
 # --- properties ---------------------------------------------------------------------------------

@@ -286,3 +286,25 @@ def test_one_partner_double_submitting_gets_one_registration(postgres: Engine) -
     [duplicate] = [o for o in outcomes if o.kind == "duplicate"]
     assert duplicate.existing_external_id == registered.external_id
     assert list(deals(postgres)) == [registered.external_id]
+
+
+def test_look_alike_names_registered_at_once_know_of_each_other(engine: Engine) -> None:
+    """40 pairs of look-alike names (different account keys, no domain), each pair registered
+    at the same instant: two partners' pair ends in conflict, one partner's as a registration
+    and a duplicate; never two registrations that do not know of each other."""
+    ids = partners(engine, 40)
+    for pair in range(40):
+        first, second = ids[pair], ids[pair if pair % 2 else pair + 1]
+        name = ["Bal", "Cor", "Dun", "Fim", "Gex", "Hov", "Jut", "Kip"][pair % 8] + [
+            "mora",
+            "nexi",
+            "pulo",
+            "quva",
+            "rest",
+        ][pair // 8]  # no two a typo apart
+        requests = [request(first, f"{name} Group"), request(second, f"{name} Grp Holdings")]
+        kinds = sorted(o.kind for o in run_registrations(engine, requests))
+        assert kinds == ["duplicate" if first == second else "conflict", "registered"], name
+    rows = deals(engine)
+    assert len(rows) == 60
+    assert sum(d.status is DealStatus.CONFLICT for d in rows.values()) == 40  # both of each

@@ -5,13 +5,16 @@ acknowledged (``users.info`` and the database must never eat into Slack's 3 seco
 options request, whose answer is its acknowledgement, waits for it): it
 identifies the asker (``bot.identity``), answers with the refusal when the listener's
 :data:`Rule` says they may not, and otherwise runs the work in one unit of work, committed when
-the work returns and rolled back when it raises. The Slack posts the work schedules with
-:meth:`Asker.after_commit` follow the commit, so a card never announces what was rolled back
-and no lock is held while Slack answers."""
+the work returns and rolled back when it raises. What the work posts outside the answer (cards,
+notices, updates of cards) it queues in the outbox with :meth:`Asker.queue`, in the same unit of
+work, so a card never announces what was rolled back and none is lost when Slack fails; right
+after the commit the request delivers what it queued (no lock is held while Slack answers), and
+the worker retries what Slack refused then (``messages.delivery``)."""
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
@@ -21,9 +24,16 @@ from bot.deps import Deps
 from bot.identity import Identity, Kind, identify_asker
 from deals.partner_lookup import resolve_partner
 from messages.blocks import Message, code, escape, plain, stranger_refusal
+from messages.delivery import Pacer, deliver_pending
+from messages.outbox import enqueue, enqueue_message
 from messages.partner_visible import partner_visible
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+UNPACED = Pacer(interval_s=0)
+"""A request delivers what it queued without pacing (Slack allows bursts); a rate limit leaves
+the conversation's messages to the worker, after Slack's Retry-After."""
 
 Rule = Callable[[Identity], Message | None]
 """Whether someone may do something: None if they may, else the refusal to show them."""
@@ -37,11 +47,47 @@ class Asker:
     session: Session
     """The request's unit of work: commit and rollback are :func:`as_asker`'s."""
     client: WebClient
-    _after_commit: list[Callable[[], object]] = field(default_factory=list)
+    queued: list[str] = field(default_factory=list)
+    """Keys of the outbox messages the work queued, delivered right after the commit."""
 
-    def after_commit(self, send: Callable[[], object]) -> None:
-        """Run ``send`` (a post or update in Slack) once the work is committed."""
-        self._after_commit.append(send)
+    def queue(
+        self,
+        *,
+        key: str,
+        kind: str,
+        channel: str,
+        message: Message,
+        update_of: str | None = None,
+        update_ts: str | None = None,
+    ) -> None:
+        """Queue ``message`` for ``channel`` in the outbox, in the work's transaction; with
+        ``update_of`` or ``update_ts``, an update of a posted message (``messages.outbox``)."""
+        queued = enqueue_message(
+            self.session,
+            key=key,
+            kind=kind,
+            channel=channel,
+            message=message,
+            update_of=update_of,
+            update_ts=update_ts,
+        )
+        if queued:
+            self.queued.append(key)
+
+    def queue_update(
+        self, *, key: str, kind: str, channel: str, ts: str, text: str, blocks: list[Any]
+    ) -> None:
+        """Queue the update of the message ``channel``/``ts`` (raw Block Kit ``blocks``)."""
+        if enqueue(
+            self.session,
+            key=key,
+            kind=kind,
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            update_ts=ts,
+        ):
+            self.queued.append(key)
 
 
 def as_asker(
@@ -61,8 +107,10 @@ def as_asker(
         if refusal is not None:
             return refusal
         result = work(asker)
-    for send in asker._after_commit:
-        send()
+    try:
+        deliver_pending(deps.session_factory, deps.outbox_client, pacer=UNPACED, keys=asker.queued)
+    except Exception:  # committed and queued: the worker delivers it, the asker gets the answer
+        logger.exception("could not deliver %d queued messages now", len(asker.queued))
     return result
 
 

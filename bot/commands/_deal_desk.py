@@ -10,23 +10,25 @@ Access rules, in one place:
 * everyone else (unmapped users of other teams, unknown members of ours) is refused by the
   listeners' rules (``_access``) before a desk is made.
 
-A desk works in its asker's unit of work; what it posts to Slack goes out once that commits.
+A desk works in its asker's unit of work; what it posts to Slack besides the answer (cards,
+notices, updates of cards) it queues in the outbox in that unit of work, under keys naming the
+registration or decision, so each goes out exactly once, right after the commit or, when Slack
+fails then, from the worker.
 """
 
-import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
+from uuid import uuid4
 
-from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import select
 
 from bot.commands._access import Asker, names_own_partner, partner_named
 from bot.deps import Deps
 from bot.identity import Kind
 from deals import decisions
-from deals.cards import card_copies, record_card
+from deals.cards import CardCopy, card_copies, record_card
 from deals.lookup import DealFilter, DealView, deal_view, find_deals
 from deals.registration import RegistrationRequest, register
 from deals.routing import may_decide, route_for, target
@@ -35,8 +37,6 @@ from messages.blocks import Message, code, escape, plain, where
 from messages.malformed import out_of_date
 from models import DealStatus, Partner
 from models.enums import ACTIVE_DEAL_STATUSES
-
-logger = logging.getLogger(__name__)
 
 Decision = Literal["approve", "reject", "reject_all", "extend"]
 
@@ -92,45 +92,29 @@ class DealDesk:
         """Today in the program's time zone: expiry dates are the program's days."""
         return self.program.today()
 
-    def post(self, channel: str | None, message: Message) -> None:
-        """Post to a channel or user once the work is committed; a failure is logged, never
-        undoes what was recorded."""
+    def post(self, channel: str | None, key: str, kind: str, message: Message) -> None:
+        """Queue ``message`` for a channel or user in the work's transaction (the outbox
+        delivers it exactly once, at once when Slack answers); ``key`` names it."""
         if channel:
-            self.asker.after_commit(lambda: self._post_now(channel, message))
+            self.asker.queue(key=key, kind=kind, channel=channel, message=message)
 
-    def _post_now(self, channel: str, message: Message) -> str | None:
-        """Post ``message``; its ts, or None when Slack refused it."""
-        try:
-            posted = self.client.chat_postMessage(channel=channel, **message.as_post())
-        except (SlackApiError, SlackClientError, OSError) as error:
-            logger.error("could not post to %s: %s", channel, error)
-            return None
-        return str(posted["ts"])
+    def post_card(self, channel: str | None, key: str, card: Message, shows: list[str]) -> None:
+        """Queue a card about the registrations ``shows`` and remember it by its outbox key,
+        so a decision updates every copy, posted by then or not."""
+        if channel:
+            self.asker.queue(key=key, kind="deal_card", channel=channel, message=card)
+            record_card(self.session, shows, channel, outbox_key=key)
 
-    def post_card(self, channel: str | None, card: Message, shows: list[str]) -> None:
-        """Post a card about the registrations ``shows`` once the work is committed, and
-        remember where (its own small unit of work), so a decision updates every copy."""
-        if not channel:
-            return
-
-        def send() -> None:
-            ts = self._post_now(channel, card)
-            if ts is not None:
-                with self.deps.session_factory.begin() as session:
-                    record_card(session, shows, channel, ts)
-
-        self.asker.after_commit(send)
-
-    def update_card(self, channel: str, ts: str, card: Message) -> None:
-        """Replace a posted card once the work is committed; a failure is logged."""
-
-        def send() -> None:
-            try:
-                self.client.chat_update(channel=channel, ts=ts, **card.as_post())
-            except (SlackApiError, SlackClientError, OSError) as error:
-                logger.error("could not update the card %s in %s: %s", ts, channel, error)
-
-        self.asker.after_commit(send)
+    def update_card(self, copy: CardCopy, key: str, card: Message) -> None:
+        """Queue the replacement of a card: at its ts once posted, else once its post is."""
+        self.asker.queue(
+            key=key,
+            kind="deal_card_update",
+            channel=copy.channel,
+            message=card,
+            update_of=None if copy.ts else copy.outbox_key,
+            update_ts=copy.ts,
+        )
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -239,10 +223,11 @@ class DealDesk:
         assert deal is not None
         if outcome.kind == "registered":
             card = self._approval_card(deal)
-            self.post_card(
-                target(route_for(self.program, deal.routing_subject)), card, [deal.external_id]
-            )
-            self.post(deal.partner_channel, messages.notice_registered(deal))
+            desk = target(route_for(self.program, deal.routing_subject))
+            key = f"deal:{deal.external_id}"
+            self.post_card(desk, f"{key}:card:{desk}", card, [deal.external_id])
+            notice = messages.notice_registered(deal)
+            self.post(deal.partner_channel, f"{key}:notice", "registration_notice", notice)
             return messages.registered(deal)
         rivals = [deal_view(self.session, i) for i in outcome.conflicting_ids]
         self._announce_conflict(deal, [r for r in rivals if r is not None])
@@ -287,16 +272,20 @@ class DealDesk:
         claims = [*rivals, deal]
         card = self._conflict_card(claims)
         shows = [d.external_id for d in claims]
+        key = f"deal:{deal.external_id}"
         for destination in dict.fromkeys(
             target(route_for(self.program, d.routing_subject)) for d in claims
         ):
-            self.post_card(destination, card, shows)
-        self.post(deal.partner_channel, messages.notice_conflict_new(deal))
+            self.post_card(destination, f"{key}:conflict_card:{destination}", card, shows)
+        notice = messages.notice_conflict_new(deal)
+        self.post(deal.partner_channel, f"{key}:notice", "registration_notice", notice)
         told = {deal.partner_id}
         for rival in rivals:
             if rival.partner_id not in told:
                 told.add(rival.partner_id)
-                self.post(rival.partner_channel, messages.notice_conflict_earlier(rival))
+                earlier = messages.notice_conflict_earlier(rival)
+                rival_key = f"{key}:notice:{rival.external_id}"
+                self.post(rival.partner_channel, rival_key, "registration_notice", earlier)
 
     # --- deciding --------------------------------------------------------------------------
 
@@ -373,14 +362,20 @@ class DealDesk:
             return Outcome(plain(str(error)))
         views = [v for v in (deal_view(self.session, c.external_id) for c in changed) if v]
         notice = messages.notice_extended if decision == "extend" else messages.notice_decided
+        key = f"decision:{uuid4().hex}"  # one decision: its messages are queued once, with it
         for view in views:
-            self.post(view.partner_channel, notice(view))
+            self.post(
+                view.partner_channel,
+                f"{key}:notice:{view.external_id}",
+                "decision_notice",
+                notice(view),
+            )
         decided = messages.decided_card(views)
         copies = card_copies(self.session, [v.external_id for v in views])
         if card and card.channel and card.ts:
-            copies = list(dict.fromkeys([*copies, (card.channel, card.ts)]))
-        for channel, ts in copies:
-            self.update_card(channel, ts, decided)
+            copies = list(dict.fromkeys([*copies, CardCopy(card.channel, card.ts, None)]))
+        for number, copy in enumerate(copies, start=1):
+            self.update_card(copy, f"{key}:card:{number}", decided)
         return Outcome(decided, views)
 
     def _refresh(self, deal_id: str, card: Clicked) -> None:
@@ -397,4 +392,5 @@ class DealDesk:
         else:
             ids, current = [deal.external_id], self._approval_card(deal)
         record_card(self.session, ids, card.channel, card.ts)
-        self.update_card(card.channel, card.ts, current)
+        copy = CardCopy(card.channel, card.ts, None)
+        self.update_card(copy, f"refresh:{uuid4().hex}:card", current)

@@ -2,9 +2,11 @@
 
 Only staff may answer (an alert goes to managers, but a forwarded message carries its buttons).
 The answer is recorded on the alert (``insights.alert_store``) and the message loses its buttons
-and says who answered what, so the next person to look sees it is handled."""
+and says who answered what (an update queued in the outbox with the answer), so the next
+person to look sees it is handled."""
 
 from typing import Any
+from uuid import uuid4
 
 from slack_bolt import App
 
@@ -44,13 +46,13 @@ def register(app: App, deps: Deps) -> None:
             card = body.get("container") or {}
             posted = (body.get("message") or {}).get("blocks") or []
             until = alert.snoozed_until.isoformat() if alert.snoozed_until else ""
-            asker.after_commit(
-                lambda: asker.client.chat_update(
-                    channel=card["channel_id"],
-                    ts=card["message_ts"],
-                    text=alert.headline,
-                    blocks=answered(posted, state, user_id, until),
-                )
+            asker.queue_update(
+                key=f"alert_answer:{alert.id}:{uuid4().hex}",
+                kind="alert_update",
+                channel=card["channel_id"],
+                ts=card["message_ts"],
+                text=alert.headline,
+                blocks=answered(posted, state, user_id, until),
             )
             return None
 

@@ -1,7 +1,9 @@
 """Approve or Decline on the monthly tier review. Staff only; the decision is recorded
-(``insights.tier_review``) and the proposal's buttons are replaced by who decided what."""
+(``insights.tier_review``) and the proposal's buttons are replaced by who decided what, an
+update queued in the outbox with the decision."""
 
 from typing import Any
+from uuid import uuid4
 
 from slack_bolt import App
 
@@ -47,13 +49,13 @@ def register(app: App, deps: Deps) -> None:
             verb = f"approved: now {recommended}" if approve else f"declined: stays {current}"
             card = body.get("container") or {}
             posted = (body.get("message") or {}).get("blocks") or []
-            asker.after_commit(
-                lambda: asker.client.chat_update(
-                    channel=card["channel_id"],
-                    ts=card["message_ts"],
-                    text=(body.get("message") or {}).get("text", "Tier review"),
-                    blocks=decided(posted, partner_id, f"{verb} (<@{user_id}>)"),
-                )
+            asker.queue_update(
+                key=f"tier_decision:{partner_id}:{uuid4().hex}",
+                kind="tier_review_update",
+                channel=card["channel_id"],
+                ts=card["message_ts"],
+                text=(body.get("message") or {}).get("text", "Tier review"),
+                blocks=decided(posted, partner_id, f"{verb} (<@{user_id}>)"),
             )
             return None
 

@@ -77,8 +77,8 @@ def worker(ctx: Context) -> None:
     # imported before logging is configured: some libraries log as they are imported
     from bot.app import require_credentials
     from config.logs import configure_logging
-    from jobs.delivery import delivery_client
     from jobs.worker import LostLeadError, Worker
+    from messages.delivery import delivery_client
     from models.db import open_database
 
     settings = _settings(ctx)

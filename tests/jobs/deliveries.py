@@ -7,7 +7,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from jobs.delivery import Backoff, DeliveryReport, Pacer, deliver_pending
+from messages.delivery import Backoff, DeliveryReport, Pacer, deliver_pending
 from models import OutboxMessage, OutboxStatus
 from tests.slack.fake_slack import FakeSlack
 

@@ -11,12 +11,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.program import Program
-from jobs.delivery import Pacer, deliver_pending
 from jobs.digests import qbr_digest_job, weekly_digest_job
 from jobs.registrations import daily_registrations
 from jobs.scoring import nightly_scoring
 from jobs.tier_review import tier_review
 from messages.alert_messages import ACKNOWLEDGE, DISMISS, SNOOZE
+from messages.delivery import Pacer, deliver_pending
 from models import AlertState, OutboxStatus, PartnerAlert
 from tests.jobs.deliveries import FAST, deliver_all, outbox, posted_keys
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack

@@ -10,8 +10,8 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from insights.scorecard_store import compute_and_store
-from jobs.delivery import Pacer, deliver_pending
 from jobs.digests import qbr_digest_job, weekly_digest_job
+from messages.delivery import Pacer, deliver_pending
 from messages.digests import partner_qbr
 from models import OutboxMessage
 from tests.digest_data import PROGRAM, add_risk, seed

@@ -17,13 +17,13 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from jobs.delivery import DeliveryReport, deliver_pending
 from messages.blocks import CHART_PLACEHOLDER, Chart
+from messages.delivery import DeliveryReport, deliver_pending
 from messages.outbox import enqueue, utcnow
 from models import OutboxMessage, OutboxStatus
 from tests.cli import doctor
 from tests.jobs.deliveries import FAST, deliver_all, outbox, posted_keys
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import FakeSlack, direct_message
 
 
 def chart_of(key: str) -> Chart:
@@ -206,3 +206,37 @@ def test_a_permanent_error_is_recorded_and_doctor_shows_it(
     assert "1 message(s) queued again" in retried.stdout
     assert deliver_pending(session_factory, client, **FAST) == DeliveryReport(sent=1)
     assert posted_keys(fake_slack) == ["fine", "reminder:R-1"]
+
+
+def test_an_update_waits_for_its_message_and_goes_where_it_was_posted(
+    fake_slack: FakeSlack, client: WebClient, session_factory: sessionmaker[Session]
+) -> None:
+    """An update of a queued message is applied once that one is posted, at its ts in the
+    conversation it went to (a user's: the direct message); one of a message Slack refused for
+    good fails with it."""
+    fake_slack.post_errors["C0GONE"] = "not_in_channel"
+    fake_slack.fail("conversations.open", status=500, retry_after=None)  # the card: try later
+    queue(session_factory, ("card", "UMANAGER"), ("lost", "C0GONE"))
+    with session_factory.begin() as session:
+        for key, target in [("card:decided", "card"), ("lost:decided", "lost")]:
+            channel = "UMANAGER" if target == "card" else "C0GONE"
+            enqueue(
+                session,
+                key=key,
+                kind="test",
+                channel=channel,
+                text=key,
+                blocks=[],
+                update_of=target,
+            )
+
+    first = deliver_pending(session_factory, client, **FAST)
+    assert (first.retrying, first.failed, fake_slack.calls("chat.update")) == (1, 2, [])
+    assert deliver_all(session_factory, client, **FAST).sent == 2
+    [card] = fake_slack.all_messages()
+    [update] = fake_slack.calls("chat.update")
+    assert (update.body["channel"], update.body["ts"]) == (card["channel"], card["ts"])
+    assert card["channel"] == direct_message("UMANAGER")
+    assert card["text"] == "card:decided"
+    lost = outbox(session_factory)["lost:decided"]
+    assert (lost.status, lost.last_error) == (OutboxStatus.FAILED, "message_not_posted")

@@ -9,9 +9,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.program import Program
-from jobs.delivery import Pacer, deliver_pending
 from jobs.registrations import RegistrationsReport, daily_registrations
 from jobs.worker import run_once
+from messages.delivery import Pacer, deliver_pending
 from models import Account, DealRegistration, DealStatus, JobRun, Partner
 from tests.programs import EXAMPLE_PROGRAM as PROGRAM  # EMEA → UMGREMEA01, else desk
 from tests.slack.fake_slack import FakeSlack

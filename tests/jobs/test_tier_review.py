@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.program import Program
 from insights.scorecard_store import compute_and_store
-from jobs.delivery import Pacer, deliver_pending
 from jobs.tier_review import tier_review
+from messages.delivery import Pacer, deliver_pending
 from messages.tier_messages import APPROVE, DECLINE, parse_value
 from models import AuditEntry, Partner
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack

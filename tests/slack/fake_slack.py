@@ -5,8 +5,8 @@ and records every request it receives so tests can assert on what the bot sent.
 Point the app at it with ``SLACK_API_URL=fake.api_url``; give commands ``fake.response_url()``.
 Make calls fail with ``fake.fail("chat.postMessage", status=429, retry_after=1)``, or at random
 with ``fake.flaky(0.3, seed=1)``; hold an answer back with ``fake.hold("chat.postMessage")``.
-Posted messages (with their ``metadata``) are kept per channel and ``conversations.history``
-answers from them.
+Posted messages (with their ``metadata``) are kept per channel, ``chat.update`` replaces them
+and ``conversations.history`` answers from them.
 
 Written for partnerbot after the idea of bolt-python's ``tests/mock_web_api_server``.
 """
@@ -31,6 +31,11 @@ BOT_ID = "B0PARTNERBOT"
 
 RESPONSE_URL = "response_url"
 UPLOAD = "upload"
+
+
+def direct_message(user: str) -> str:
+    """The id of the bot's direct-message conversation with ``user`` (``conversations.open``)."""
+    return f"D{user[1:]}"
 
 
 @dataclass(frozen=True)
@@ -288,6 +293,14 @@ class FakeSlack:
             self.messages.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
+    def _update(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Replace the text and blocks of the posted message at ``channel``/``ts``, if any."""
+        with self._changed:
+            for message in self.messages.get(str(body.get("channel")), []):
+                if message["ts"] == body.get("ts"):
+                    message |= {k: body[k] for k in ("text", "blocks") if k in body}
+        return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
+
     def _history(self, body: dict[str, Any]) -> dict[str, Any]:
         """Newest first, from ``oldest``; metadata only with ``include_all_metadata``;
         ``cursor`` is an offset."""
@@ -337,8 +350,7 @@ class FakeSlack:
             case "conversations.history":
                 return self._history(body)
             case "conversations.open":
-                user = str(body.get("users"))
-                return {"ok": True, "channel": {"id": f"D{user[1:]}"}}
+                return {"ok": True, "channel": {"id": direct_message(str(body.get("users")))}}
             case "apps.connections.open":
                 if self.socket_url is None:
                     return {"ok": False, "error": "socket_mode_not_enabled"}
@@ -351,7 +363,7 @@ class FakeSlack:
             case "chat.postEphemeral":
                 return {"ok": True, "message_ts": ts}
             case "chat.update":
-                return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
+                return self._update(body)
             case "views.open":
                 view = body.get("view")
                 view = json.loads(view) if isinstance(view, str) else dict(view or {})

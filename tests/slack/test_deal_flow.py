@@ -9,7 +9,6 @@ else (not platinum) to the ``C0DEALDESK`` channel."""
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -24,6 +23,8 @@ from tests.programs import EXAMPLE_PROGRAM
 from tests.seeding import add_deal
 from tests.slack.deal_steps import (
     COMMAND_CHANNEL,
+    card_buttons,
+    click,
     decoded,
     posted_to,
     register_inline,
@@ -31,7 +32,7 @@ from tests.slack.deal_steps import (
     shown,
     submit_registration,
 )
-from tests.slack.fake_slack import HOME_TEAM, FakeSlack, Recorded
+from tests.slack.fake_slack import HOME_TEAM, FakeSlack, direct_message
 from tests.slack.payloads import (
     block_actions,
     block_suggestion,
@@ -103,42 +104,6 @@ def deal_ids(session_factory: sessionmaker[Session]) -> dict[str, DealStatus]:
     with session_factory() as session:
         rows = session.execute(select(DealRegistration.external_id, DealRegistration.status))
         return dict(rows.all())
-
-
-def card_buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The buttons of a card: in actions blocks and as sections' accessories."""
-    elements = [e for b in blocks for e in [*b.get("elements", []), b.get("accessory") or {}]]
-    return [e for e in elements if e.get("type") == "button"]
-
-
-def click(
-    app: RunningApp, fake: FakeSlack, card: Recorded, action_id: str, deal_id: str, user: str
-) -> str:
-    """Click the button ``action_id`` of registration ``deal_id`` on a card the bot posted, as
-    Slack sends it (the button's value, the message's channel and ts); returns the
-    response_url of the click."""
-    blocks = decoded(card.body["blocks"])
-    channel = card.body["channel"]
-    [ts, *_] = [m["ts"] for m in fake.messages[channel] if decoded(m.get("blocks")) == blocks]
-    [value] = [
-        b["value"]
-        for b in card_buttons(blocks)
-        if b["action_id"] == action_id and b["value"].split(" ")[0] == deal_id
-    ]
-    url = fake.response_url()
-    answer = app.interact(
-        block_actions(
-            user_id=user,
-            team_id=HOME_TEAM,
-            action_id=action_id,
-            value=value,
-            channel_id=channel,
-            message_ts=ts,
-            response_url=url,
-        )
-    )
-    assert answer.status == 200
-    return url
 
 
 # --- registering --------------------------------------------------------------------------
@@ -360,7 +325,8 @@ def test_awarding_a_conflict_approves_one_and_rejects_the_rest(
     # Every card showing these claims says what was decided: the conflict card's copies at the
     # desk and at Acme's approver, and the approval card R-000001 had before Globex's claim.
     updated = fake_slack.wait_for(lambda r: r.name == "chat.update", count=3)
-    assert sorted(u.body["channel"] for u in updated) == [DESK, EMEA_APPROVER, EMEA_APPROVER]
+    approver = direct_message(EMEA_APPROVER)  # where Slack shows the cards posted to a user
+    assert sorted(u.body["channel"] for u in updated) == [DESK, approver, approver]
     assert len({(u.body["channel"], u.body["ts"]) for u in updated}) == 3
     for update in updated:
         text = shown(update)
@@ -536,7 +502,7 @@ def test_reject_button_asks_for_a_reason_and_tells_the_partner(
         )
     )
     updated = fake_slack.wait_for(lambda r: r.name == "chat.update")[0]
-    assert updated.body["channel"] == EMEA_APPROVER
+    assert updated.body["channel"] == direct_message(EMEA_APPROVER)
     assert "rejected by <@UMGREMEA01>. Reason: Existing direct-sales opportunity" in shown(updated)
     notice = shown(posted_to(fake_slack, ACME_CHANNEL)[0])
     assert "was not approved. Reason: Existing direct-sales opportunity" in notice

@@ -29,7 +29,6 @@ from config.program import PROGRAM_WIDE
 from insights.digests import last_complete
 from insights.metric_display import KEY_METRICS, money
 from insights.scorecard_store import compute_and_store
-from jobs.delivery import Pacer, deliver_pending
 from jobs.digests import qbr_digest_job
 from jobs.registrations import daily_registrations
 from messages import deal_messages, scorecard_messages
@@ -40,6 +39,7 @@ from messages.blocks import (
     something_went_wrong,
     stranger_refusal,
 )
+from messages.delivery import Pacer, deliver_pending
 from messages.malformed import out_of_date, unreadable_text
 from messages.partner_visible import KINDS, watching
 from models import DealRegistration, DealStatus

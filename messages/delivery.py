@@ -14,6 +14,16 @@ chart that cannot be drawn, or that Slack refuses for good, is left out rather t
 the message back. (A sender killed between an upload and its commit leaves an unused private
 file behind, never a second message.)
 
+An update (``chat.update`` of a posted message: a card after its decision) is delivered the
+same way, without the history search: applying it twice shows the same. One that replaces a
+message still queued (``update_of``) waits until that one is posted, and is then applied to
+the conversation and ts it was posted at; if that message was refused for good, so is the
+update.
+
+A request delivers what it queued right after its commit (:func:`deliver_pending` with
+``keys``, from the web process), so cards appear at once when Slack answers; whatever fails
+then is left, with its back-off, to the worker's runs.
+
 Retries never hold up other messages: a rate-limited, failing or timed-out message gets a
 ``not_before`` and waits for a later run, while the run goes on with other channels. Slack's
 own retry handlers are therefore off in the delivery client (:func:`delivery_client`): they
@@ -24,7 +34,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -104,6 +114,8 @@ class Outcome(StrEnum):
     FOUND = "found"
     """An interrupted post was found in Slack and marked sent, not posted again."""
     RETRYING = "retrying"
+    WAITING = "waiting"
+    """An update whose message is still queued: tried again once that one is posted."""
     FAILED = "failed"
 
 
@@ -112,6 +124,7 @@ class DeliveryReport:
     sent: int = 0
     found: int = 0
     retrying: int = 0
+    waiting: int = 0
     failed: int = 0
 
     @classmethod
@@ -130,17 +143,21 @@ def deliver_pending(
     lease: timedelta = timedelta(seconds=60),
     limit: int = 500,
     threads: int = 4,
+    keys: Collection[str] | None = None,
 ) -> DeliveryReport:
-    """Deliver up to ``limit`` due messages, oldest first: one thread per conversation (at
-    most ``threads`` at once), paced by ``pacer``. A conversation's sending stops for this run
-    at its first retryable error; permanent errors mark the message failed (see
-    :func:`undelivered`)."""
+    """Deliver up to ``limit`` due messages (only those with ``keys``, when given), oldest
+    first: one thread per conversation (at most ``threads`` at once), paced by ``pacer``. A
+    conversation's sending stops for this run at its first retryable error; permanent errors
+    mark the message failed (see :func:`undelivered`)."""
+    if keys is not None and not keys:
+        return DeliveryReport()
+    only = () if keys is None else (OutboxMessage.key.in_(list(keys)),)
     sender = _Sender(session_factory, client, now, pacer or Pacer(), backoff, lease)
     at = now()
     with session_factory() as session:
         due = session.execute(
             select(OutboxMessage.id, OutboxMessage.channel)
-            .where(*_due(at))
+            .where(*_due(at), *only)
             .order_by(OutboxMessage.id)
             .limit(limit)
         ).all()
@@ -205,6 +222,8 @@ class _Sender:
             return self._retry(session, message, str(error), self.backoff.after(message.attempts))
 
     def _attempt(self, session: Session, message: OutboxMessage) -> Outcome:
+        if message.update_of is not None or message.update_ts is not None:
+            return self._update(session, message)
         if message.attempt_started_at is not None:
             assert message.posted_channel is not None  # set before any attempt starts
             ts = self._find(message.key, message.posted_channel, message.attempt_started_at)
@@ -235,6 +254,28 @@ class _Sender:
                 message.attempt_started_at = None
             raise
         return self._sent(session, message, str(response["ts"]), Outcome.SENT)
+
+    def _update(self, session: Session, message: OutboxMessage) -> Outcome:
+        """Apply an update to its message, once that one is posted (see the module)."""
+        channel, ts = message.channel, message.update_ts
+        if message.update_of is not None:
+            original = session.scalar(
+                select(OutboxMessage).where(OutboxMessage.key == message.update_of)
+            )
+            if original is None or original.status is OutboxStatus.FAILED:
+                return self._failed(session, message, "message_not_posted")
+            if original.status is not OutboxStatus.SENT:
+                wait = self.backoff.after(1)
+                return self._retry(session, message, "its message is queued", wait, Outcome.WAITING)
+            channel, ts = original.posted_channel or original.channel, original.ts
+        message.posted_channel = channel
+        message.attempts += 1
+        session.commit()
+        self.client.chat_update(
+            channel=channel, ts=ts, text=message.text, blocks=message.blocks or None
+        )
+        assert ts is not None
+        return self._sent(session, message, ts, Outcome.SENT)
 
     def _upload_chart(self, key: str, chart: Chart) -> str:
         """The file id of ``chart``, drawn and uploaded privately (shared only through the
@@ -320,20 +361,28 @@ class _Sender:
             return self._retry(
                 session, message, f"HTTP {status} {code}", self.backoff.after(message.attempts)
             )
+        return self._failed(session, message, code)
+
+    def _failed(self, session: Session, message: OutboxMessage, error: str) -> Outcome:
         message.status = OutboxStatus.FAILED
-        message.last_error = code
+        message.last_error = error
         message.lease_until = None
         session.commit()
         return Outcome.FAILED
 
     def _retry(
-        self, session: Session, message: OutboxMessage, error: str, wait: timedelta
+        self,
+        session: Session,
+        message: OutboxMessage,
+        error: str,
+        wait: timedelta,
+        outcome: Outcome = Outcome.RETRYING,
     ) -> Outcome:
         message.not_before = self.now() + wait
         message.last_error = error
         message.lease_until = None
         session.commit()
-        return Outcome.RETRYING
+        return outcome
 
 
 def _code(error: SlackApiError) -> str:
