@@ -43,13 +43,13 @@ from insights.digests import (
 )
 from insights.scorecard_store import StoredScorecard
 from insights.tier_review import TierChange
-from jobs.delivery import Pacer, deliver_pending
 from jobs.digests import qbr_digest_job, weekly_digest_job
 from jobs.registrations import daily_registrations
 from jobs.tier_review import tier_review
 from messages import deal_messages, deal_modals, registration_notices, scorecard_messages
 from messages.alert_messages import alert_message, alerts_summary
 from messages.blocks import Message, fit, section, where
+from messages.delivery import Pacer, deliver_pending
 from messages.digests import qbr_messages, weekly_messages
 from messages.tier_messages import tier_review_messages
 from models import DealSource, DealStatus, Partner
