@@ -39,8 +39,9 @@ from sqlalchemy.orm import Session
 
 from config.program import Program
 from insights.money import converted
+from insights.rising import LISTED
 from insights.scorecard_metrics import ProgramFrames, load_frames, monthly_metrics
-from insights.scorecard_store import StoredScorecard, month_scorecards
+from insights.scorecard_store import StoredScorecard, month_scorecards, rising_scorecards
 from insights.tier_review import TierChange, proposed_tier_changes
 from models import (
     Account,
@@ -160,6 +161,16 @@ class AtRisk:
     band: str
     reasons: list[str]
     new: bool
+    modelled: bool = True
+    """Whether ``risk`` is the model's probability (not the rule-based fallback's figure)."""
+
+
+@dataclass(frozen=True)
+class RisingPartner:
+    partner_id: int
+    name: str
+    tier: str
+    reasons: list[str]
 
 
 @dataclass(frozen=True)
@@ -210,8 +221,11 @@ class WeeklyDigest:
     """The date of the risk scores shown; None before the first scoring run."""
     at_risk: list[AtRisk]
     tier_month: date | None
-    """The scorecard month the tier changes come from; None before the first scoring."""
+    """The scorecard month the tier changes and rising partners come from; None before the
+    first scoring."""
     tier_changes: list[TierChange]
+    rising: list[RisingPartner]
+    """The month's rising partners, most surprising first (``insights.rising``)."""
     undelivered: list[FailedDeliveries]
     trend: list[WeekFigures]
     """The ``TREND_WEEKS`` weeks ending with ``week``, oldest first."""
@@ -322,6 +336,7 @@ def _at_risk(session: Session, program: Program, day: date) -> tuple[date | None
             score.risk_band,
             [str(reason) for reason in score.top_factors or []],
             new=earlier is not None and score.partner_id not in already,
+            modelled=score.method == "model",
         )
         for score, name, tier in rows
     ]
@@ -400,6 +415,10 @@ def weekly_digest(session: Session, program: Program, week: Period) -> WeeklyDig
         at_risk=at_risk,
         tier_month=tier_month,
         tier_changes=proposed_tier_changes(session, program, tier_month),
+        rising=[
+            RisingPartner(card.partner_id, card.name, card.tier, card.rising or [])
+            for card in (rising_scorecards(session, tier_month, LISTED) if tier_month else [])
+        ],
         undelivered=_undelivered(session),
         trend=trend,
     )

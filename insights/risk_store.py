@@ -69,6 +69,7 @@ def store_assessment(session: Session, assessment: RiskAssessment) -> int:
         scores.index.to_numpy(),
         scores["risk"].to_numpy(float),
         scores["risk_band"].to_numpy(),
+        scores["method"].to_numpy(),
         scores["top_factors"].to_numpy(),
         scores["drift_flags"].to_numpy(),
         strict=True,
@@ -92,23 +93,24 @@ def _write(session: Session, run_id: int, as_of: date, rows: Any) -> None:
                 "run_id": run_id,
                 "risk": float(r),
                 "risk_band": str(b),
+                "method": str(m),
                 "top_factors": list(f),
                 "drift_flags": list(d),
             }
-            for p, r, b, f, d in rows
+            for p, r, b, m, f, d in rows
         ]
         if values:  # an empty executemany would insert one row of defaults
             session.execute(insert(PartnerRiskScore), values)
         return
     driver = connection.connection.driver_connection
     assert driver is not None
-    columns = "partner_id, as_of, run_id, risk, risk_band, top_factors, drift_flags"
+    columns = "partner_id, as_of, run_id, risk, risk_band, method, top_factors, drift_flags"
     with (
         driver.cursor() as cursor,
         cursor.copy(f"COPY partner_risk_scores ({columns}) FROM STDIN") as copy,
     ):
-        for p, r, b, f, d in rows:
-            copy.write_row((int(p), as_of, run_id, float(r), str(b), _json(f), _json(d)))
+        for p, r, b, m, f, d in rows:
+            copy.write_row((int(p), as_of, run_id, float(r), str(b), str(m), _json(f), _json(d)))
 
 
 def write_assessment_csv(assessment: RiskAssessment, external_ids: pd.Series, out: Path) -> int:

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from config.program import Program
+from insights.rising import Rising, rising_partners
 from insights.scorecard_metrics import ProgramFrames, load_frames, monthly_metrics
 from insights.scorecards import Scorecard, scorecards
 from models import Partner, PartnerScorecard
@@ -68,6 +69,9 @@ class StoredScorecard:
     series: dict[str, list[Any]]
     computed_at: datetime
     chart_file_id: str | None = None
+    rising: list[str] | None = None
+    """Why the partner is one of the month's rising partners (``insights.rising``); None when
+    it is not."""
 
     def tier_gaps(self) -> list[tuple[str, str, list[str]]]:
         """(``keep`` or ``reach``, tier, what it still needs) from the tier advice: keeping the
@@ -108,7 +112,11 @@ def _previous(metrics: pd.DataFrame, month: pd.Period) -> dict[int, dict[str, fl
 
 
 def _rows(
-    cards: dict[int, Scorecard], metrics: pd.DataFrame, month: pd.Period, currency: str
+    cards: dict[int, Scorecard],
+    metrics: pd.DataFrame,
+    month: pd.Period,
+    currency: str,
+    rising: dict[int, Rising],
 ) -> list[dict[str, Any]]:
     """One ``partner_scorecards`` row per card; built column-wise (a card at a time through
     ``asdict`` and per-partner ``.loc`` lookups took 20 s for 10,000 partners)."""
@@ -145,6 +153,9 @@ def _rows(
             "series": {"months": labels}
             | {name: series[name].get(partner_id, [0.0] * len(labels)) for name in SERIES},
         }
+        rise = rising.get(partner_id)
+        if rise is not None:
+            body["rising"] = rise.reasons
         rows.append(
             {
                 "partner_id": partner_id,
@@ -152,6 +163,7 @@ def _rows(
                 "score": float(card.score),
                 "tier": advice.current,
                 "recommended_tier": advice.recommended,
+                "rising": rise.surprise if rise is not None else None,
                 "card": body,
             }
         )
@@ -170,7 +182,7 @@ def _replace_month(session: Session, first_day: date, rows: list[dict[str, Any]]
         return
     driver = connection.connection.driver_connection
     assert driver is not None
-    columns = ("partner_id", "month", "score", "tier", "recommended_tier", "card")
+    columns = ("partner_id", "month", "score", "tier", "recommended_tier", "rising", "card")
     with (
         driver.cursor() as cursor,
         cursor.copy(f"COPY partner_scorecards ({', '.join(columns)}) FROM STDIN") as copy,
@@ -194,7 +206,8 @@ def compute_and_store(
     months = pd.period_range(month - (HISTORY_MONTHS - 1), month, freq="M")
     metrics = monthly_metrics(frames, program, months)
     cards = scorecards(metrics, frames.partners, program, month)
-    rows = _rows(cards, metrics, month, program.info.currency)
+    rising = {r.partner_id: r for r in rising_partners(frames, month, program.info.currency)}
+    rows = _rows(cards, metrics, month, program.info.currency, rising)
     first_day = month.to_timestamp().date()
     _replace_month(session, first_day, rows)
     seconds = (datetime.now() - started).total_seconds()
@@ -224,6 +237,7 @@ def _stored(row: PartnerScorecard, partner: Partner) -> StoredScorecard:
         series=dict(card.get("series") or {}),
         computed_at=row.computed_at,
         chart_file_id=row.chart_file_id,
+        rising=card.get("rising"),
     )
 
 
@@ -288,6 +302,18 @@ def leaderboard(
         stmt = stmt.where(func.lower(Partner.region) == region.lower())
     if tier:
         stmt = stmt.where(func.lower(Partner.tier) == tier.lower())
+    return [_stored(*row) for row in session.execute(stmt).all()]
+
+
+def rising_scorecards(session: Session, month: date, limit: int) -> list[StoredScorecard]:
+    """The rising partners of ``month`` (``insights.rising``), most surprising rise first."""
+    stmt = (
+        select(PartnerScorecard, Partner)
+        .join(Partner, Partner.id == PartnerScorecard.partner_id)
+        .where(PartnerScorecard.month == month, PartnerScorecard.rising.is_not(None))
+        .order_by(PartnerScorecard.rising.desc(), Partner.name)
+        .limit(limit)
+    )
     return [_stored(*row) for row in session.execute(stmt).all()]
 
 

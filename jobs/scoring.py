@@ -15,12 +15,12 @@ from typing import TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.program import Program
-from insights.alert_rules import Finding, allot, due, findings, headline
+from insights.alert_rules import AT_RISK, Finding, allot, due, findings, headline
 from insights.alert_store import add_alert, past_alerts, previous_risk, sent_today
 from insights.risk_scoring import RiskAssessment
 from insights.risk_store import assess_and_store
 from insights.scorecard_metrics import load_frames
-from insights.scorecard_store import compute_and_store
+from insights.scorecard_store import compute_and_store, latest_month, rising_scorecards
 from jobs.recipients import manager_routes
 from messages.alert_messages import alert_message, alerts_summary
 from messages.outbox import enqueue_message
@@ -85,6 +85,14 @@ def raise_alerts(
     found = findings(
         assessment.scores, rules.risk_threshold, previous_risk(session, assessment.as_of)
     )
+    # a partner the month's scorecards call rising is not also "at risk of going quiet": its
+    # deal flow is sharply up on its own months before (insights.rising), so the alert would
+    # contradict the card; drift flags still stand
+    month = latest_month(session)
+    rising = (
+        {card.partner_id for card in rising_scorecards(session, month, 10_000)} if month else set()
+    )
+    found = [f for f in found if not (f.condition == AT_RISK and f.partner_id in rising)]
     waiting = due(
         found, past_alerts(session, today, rules.cooldown_days), today, rules.cooldown_days
     )

@@ -117,6 +117,19 @@ def _movers(digest: WeeklyDigest) -> list[str]:
     return lines
 
 
+def _rising(digest: WeeklyDigest) -> list[str]:
+    if digest.tier_month is None:
+        return []
+    title = f"*Rising* — deal flow sharply up beyond the program's ({digest.tier_month:%B %Y})"
+    if not digest.rising:
+        return [title, "No partner is rising this month."]
+    return [title] + [
+        f"📈 *{esc(r.name)}* ({esc(r.tier)}): "
+        + "; ".join(esc(reason, MAX_REASON) for reason in r.reasons)
+        for r in digest.rising
+    ]
+
+
 def _at_risk(digest: WeeklyDigest) -> list[str]:
     at_risk, threshold = digest.at_risk, _percent(digest.risk_threshold)
     if digest.risk_as_of is None:
@@ -132,7 +145,8 @@ def _at_risk(digest: WeeklyDigest) -> list[str]:
     for a in at_risk[:LISTED]:
         reasons = "; ".join(esc(r, MAX_REASON) for r in a.reasons[:MAX_REASONS])
         lines.append(
-            f"• *{esc(a.name)}* ({esc(a.tier)}) {_percent(a.risk)} {esc(a.band)}"
+            f"• *{esc(a.name)}* ({esc(a.tier)}) "
+            f"{f'{_percent(a.risk)} {esc(a.band)}' if a.modelled else f'{esc(a.band)}, rule-based'}"
             f"{' · 🆕' if a.new else ''}{f': {reasons}' if a.reasons else ''}"
         )
     return lines + _more(len(at_risk) - LISTED)
@@ -213,6 +227,7 @@ def weekly_messages(digest: WeeklyDigest) -> list[Message]:
             section("\n".join(lines))
             for lines in (
                 _movers(digest),
+                _rising(digest),
                 _at_risk(digest),
                 _tier_changes(digest),
                 _undelivered(digest),

@@ -37,6 +37,7 @@ SCORECARD_USAGE: tuple[tuple[str, str], ...] = (
     ("", "your partner's scorecard (partner contacts)"),
     ("PARTNER", "a partner's scorecard, by name or id (staff)"),
     ("top [N] [REGION|TIER]", "the leaderboard (staff)"),
+    ("rising [N]", "partners whose deal flow is sharply up, beyond the program's (staff)"),
     ("help", "this help"),
 )
 
@@ -182,6 +183,26 @@ def leaderboard(title: str, cards: Sequence[StoredScorecard]) -> Message:
     blocks: list[Block] = [section(f"*{escape(title)}*")]
     blocks += [section("\n".join(lines[i : i + 10])) for i in range(0, len(lines), 10)]
     return Message(text=escape(title), blocks=blocks)
+
+
+def rising_list(cards: Sequence[StoredScorecard], month: date | None) -> Message:
+    """The month's rising partners with why each is rising (staff only: it names partners)."""
+    if month is None:
+        return plain("No scorecards yet. They are computed nightly (`partnerbot score`).")
+    title = f"Rising partners · {month:%B %Y}"
+    if not cards:
+        return plain(
+            f"{title}: no partner's deal flow rose sharply beyond the program's. Rising means "
+            "registrations and won revenue both well up on the partner's own months before, "
+            "for months, not one burst."
+        )
+    blocks: list[Block] = [section(f"*{title}*")]
+    for card in cards:
+        why = "\n".join(f"• {escape(reason)}" for reason in card.rising or [])
+        blocks.append(
+            section(f"*{escape(card.name)}* · {escape(card.tier)} · {escape(card.region)}\n{why}")
+        )
+    return Message(text=title, blocks=blocks)
 
 
 @partner_visible

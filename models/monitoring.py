@@ -43,6 +43,9 @@ class PartnerRiskScore(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("risk_runs.id", ondelete="CASCADE"))
     risk: Mapped[float]
     risk_band: Mapped[str] = mapped_column(String(8))
+    method: Mapped[str] = mapped_column(String(16), server_default="model")
+    """How ``risk`` was made: ``model`` (a probability), ``heuristic`` (the rule-based fallback)
+    or ``no history``: only a model's figure is shown as a probability."""
     top_factors: Mapped[list[str]] = mapped_column(JSON)
     drift_flags: Mapped[list[dict[str, object]]] = mapped_column(JSON)
 

@@ -29,6 +29,9 @@ class PartnerScorecard(Base):
     """Plain JSON, not JSONB, on PostgreSQL: never queried inside, and written 10,000 rows at a
     time, where JSONB's parsing doubled the write."""
     computed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    rising: Mapped[float | None]
+    """How surprising the partner's rise is (``insights.rising``) when it is one of the month's
+    rising partners, else None: the rising list is the month's rows ordered by it."""
     chart_file_id: Mapped[str | None] = mapped_column(String(32))
     """The Slack file of this scorecard's chart once drawn and uploaded: drawn once, shown by
     every later ``/scorecard`` of the month."""

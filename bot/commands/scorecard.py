@@ -49,6 +49,7 @@ from insights.scorecard_store import (
     latest_scorecard,
     leaderboard,
     remember_chart,
+    rising_scorecards,
 )
 from messages import deal_messages, scorecard_messages
 from messages.blocks import Message, code, escape
@@ -77,6 +78,11 @@ class Top:
 
 
 @dataclass(frozen=True)
+class RisingList:
+    limit: int
+
+
+@dataclass(frozen=True)
 class Help:
     pass
 
@@ -86,18 +92,19 @@ class Usage:
     problem: str
 
 
-ScorecardCommand = Card | Top | Help | Usage
+ScorecardCommand = Card | Top | RisingList | Help | Usage
 
 
 def parse(text: str, program: Program) -> ScorecardCommand:
-    """``/scorecard {text}``: help, the leaderboard (``top [N] [REGION|TIER]``) or a card."""
+    """``/scorecard {text}``: help, the leaderboard (``top [N] [REGION|TIER]``), the rising
+    partners (``rising [N]``) or a card."""
     words = text.split()
     if not words:
         return Card(None)
     first = words[0].lower()
     if first == "help" and len(words) == 1:
         return Help()
-    if first != "top":
+    if first not in ("top", "rising"):
         return Card(" ".join(words))
     rest = words[1:]
     limit = 10
@@ -106,6 +113,12 @@ def parse(text: str, program: Program) -> ScorecardCommand:
         if len(digits) > len(str(MAX_TOP)) or not 1 <= int(digits or 0) <= MAX_TOP:
             return Usage(f"Show 1 to {MAX_TOP} partners.")
         limit = int(digits)
+    if first == "rising":
+        return (
+            RisingList(limit)
+            if not rest
+            else Usage(f"I did not understand {code(' '.join(rest))}.")
+        )
     if len(rest) > 1:
         return Usage(f"I did not understand {code(' '.join(rest[1:]))}.")
     if not rest:
@@ -123,7 +136,7 @@ def _rule(parsed: ScorecardCommand) -> Rule:
     know (a partner contact's own: checked once the partner named is known)."""
     if isinstance(parsed, (Help, Usage)):
         return not_stranger
-    if isinstance(parsed, Top):
+    if isinstance(parsed, (Top, RisingList)):
         return each(KNOWN, staff_or(scorecard_messages.own_only))
     return KNOWN
 
@@ -202,6 +215,11 @@ def answer(asker: Asker, deps: Deps, parsed: ScorecardCommand, later: AnswerLate
         scope = f" · {parsed.region or parsed.tier}" if parsed.region or parsed.tier else ""
         month = f" · {cards[0].month:%B %Y}" if cards else ""
         return scorecard_messages.leaderboard(f"Top {parsed.limit}{scope}{month}", cards)
+    if isinstance(parsed, RisingList):
+        _ensure_scored(deps, session)
+        month = latest_month(session)
+        rising = rising_scorecards(session, month, parsed.limit) if month else []
+        return scorecard_messages.rising_list(rising, month)
     partner = _partner_for(session, who, parsed.partner)
     if isinstance(partner, Message):
         return partner

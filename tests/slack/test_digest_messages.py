@@ -16,6 +16,7 @@ from insights.digests import (
     Mover,
     QbrDigest,
     Registrations,
+    RisingPartner,
     TierChange,
     WeekFigures,
     WeeklyDigest,
@@ -70,6 +71,10 @@ def text_of(messages: list[Message]) -> str:
         ),
         max_size=150,
     ),
+    rising=st.lists(
+        st.builds(RisingPartner, st.integers(1, 10**6), names, names, st.lists(names, max_size=3)),
+        max_size=25,
+    ),
     failed=st.lists(st.builds(FailedDeliveries, names, names, st.integers(1, 10**6))),
     scored=st.booleans(),
     trend=st.lists(
@@ -83,6 +88,7 @@ def test_weekly_digest_fits_slack(
     movers: list[Mover],
     at_risk: list[AtRisk],
     changes: list[TierChange],
+    rising: list[RisingPartner],
     failed: list[FailedDeliveries],
     scored: bool,
     trend: list[WeekFigures],
@@ -105,6 +111,7 @@ def test_weekly_digest_fits_slack(
         at_risk=at_risk,
         tier_month=date(2026, 10, 1) if scored else None,
         tier_changes=changes,
+        rising=rising,
         undelivered=failed,
         trend=trend,
     )
@@ -137,6 +144,7 @@ def test_a_digest_too_long_for_one_message_is_split_not_cut() -> None:
         at_risk=[],
         tier_month=None,
         tier_changes=[],
+        rising=[],
         undelivered=[],
         trend=[WeekFigures(parse_period("2026-W47"), 1, 2, 3)],
     )

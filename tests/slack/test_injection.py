@@ -36,6 +36,7 @@ from insights.digests import (
     Mover,
     QbrDigest,
     Registrations,
+    RisingPartner,
     WeekFigures,
     WeeklyDigest,
     Win,
@@ -156,6 +157,7 @@ def weekly(name: str) -> WeeklyDigest:
         at_risk=[AtRisk(1, name, name, 0.9, name, [name], True)],
         tier_month=date(2026, 11, 1),
         tier_changes=[TierChange(1, name, name, name, d, True) for d in ("up", "down")],
+        rising=[RisingPartner(1, name, name, [name])],
         undelivered=[FailedDeliveries(name, name, 3)],
         trend=[WeekFigures(week, 1.0, 1.0, 1.0)],
     )

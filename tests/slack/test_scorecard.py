@@ -337,3 +337,38 @@ def test_a_partner_contact_sees_the_partner_view_of_its_card_and_qbr(
         assert "Sourced revenue" in seen
         for figure in (*INTERNAL, "keep gold", "keep *gold*"):
             assert figure not in seen
+
+
+def test_staff_see_the_rising_partners_and_partners_do_not(
+    slack_app: RunningApp,
+    program: dict[str, int],
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_factory.begin() as session:  # Globex: eight more wins a month, half a year
+        account_id = session.scalars(select(Account.id).order_by(Account.id)).first()
+        for back in range(1, 7):
+            for n in range(8):
+                registered = month_start(back) + timedelta(days=2 + n)
+                session.add(
+                    DealRegistration(
+                        external_id=f"R-{back}-{n}",
+                        partner_id=program[NAMES[1]],
+                        account_id=account_id,
+                        amount=Decimal(20_000),
+                        currency="USD",
+                        status=DealStatus.WON,
+                        source=DealSource.SOURCED,
+                        registered_at=datetime.combine(registered, datetime.min.time(), UTC),
+                        closed_at=registered + timedelta(days=10),
+                    )
+                )
+    rising = json.dumps(ensure_ascii=False, obj=blocks_of(ask(slack_app, "rising")))
+    assert f"*Rising partners · {month_start(1):%B %Y}*" in rising
+    assert "*Globex Systems* · gold · EMEA" in rising
+    assert "deal registrations a month in" in rising
+    for name in NAMES[2:]:  # steady: not rising
+        assert name not in rising
+
+    refused = ask(slack_app, "rising", user=ACME_CONTACT, team=ACME_TEAM)
+    assert "your own partner's scorecard" in refused.body["text"]
+    assert "Globex" not in json.dumps(refused.body)
