@@ -58,7 +58,7 @@ def _counts(
     grouped = window.groupby("partner_id", observed=True)["amount"]
     return (
         grouped.size().reindex(partners, fill_value=0).astype(float),
-        grouped.sum().reindex(partners, fill_value=0.0),
+        grouped.sum().round(2).reindex(partners, fill_value=0.0),  # cents, however summed
     )
 
 
