@@ -88,6 +88,8 @@ def program_overview(
         start = _quarter_start(as_of, back)
         value, count = totals.get((start.year, (start.month - 1) // 3), (Decimal(0), 0))
         label = f"{start.year} Q{(start.month - 1) // 3 + 1}"
+        if back == 0:  # the quarter still running: so far, not a quarter's revenue
+            label += f" to {as_of:%b} {as_of.day}"
         quarter_rows.append(QuarterRevenue(label, value.quantize(Decimal("0.01")), count))
 
     year_ago = date(as_of.year - 1, as_of.month, min(as_of.day, 28))

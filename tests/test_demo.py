@@ -36,6 +36,8 @@ def test_demo_generates_imports_and_summarises(engine: Engine, tmp_path: Path) -
     assert deals
     assert f"40 partners, {deals:,} registrations" in out
     assert "the registration check, on accounts partners hold today" in out
+    today = date.today()  # the quarter still running is revenue so far, and says so
+    assert f"{today.year} Q{(today.month - 1) // 3 + 1} to {today:%b} {today.day}" in out
     assert out.count(" active (") == 4  # two held accounts, each as stored and as retyped
     assert "Scored 40 partners for" in out
     assert out.count("score ") >= 3  # the three best partners' scorecards
