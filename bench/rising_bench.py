@@ -10,12 +10,10 @@ generator's truth (partners it made grow or ramp up; growing alone in brackets),
 of the whole list and its length, and the median time to list one.
 """
 
-import argparse
 import statistics
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -23,21 +21,14 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config.program import example_text, parse_program
-from evaluation.generated import load_generated
+from evaluation.generated import END, bench_arguments, load_generated
 from evaluation.tier_reviews import RISING
 from insights.rising import LISTED, rising_partners
 from synth import ProgramSpec, generate_program
 
-END = date(2026, 11, 1)
-
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--partners", type=int, default=1000)
-    parser.add_argument("--months", type=int, default=24)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--reviews", type=int, default=6)
-    args = parser.parse_args()
+    args = bench_arguments(__doc__)
     program = parse_program(example_text(), "program.example.toml")
     print(f"{args.partners} partners, {args.months} months, last {args.reviews} months")
     print(

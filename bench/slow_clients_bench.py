@@ -11,8 +11,6 @@ Run from the repository root::
 """
 
 import argparse
-import contextlib
-import socket
 import sys
 import tempfile
 import threading
@@ -29,29 +27,11 @@ import psutil  # noqa: E402
 
 from bench.slack_load import percentile  # noqa: E402
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack  # noqa: E402
-from tests.slack.serve_process import post, serving  # noqa: E402
+from tests.slack.serve_process import post, serving, slow_connection, trickle  # noqa: E402
 from tests.slack.signing import signed, slash_command_body  # noqa: E402
 
 MANAGER = "U0BENCHMGR"
 SLACK_WAITS = 3.0
-
-
-def slow_connection(port: int, number: int) -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-    start = b"POST /slack/events HTTP/1.1\r\nHost: partnerbot\r\n"
-    if number % 2:
-        start += b"Content-Length: 100000\r\n\r\n"
-    else:
-        start += b"X-Slow: "
-    sock.sendall(start)
-    return sock
-
-
-def trickle(connections: list[socket.socket], stop: threading.Event) -> None:
-    while not stop.wait(0.5):
-        for sock in connections:
-            with contextlib.suppress(OSError):
-                sock.send(b"a")
 
 
 def command(fake: FakeSlack, port: int) -> float | None:

@@ -12,29 +12,21 @@ before); how many downgrades went to partners it made decline, churn or drop; an
 stable partners proposed a move per month (``evaluation.tier_reviews``).
 """
 
-import argparse
 import statistics
 import sys
 import tempfile
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config.program import example_text, parse_program
+from evaluation.generated import END, bench_arguments
 from evaluation.tier_reviews import review_generated
 from synth import ProgramSpec, generate_program
 
-END = date(2026, 11, 1)
-
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--partners", type=int, default=1000)
-    parser.add_argument("--months", type=int, default=24)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--reviews", type=int, default=6)
-    args = parser.parse_args()
+    args = bench_arguments(__doc__)
     program = parse_program(example_text(), "program.example.toml")
     print(f"{args.partners} partners, {args.months} months, last {args.reviews} monthly reviews")
     print(

@@ -1,12 +1,14 @@
 """``partnerbot serve`` as a platform runs it, in a child process on a free port, and a small
 HTTP client for it: for the tests of gunicorn, its workers and its logs."""
 
+import contextlib
 import http.client
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -131,3 +133,25 @@ def wait_until_healthy(served: Served) -> None:
             return False
 
     wait_until(healthy, "partnerbot serve healthy", interval=0.2)
+
+
+def slow_connection(port: int, number: int) -> socket.socket:
+    """A connection that has begun a request and will only ever trickle the rest: half stop
+    inside the headers, half announce a 100,000-byte body and send none of it yet."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    start = b"POST /slack/events HTTP/1.1\r\nHost: partnerbot\r\n"
+    if number % 2:
+        start += b"Content-Type: application/x-www-form-urlencoded\r\n"
+        start += b"Content-Length: 100000\r\n\r\n"
+    else:
+        start += b"X-Slow: "
+    sock.sendall(start)
+    return sock
+
+
+def trickle(connections: list[socket.socket], stop: threading.Event) -> None:
+    """One more byte on every connection every 0.5 s until ``stop``."""
+    while not stop.wait(0.5):
+        for sock in connections:
+            with contextlib.suppress(OSError):  # the server closed it: fine
+                sock.send(b"a")

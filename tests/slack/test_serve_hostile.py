@@ -3,9 +3,7 @@ connections that send their headers or their body a byte at a time must not keep
 requests from being acknowledged within Slack's 3 seconds; and gunicorn's own lines are JSON
 when the logs are."""
 
-import contextlib
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +13,7 @@ from contextlib import ExitStack
 import pytest
 
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack
-from tests.slack.serve_process import Served, post, serving
+from tests.slack.serve_process import Served, post, serving, slow_connection, trickle
 from tests.slack.signing import signed, slash_command_body
 
 MANAGER = "U0MANAGER"
@@ -36,28 +34,6 @@ def served(fake: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     folder = tmp_path_factory.mktemp("serve-hostile")
     with serving(fake, folder, PARTNERBOT_LOG_FORMAT="json") as running:
         yield running
-
-
-def slow_connection(port: int, number: int) -> socket.socket:
-    """A connection that has begun a request and will only ever trickle the rest: half stop
-    inside the headers, half announce a 100,000-byte body and send none of it yet."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-    start = b"POST /slack/events HTTP/1.1\r\nHost: partnerbot\r\n"
-    if number % 2:
-        start += b"Content-Type: application/x-www-form-urlencoded\r\n"
-        start += b"Content-Length: 100000\r\n\r\n"
-    else:
-        start += b"X-Slow: "
-    sock.sendall(start)
-    return sock
-
-
-def trickle(connections: list[socket.socket], stop: threading.Event) -> None:
-    """One more byte on every connection every 0.5 s until ``stop``."""
-    while not stop.wait(0.5):
-        for sock in connections:
-            with contextlib.suppress(OSError):  # the server closed it: fine
-                sock.send(b"a")
 
 
 def acknowledged_in(fake: FakeSlack, port: int) -> float:
