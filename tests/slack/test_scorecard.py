@@ -3,9 +3,11 @@ privately and shown by file id, the leaderboard for staff, and partner isolation
 contact asking about another partner gets a refusal and Slack sees nothing about that partner."""
 
 import json
+import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import Engine, select
@@ -125,11 +127,28 @@ def blocks_of(answer: Recorded) -> list[dict[str, Any]]:
     return json.loads(blocks) if isinstance(blocks, str) else blocks
 
 
+def images_of(answer: Recorded) -> list[dict[str, Any]]:
+    return [b for b in blocks_of(answer) if b["type"] == "image"]
+
+
+def chart_update(fake: FakeSlack, response_url: str, *, timeout: float = 5.0) -> Recorded:
+    """The card replaced through ``response_url`` once its chart is uploaded."""
+    path = urlsplit(response_url).path
+    found = fake.wait_for(
+        lambda r: r.path == path and r.body.get("replace_original") is True, timeout=timeout
+    )
+    return found[0]
+
+
 @pytest.mark.usefixtures("program")
 def test_staff_get_the_card_with_an_uploaded_chart(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
-    answer = ask(slack_app, "acme")
+    http, response_url = slack_app.slash("/scorecard", "acme", user_id=MANAGER)
+    first = slack_app.answer(http, response_url)
+    assert images_of(first) == []  # the card at once, its chart to follow
+    assert "Drawing the 12-month chart" in json.dumps(blocks_of(first))
+    answer = chart_update(fake_slack, response_url)
     assert answer.body["response_type"] == "ephemeral"
     text = json.dumps(ensure_ascii=False, obj=blocks_of(answer))
     assert "*Acme Resellers* · gold · EMEA" in text
@@ -142,8 +161,7 @@ def test_staff_get_the_card_with_an_uploaded_chart(
     names = [r.name for r in fake_slack.requests]
     assert names.index("files.getUploadURLExternal") < names.index("upload")
     assert names.index("upload") < names.index("files.completeUploadExternal")
-    if answer.name == "response_url":  # not ready in time for the acknowledgement
-        assert names.index("files.completeUploadExternal") < names.index("response_url")
+    assert names.index("files.completeUploadExternal") < names.index("response_url")
     upload = fake_slack.calls("upload")[0]
     assert upload.raw.startswith(b"\x89PNG")
     completed = fake_slack.calls("files.completeUploadExternal")[0].body
@@ -174,7 +192,8 @@ def test_staff_get_the_card_with_an_uploaded_chart(
 def test_a_partner_contact_sees_only_their_own_scorecard(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
-    own = ask(slack_app, "", user=ACME_CONTACT, team=ACME_TEAM)
+    http, response_url = slack_app.slash("/scorecard", "", user_id=ACME_CONTACT, team_id=ACME_TEAM)
+    own = chart_update(fake_slack, response_url)
     assert "*Acme Resellers*" in json.dumps(ensure_ascii=False, obj=blocks_of(own))
     fake_slack.clear()
 
@@ -273,6 +292,31 @@ def test_a_card_comes_at_once_without_its_chart_when_the_chart_processes_are_ful
     assert all(b["type"] != "image" for b in blocks)
     assert "ask again in a minute for this one" in blocks[-1]["elements"][0]["text"]
     assert not {"files.getUploadURLExternal", "upload"} & {r.name for r in fake_slack.requests}
+
+
+@pytest.mark.usefixtures("program")
+def test_the_first_card_after_a_start_comes_at_once_and_its_chart_once_soon_after(
+    engine: Engine, fake_slack: FakeSlack, session_factory: sessionmaker[Session]
+) -> None:
+    """Issue 19: on a freshly started server (chart processes warmed at start), the card is
+    shown within 3 s and its chart added within 5 s — drawn and uploaded once, though the
+    asker, seeing no chart yet, asks again."""
+    url = engine.url.render_as_string(hide_password=False)
+    with session_factory.begin() as session:  # scored already: only the card is timed
+        compute_and_store(session, EXAMPLE_PROGRAM, EXAMPLE_PROGRAM.today())
+    with running_app(fake_slack, url, session_factory, PARTNERBOT_CHART_PROCESSES=1) as app:
+        started = time.monotonic()
+        http, response_url = app.slash("/scorecard", "acme", user_id=MANAGER)
+        first = app.answer(http, response_url, timeout=3)
+        assert time.monotonic() - started < 3
+        assert "*Acme Resellers*" in json.dumps(blocks_of(first)) and images_of(first) == []
+        http, again_url = app.slash("/scorecard", "acme", user_id=MANAGER)
+        app.answer(http, again_url, timeout=3)
+        updated = chart_update(fake_slack, response_url, timeout=5)
+        assert time.monotonic() - started < 5
+        again = chart_update(fake_slack, again_url, timeout=5)
+    assert images_of(updated) == images_of(again) != []
+    assert len(fake_slack.calls("upload")) == 1
 
 
 INTERNAL = ("Share of program revenue", "43%", "Return on investment", "4.2×", "silver", "⬇️")
