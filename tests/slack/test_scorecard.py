@@ -192,7 +192,7 @@ def test_staff_get_the_card_with_an_uploaded_chart(
 def test_a_partner_contact_sees_only_their_own_scorecard(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
-    http, response_url = slack_app.slash("/scorecard", "", user_id=ACME_CONTACT, team_id=ACME_TEAM)
+    _, response_url = slack_app.slash("/scorecard", "", user_id=ACME_CONTACT, team_id=ACME_TEAM)
     own = chart_update(fake_slack, response_url)
     assert "*Acme Resellers*" in json.dumps(ensure_ascii=False, obj=blocks_of(own))
     fake_slack.clear()
@@ -309,7 +309,8 @@ def test_the_first_card_after_a_start_comes_at_once_and_its_chart_once_soon_afte
         http, response_url = app.slash("/scorecard", "acme", user_id=MANAGER)
         first = app.answer(http, response_url, timeout=3)
         assert time.monotonic() - started < 3
-        assert "*Acme Resellers*" in json.dumps(blocks_of(first)) and images_of(first) == []
+        assert "*Acme Resellers*" in json.dumps(blocks_of(first))
+        assert images_of(first) == []
         http, again_url = app.slash("/scorecard", "acme", user_id=MANAGER)
         app.answer(http, again_url, timeout=3)
         updated = chart_update(fake_slack, response_url, timeout=5)
