@@ -2,10 +2,12 @@
 privately and shown by file id, the leaderboard for staff, and partner isolation — a partner
 contact asking about another partner gets a refusal and Slack sees nothing about that partner."""
 
+import csv
 import json
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,7 +16,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from insights.digests import last_complete
-from insights.scorecard_store import compute_and_store
+from insights.scorecard_store import compute_and_store, write_scorecards_csv
 from messages import scorecard_messages
 from models import (
     Account,
@@ -417,3 +419,37 @@ def test_staff_see_the_rising_partners_and_partners_do_not(
     refused = ask(slack_app, "rising", user=ACME_CONTACT, team=ACME_TEAM)
     assert "your own partner's scorecard" in refused.body["text"]
     assert "Globex" not in json.dumps(refused.body)
+
+
+def test_a_small_partners_share_and_the_csv_figures_read_as_people_write_them(
+    slack_app: RunningApp,
+    fake_slack: FakeSlack,
+    session_factory: sessionmaker[Session],
+    program: dict[str, int],
+    tmp_path: Path,
+) -> None:
+    """Issue 19: a share under half a percent shows as "<1%", not "0%"; ``score --out``'s
+    scorecard CSV holds money to the cent and ratios to four places, not float noise."""
+    acme = program[NAMES[0]]
+    with session_factory.begin() as session:
+        run = compute_and_store(session, EXAMPLE_PROGRAM, EXAMPLE_PROGRAM.today())
+        row = session.scalars(
+            select(PartnerScorecard).where(
+                PartnerScorecard.partner_id == acme, PartnerScorecard.month == run.month
+            )
+        ).one()
+        metrics = {"revenue_share": 0.0012, "sourced_revenue": 1798482.2899999998}
+        row.card = {**row.card, "metrics": {**row.card["metrics"], **metrics}}  # type: ignore[dict-item]
+        row.score = 61.123456789
+    card = json.dumps(blocks_of(ask(slack_app, "acme")), ensure_ascii=False)
+    assert "*Share of program revenue*\\n&lt;1%" in card
+
+    out = tmp_path / "scorecards.csv"
+    with session_factory() as session:
+        write_scorecards_csv(session, run.month, out)
+    with out.open(newline="", encoding="utf-8") as handle:
+        (written,) = [r for r in csv.DictReader(handle) if r["name"] == NAMES[0]]
+    assert written["sourced_revenue"] == "1798482.29"
+    assert written["revenue_share"] == "0.0012"
+    assert written["score"] == "61.12"
+    assert all(len(v.partition(".")[2]) <= 4 for v in written.values() if v[:1].isdigit())
