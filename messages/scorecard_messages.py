@@ -26,6 +26,7 @@ from messages.blocks import (
     fields,
     plain,
     section,
+    when,
 )
 from messages.partner_visible import partner_visible
 
@@ -169,7 +170,7 @@ def scorecard_card(
     blocks.append(
         context(
             f"Percentiles within the peer group; {card.currency}. "
-            f"Computed {card.computed_at:%Y-%m-%d %H:%M} UTC.{note}"
+            f"Computed {when(card.computed_at)}.{note}"
         )
     )
     return Message(text=f"{escape(card.name)}: score {card.score:.1f}", blocks=blocks)

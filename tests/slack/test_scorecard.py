@@ -159,6 +159,7 @@ def test_staff_get_the_card_with_an_uploaded_chart(
     assert "Win rate (3 mo)" in text
     assert "50%" in text  # one won and one lost deal a month
     assert "compared with gold · EMEA (5 partners)" in text
+    assert "Computed <!date^" in text  # in the reader's time zone (issue 19)
 
     names = [r.name for r in fake_slack.requests]
     assert names.index("files.getUploadURLExternal") < names.index("upload")
