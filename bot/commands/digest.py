@@ -99,8 +99,9 @@ def _to_direct_messages(asker: Asker, key: str, kind: str, messages: list[Messag
     return True
 
 
-def answer(asker: Asker, deps: Deps, parsed: DigestCommand) -> Message:
-    """The answer to ``/digest`` for someone its rule let in."""
+def answer(asker: Asker, deps: Deps, parsed: DigestCommand, later: AnswerLater) -> Message:
+    """The answer to ``/digest`` for someone its rule let in; ``later`` before computing a
+    digest (a program's week takes a while), so no request thread waits for it."""
     session, who, program = asker.session, asker.who, deps.program
     if isinstance(parsed, Help):
         return digest_help(parsed.problem)
@@ -111,12 +112,14 @@ def answer(asker: Asker, deps: Deps, parsed: DigestCommand) -> Message:
         named = parsed.partner if isinstance(parsed, Review) else None
         if named is not None and not names_own_partner(session, who, named):
             return digest_own_only()
+        later()
         review = partner_qbr(session, program, today, who.partner_id)
         return review or no_review(quarter)
     if isinstance(parsed, Latest):
         if who.role is not PersonRole.LEADERSHIP:
             return leadership_only()
         week = last_complete("week", today)
+        later()
         digest = weekly_messages(weekly_digest(session, program, week))
         key = f"asked:{weekly_key(week)}:{who.user_id}"
         return digest_sent(
@@ -128,6 +131,7 @@ def answer(asker: Asker, deps: Deps, parsed: DigestCommand) -> Message:
     if isinstance(found, Message):
         return found
     partner_id, name = found
+    later()
     reviews = qbr_digests(session, program, quarter, [partner_id])
     if not reviews:
         return no_review(quarter)
@@ -145,7 +149,7 @@ def register(app: App, deps: Deps) -> None:
     ) -> None:
         parsed = parse(command.get("text", ""))
 
-        def work(asker: Asker, _later: AnswerLater) -> Message:
-            return answer(asker, deps, parsed)
+        def work(asker: Asker, later: AnswerLater) -> Message:
+            return answer(asker, deps, parsed, later)
 
         answer_command(respond, client, context, deps, command, _rule(parsed), work)
