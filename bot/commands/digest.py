@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy import select
 
 from bot.commands._access import (
     Asker,
@@ -43,7 +44,7 @@ from messages.digests import (
     weekly_key,
     weekly_messages,
 )
-from models import PersonRole
+from models import OutboxMessage, PersonRole
 
 COMMAND = DIGEST_COMMAND
 
@@ -83,6 +84,12 @@ def _rule(parsed: DigestCommand) -> Rule:
     return not_stranger if isinstance(parsed, Help) else known(COMMAND)
 
 
+def _sent_before(asker: Asker, key: str) -> bool:
+    """Whether the digest under ``key`` was sent before: not computed again."""
+    found = select(OutboxMessage.id).where(OutboxMessage.key == key)
+    return asker.session.scalar(found) is not None
+
+
 def _to_direct_messages(asker: Asker, key: str, kind: str, messages: list[Message]) -> bool:
     """Queue ``messages`` for the asker's direct messages under ``key``; False when they were
     queued before (asked for earlier), and nothing is queued."""
@@ -119,25 +126,28 @@ def answer(asker: Asker, deps: Deps, parsed: DigestCommand, later: AnswerLater) 
         if who.role is not PersonRole.LEADERSHIP:
             return leadership_only()
         week = last_complete("week", today)
+        what, key = f"Week {week.label}'s digest", f"asked:{weekly_key(week)}:{who.user_id}"
+        if _sent_before(asker, key):
+            return digest_sent(what, fresh=False)
         later()
         digest = weekly_messages(weekly_digest(session, program, week))
-        key = f"asked:{weekly_key(week)}:{who.user_id}"
-        return digest_sent(
-            f"Week {week.label}'s digest", _to_direct_messages(asker, key, WEEKLY, digest)
-        )
+        return digest_sent(what, _to_direct_messages(asker, key, WEEKLY, digest))
     if parsed.partner is None:
         return digest_help("Which partner? For example `/digest qbr Globex`.")
     found = partner_named(session, parsed.partner)
     if isinstance(found, Message):
         return found
     partner_id, name = found
+    what = f"{name}'s {quarter.label} business review"
+    key = f"asked:{qbr_key(quarter, partner_id)}:{who.user_id}"
+    if _sent_before(asker, key):
+        return digest_sent(what, fresh=False)
     later()
     reviews = qbr_digests(session, program, quarter, [partner_id])
     if not reviews:
         return no_review(quarter)
-    key = f"asked:{qbr_key(quarter, partner_id)}:{who.user_id}"
     fresh = _to_direct_messages(asker, key, QBR, qbr_messages(reviews[0], STAFF_VIEW))
-    return digest_sent(f"{name}'s {quarter.label} business review", fresh)
+    return digest_sent(what, fresh)
 
 
 def register(app: App, deps: Deps) -> None:

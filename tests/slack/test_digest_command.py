@@ -66,6 +66,8 @@ def test_staff_get_a_partners_full_review_and_contacts_only_their_own(
     assert f"{B_NAME}'s {quarter.label} business review" in ask(asked, "qbr zorblax", MANAGER)
     (review,) = posted_to(fake_slack, MANAGER)
     assert f"{B_NAME} · {quarter.label} business review" in shown(review)
+    assert "sent you" in ask(asked, "qbr zorblax", MANAGER)
+    assert len(posted_to(fake_slack, MANAGER)) == 1
 
     own = ask(asked, "", A_CONTACT, A_TEAM)
     assert f"Acme Resellers · {quarter.label} business review" in own
