@@ -308,14 +308,16 @@ def test_the_first_card_after_a_start_comes_at_once_and_its_chart_once_soon_afte
     with session_factory.begin() as session:  # scored already: only the card is timed
         compute_and_store(session, EXAMPLE_PROGRAM, EXAMPLE_PROGRAM.today())
     with running_app(fake_slack, url, session_factory, PARTNERBOT_CHART_PROCESSES=1) as app:
+        uploading = fake_slack.hold("files.completeUploadExternal")
         started = time.monotonic()
         http, response_url = app.slash("/scorecard", "acme", user_id=MANAGER)
         first = app.answer(http, response_url, timeout=3)
         assert time.monotonic() - started < 3
         assert "*Acme Resellers*" in json.dumps(blocks_of(first))
         assert images_of(first) == []
-        http, again_url = app.slash("/scorecard", "acme", user_id=MANAGER)
-        app.answer(http, again_url, timeout=3)
+        http, again_url = app.slash("/scorecard", "acme", user_id=MANAGER)  # still uploading
+        assert images_of(app.answer(http, again_url, timeout=3)) == []
+        uploading.set()
         updated = chart_update(fake_slack, response_url, timeout=5)
         assert time.monotonic() - started < 5
         again = chart_update(fake_slack, again_url, timeout=5)
