@@ -99,6 +99,7 @@ def create_app(
     )
     if deps.registrations is not None:
         deps.registrations.start()
+    deps.charts.warm()  # in each process serving Slack: gunicorn's workers build it after forking
     app.use(acknowledge_in_time(deps))
     for register in command_registrars():
         register(app, deps)

@@ -63,8 +63,8 @@ def format_metric(value: float | None, kind: str, currency: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     match kind:
-        case "percent":
-            return f"{value * 100:.0f}%"
+        case "percent":  # a small partner's share is no "0%"
+            return "<1%" if 0 < value < 0.005 else f"{value * 100:.0f}%"
         case "days":
             return f"{value:.0f} days"
         case "ratio":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,20 @@ def _write(session: Session, run_id: int, as_of: date, rows: Any) -> None:
             copy.write_row((int(p), as_of, run_id, float(r), str(b), str(m), _json(f), _json(d)))
 
 
+FLAG_PLACES = {"expected": 2, "observed": 2, "magnitude": 3, "score": 3}
+"""Money to the cent, sizes to three places; rounded again by Python for the CSV, as numpy's
+rounding leaves figures like ``1798482.2899999998``."""
+
+
+def _tidy(flag: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: round(value, FLAG_PLACES[key])
+        if key in FLAG_PLACES and isinstance(value, float) and math.isfinite(value)
+        else value
+        for key, value in flag.items()
+    }
+
+
 def write_assessment_csv(assessment: RiskAssessment, external_ids: pd.Series, out: Path) -> int:
     """The ``partnerbot score --out`` contract: one row per active partner, ``partner_id`` (as
     imported), ``risk`` (0–1), ``risk_band``, ``top_factors`` (sentences joined by "; ") and
@@ -128,7 +143,7 @@ def write_assessment_csv(assessment: RiskAssessment, external_ids: pd.Series, ou
                     f"{row.risk:.4f}",
                     row.risk_band,
                     "; ".join(row.top_factors),
-                    json.dumps(row.drift_flags, separators=(",", ":")),
+                    json.dumps([_tidy(f) for f in row.drift_flags], separators=(",", ":")),
                 )
             )
     return len(scores)

@@ -7,6 +7,7 @@ of: a month in progress would compare half a month with whole ones.
 """
 
 import json
+import math
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,6 +19,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from config.program import Program
+from insights.metric_display import KEY_METRICS
 from insights.rising import Rising, rising_partners
 from insights.scorecard_metrics import ProgramFrames, load_frames, monthly_metrics
 from insights.scorecards import Scorecard, scorecards
@@ -317,6 +319,19 @@ def rising_scorecards(session: Session, month: date, limit: int) -> list[StoredS
     return [_stored(*row) for row in session.execute(stmt).all()]
 
 
+KINDS = {shown.key: shown.kind for shown in KEY_METRICS}
+
+
+def _rounded(value: Any, places: int) -> Any:
+    return round(value, places) if isinstance(value, float) and math.isfinite(value) else value
+
+
+def _csv_figure(name: str, value: Any) -> Any:
+    """A metric as the CSV shows it: money to the cent, other figures (shares, rates, ratios)
+    to four places — not ``1798482.2899999998``."""
+    return _rounded(value, 2 if KINDS.get(name) == "money" else 4)
+
+
 def write_scorecards_csv(session: Session, month: date, out: Path) -> int:
     """Every partner's stored scorecard for ``month`` as one CSV row: identity, score, tier
     advice, each metric and each percentile. Returns the number of rows."""
@@ -336,12 +351,12 @@ def write_scorecards_csv(session: Session, month: date, out: Path) -> int:
                 "tier": card.tier,
                 "region": card.region,
                 "month": card.month.isoformat(),
-                "score": card.score,
+                "score": round(card.score, 2),
                 "recommended_tier": card.advice.get("recommended"),
                 "tier_change": card.advice.get("change"),
                 "peer_group": card.peer_group,
-                **card.metrics,
-                **{f"percentile_{name}": value for name, value in card.percentiles.items()},
+                **{name: _csv_figure(name, value) for name, value in card.metrics.items()},
+                **{f"percentile_{k}": _rounded(v, 1) for k, v in card.percentiles.items()},
             }
         )
     pd.DataFrame.from_records(records).to_csv(out, index=False)

@@ -8,7 +8,8 @@ What users typed or imported never becomes Slack markup (``<!here>``, ``<@U…>`
 :func:`chart_image`) escape their words themselves; Slack decodes the three entities in
 ``plain_text`` as it does in mrkdwn, so the reader sees the name as typed. :func:`fit`, which
 every message goes through, then turns any ``<`` that does not open one of the bot's own
-mentions of a user or channel id (:func:`person`, :func:`where`) into ``&lt;``: a renderer that
+mentions of a user or channel id (:func:`person`, :func:`where`) or its moments (:func:`when`)
+into ``&lt;``: a renderer that
 forgets to escape cannot make the bot ping a channel or show a link.
 
 ``fit`` splits a section's text at line ends into sections of at most 3,000 characters, puts
@@ -19,7 +20,7 @@ import copy
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from slack_sdk.models.blocks import (
@@ -150,13 +151,16 @@ def cut(escaped: str, limit: int) -> str:
     return head + "…"
 
 
-_OWN_MARKUP = re.compile(r"<(?![@#][A-Z0-9]+>)")
+_OWN_MARKUP = re.compile(
+    r"<(?![@#][A-Z0-9]+>|!date\^[0-9]{1,12}\^\{date_short_pretty\} \{time\}\|[^<>|^]*>)"
+)
 """A ``<`` that does not open a mention of a user or channel id, as :func:`person` and
-:func:`where` write them."""
+:func:`where` write them, nor a moment as :func:`when` writes it (its fallback escaped, no
+link): what people type is escaped before it gets here, so it cannot forge one."""
 
 
 def defang(text: str) -> str:
-    """``text`` with every ``<`` that is not the bot's own mention escaped: no broadcast
+    """``text`` with every ``<`` that is not the bot's own mention or moment escaped: no broadcast
     (``<!here>``), link or other markup survives, whatever a renderer forgot."""
     return _OWN_MARKUP.sub("&lt;", text)
 
@@ -339,11 +343,22 @@ def fit(message: Message) -> list[Message]:
     ]
 
 
+def when(moment: datetime) -> str:
+    """A moment (naive: UTC, as stored) as Slack shows it to each reader: date and time in
+    their own time zone and format ("Yesterday at 9:41 AM"), the UTC time where a client cannot
+    format it. Every time the bot shows goes through here (:func:`day`)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    fallback = escape(aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    return f"<!date^{int(aware.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
 def day(value: date | datetime | None) -> str:
+    """A date as written (``2026-09-30``: a whole day, the same everywhere), a moment through
+    :func:`when`."""
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
+        return when(value)
     return value.isoformat()
 
 

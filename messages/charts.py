@@ -189,6 +189,11 @@ def _png(canvas: Image.Image) -> bytes:
     return out.getvalue()
 
 
+def _warm_up() -> None:
+    """Draw once: Pillow's code and the fonts are loaded before the first real chart."""
+    revenue_chart(Chart("", "", ("",), (1.0,), (1.0,), (1.0,), "warm.png", ""))
+
+
 def _lowest_priority() -> None:
     """A chart process runs only when no request wants the CPU: SCHED_IDLE where the system
     has it (Linux), else the lowest nice level. (A nice level alone still gives a drawing
@@ -224,10 +229,20 @@ class ChartRenderer:
         with self._lock:
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
+                # Forked from a server that imported this module (Pillow with it): no process
+                # imports it at idle priority while a first scorecard waits for its chart.
+                context.set_forkserver_preload([__name__])
                 self._pool = ProcessPoolExecutor(
                     self.processes, mp_context=context, initializer=_lowest_priority
                 )
             return self._pool
+
+    def warm(self) -> None:
+        """Start the chart processes now, in the background, rather than for the first chart
+        asked for: started cold at idle priority, a first ``/scorecard`` waited 2–8 s."""
+        if self.processes > 0:
+            for _ in range(self.processes):
+                self._executor().submit(_warm_up)
 
     def has_room(self) -> bool:
         """Whether a chart asked for now would be drawn rather than refused; a hint, as another

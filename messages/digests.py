@@ -5,12 +5,13 @@ program size; :func:`messages.blocks.fit` splits one that still outgrows a messa
 
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import get_args
 
 from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.program import PartnerView, Program
+from config.program import CardMetric, PartnerView, Program
 from insights.digests import (
     MOVER_WEEKS,
     TREND_WEEKS,
@@ -33,6 +34,7 @@ from messages.blocks import (
     fields,
     fit,
     header,
+    plain,
     section,
     with_chart,
 )
@@ -409,3 +411,51 @@ def partner_qbr(session: Session, program: Program, today: date, partner_id: int
         first = qbr_messages(found[0], program.partner_view)[0]
         text, blocks = first.text, with_chart([b.to_dict() for b in first.blocks], None)
     return Message(text, [b for block in blocks if (b := Block.parse(block))])
+
+
+# --- /digest: the latest digests on demand ----------------------------------------------------
+
+DIGEST_COMMAND = "/digest"
+
+STAFF_VIEW = PartnerView(card_metrics=frozenset(get_args(CardMetric)), tier_advice="proposed")
+"""What staff see of a QBR they ask for (``/digest qbr PARTNER``): every section and metric,
+and the tier move the scores recommend, whatever the program's ``[partner_view]`` hides."""
+
+
+@partner_visible
+def digest_help(problem: str | None = None) -> Message:
+    """``/digest help``, after ``problem`` with what was typed when there is one."""
+    lines = [
+        f"`{DIGEST_COMMAND}` — leadership: last week's digest; partner contacts: your last "
+        "quarter's business review",
+        f"`{DIGEST_COMMAND} qbr PARTNER` — partner managers and leadership: that partner's last "
+        "quarter's business review",
+        "Only whole weeks and quarters: the one under way is not over yet.",
+    ]
+    return plain("\n".join([problem, *lines] if problem else lines))
+
+
+@partner_visible
+def digest_own_only() -> Message:
+    return plain(f"You can see your own partner's business review: try `{DIGEST_COMMAND}`.")
+
+
+@partner_visible
+def no_review(quarter: Period) -> Message:
+    return plain(f"No business review for {quarter.label} ({_dates(quarter)}) yet.")
+
+
+def leadership_only() -> Message:
+    """What a partner manager is told on asking for the weekly digest."""
+    return plain(
+        "The weekly digest is for leadership. "
+        f"`{DIGEST_COMMAND} qbr PARTNER` shows a partner's last quarter's business review."
+    )
+
+
+def digest_sent(what: str, fresh: bool) -> Message:
+    """The answer once a digest went to the asker's direct messages (``fresh``), or had gone
+    there before."""
+    if fresh:
+        return plain(f"📬 {what} is in your direct messages with me.")
+    return plain(f"📬 I sent you {what} earlier: it is in your direct messages with me.")

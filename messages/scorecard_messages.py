@@ -26,6 +26,7 @@ from messages.blocks import (
     fields,
     plain,
     section,
+    when,
 )
 from messages.partner_visible import partner_visible
 
@@ -126,10 +127,11 @@ def scorecard_card(
     chart_file_id: str | None = None,
     *,
     chart_busy: bool = False,
+    chart_coming: bool = False,
 ) -> Message:
     """The card as ``view`` shows it (None: staff), with its chart when ``chart_file_id`` is
     given; ``chart_busy``: the chart could not be drawn just now, and the card says to ask
-    again."""
+    again; ``chart_coming``: the card says its chart is being drawn (it replaces this one)."""
     month = card.month.strftime("%B %Y")
     headline = (
         f"*{escape(card.name)}* · {escape(card.tier)} · {escape(card.region)} — {month}\n"
@@ -158,11 +160,17 @@ def scorecard_card(
         blocks.append(chart_image(card_chart(card), chart_file_id))
     partner = str(card.partner_id)
     blocks.append(actions([button("Deals", DEALS, partner), button("QBR digest", QBR, partner)]))
-    busy = " Many charts are being drawn just now: ask again in a minute for this one."
+    note = (
+        " Many charts are being drawn just now: ask again in a minute for this one."
+        if chart_busy
+        else " Drawing the 12-month chart…"
+        if chart_coming
+        else ""
+    )
     blocks.append(
         context(
             f"Percentiles within the peer group; {card.currency}. "
-            f"Computed {card.computed_at:%Y-%m-%d %H:%M} UTC.{busy if chart_busy else ''}"
+            f"Computed {when(card.computed_at)}.{note}"
         )
     )
     return Message(text=f"{escape(card.name)}: score {card.score:.1f}", blocks=blocks)

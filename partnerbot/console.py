@@ -43,8 +43,11 @@ def import_line(result: ImportResult) -> str:
     )
 
 
-def overview_panel(overview: Overview, program_name: str) -> Panel:
-    tiers = sorted({tier for tier, _ in overview.by_tier_region})
+def overview_panel(overview: Overview, program_name: str, tier_order: Sequence[str]) -> Panel:
+    """The program at a glance; tiers in the program's order (``tier_order``, entry level
+    first), any tier it does not name after them."""
+    present = {tier for tier, _ in overview.by_tier_region}
+    tiers = [t for t in tier_order if t in present] + sorted(present - set(tier_order))
     regions = sorted({region for _, region in overview.by_tier_region})
     mix = Table(title="Partners by tier and region", title_justify="left")
     mix.add_column("tier")

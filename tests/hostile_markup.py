@@ -5,9 +5,12 @@ none of it reaches Slack as markup."""
 import json
 import re
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import strategies as st
+
+from messages.blocks import when
 
 ISSUE_NAMES = (
     "<!here> <https://evil.example/login|Acme SSO login>",
@@ -23,6 +26,7 @@ MARKUP = (
     "<!everyone>",
     "<!subteam^S9EVIL>",
     "<!date^1700000000^{date}|today>",
+    "<!date^1700000000^{date_short_pretty} {time}|today>",
     "<@U9EVIL>",
     "<@W9EVIL|boss>",
     "<#C9EVIL>",
@@ -62,14 +66,28 @@ NOT_SHOWN = frozenset({"value", "block_id", "action_id", "callback_id", "private
 """Fields Slack never shows anyone: what a button or a modal carries back to the app."""
 
 _RAW_MARKUP = re.compile(r"<[^<>]*>?")
+_MOMENT = re.compile(r"<!date\^([0-9]+)\^\{date_short_pretty\} \{time\}\|(.*)>")
+
+
+def _own_moment(token: str) -> bool:
+    """Whether ``token`` is a moment as ``messages.blocks.when`` writes it: its fallback the
+    UTC time of its timestamp (the forged one of ``MARKUP`` says "today")."""
+    found = _MOMENT.fullmatch(token)
+    return bool(found) and found[2] == when(datetime.fromtimestamp(int(found[1]), UTC)).rpartition(
+        "|"
+    )[2].rstrip(">")
 
 
 def unescaped_markup(text: str, own: Iterable[str] = ()) -> list[str]:
     """Every raw ``<`` of ``text`` with what follows it, less the bot's own mentions ``own``
-    (``<@U0NAMGR>``, ``<#C0DEALDESK>``): what Slack would parse as markup the bot did not
-    write."""
+    (``<@U0NAMGR>``, ``<#C0DEALDESK>``) and moments: what Slack would parse as markup the bot
+    did not write."""
     allowed = set(own)
-    return [token for token in _RAW_MARKUP.findall(text) if token not in allowed]
+    return [
+        token
+        for token in _RAW_MARKUP.findall(text)
+        if token not in allowed and not _own_moment(token)
+    ]
 
 
 def strings(value: Any) -> Iterator[str]:

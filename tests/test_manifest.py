@@ -28,7 +28,11 @@ def registered_commands() -> set[str]:
 def test_manifest_declares_what_the_app_serves() -> None:
     manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
     declared = manifest["features"]["slash_commands"]
-    assert {c["command"] for c in declared} == registered_commands() == {"/deal", "/scorecard"}
+    assert (
+        {c["command"] for c in declared}
+        == registered_commands()
+        == {"/deal", "/scorecard", "/digest"}
+    )
     interactivity = manifest["settings"]["interactivity"]
     urls = [c["url"] for c in declared]
     urls += [interactivity["request_url"], interactivity["message_menu_options_url"]]

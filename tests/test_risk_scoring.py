@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from ingest import import_file
 from insights.risk_factors import top_factors
 from insights.risk_features import risk_features
-from insights.risk_store import CSV_COLUMNS
+from insights.risk_scoring import RiskAssessment
+from insights.risk_store import CSV_COLUMNS, write_assessment_csv
 from models import DealRegistration, DealStatus, Partner, PartnerActivity
 from models.enums import AlertState, PartnerStatus
 from models.monitoring import PartnerAlert, PartnerRiskScore, RiskRun
@@ -193,3 +194,18 @@ def test_evaluate_backtests_on_the_programs_own_history(engine: Engine, tmp_path
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in feedback if "│" in line]
     assert ["at_risk", "5", "2", "1", "1", "75%"] in rows
     assert ["drift:revenue", "1", "0", "0", "1", "0%"] in rows
+
+
+def test_the_risk_csv_writes_drift_figures_as_people_write_them(tmp_path: Path) -> None:
+    """Issue 19: ``score --out`` showed ``1798482.2899999998``; money goes to the cent."""
+    flag = {"metric": "won_revenue", "detector": "cusum", "expected": 1798482.2899999998,
+            "observed": 0.1 + 0.2, "magnitude": 0.123456, "since": "2026-05-01"}  # fmt: skip
+    scores = pd.DataFrame(
+        {"risk": [0.5], "risk_band": ["medium"], "top_factors": [[]], "drift_flags": [[flag]]},
+        index=[7],
+    )
+    assessment = RiskAssessment(AS_OF, scores, model=None, seconds={})  # type: ignore[arg-type]
+    write_assessment_csv(assessment, pd.Series({7: "P-7"}), tmp_path / "risk.csv")
+    (row,) = read_scores(tmp_path / "risk.csv")
+    (written,) = json.loads(row["drift_flags"])
+    assert written == {**flag, "expected": 1798482.29, "observed": 0.3, "magnitude": 0.123}

@@ -1,11 +1,13 @@
 """``/scorecard``: a partner's weighted scorecard with a 12-month chart, and the leaderboard.
 
 The card comes from the stored scorecard (``insights.scorecard_store``), computing the program's
-scorecards first if none is stored; it is answered in the acknowledgement when ready in time
-(``answer_command``: a card whose chart was drawn before), else through ``response_url`` —
-acknowledged at once when its chart must first be drawn, so no request thread waits on it.
-The chart is uploaded privately (``files_upload_v2`` without a channel) and shown in the
-ephemeral card by file id, so it is never shared into a channel the asker did not choose.
+scorecards first if none is stored, and is answered at once (``answer_command``). A chart not
+drawn before follows: drawn (in the chart processes, warmed at start), uploaded once and
+remembered with the scorecard, after which the card shown is replaced through ``response_url``
+by the card with its chart — so the first ``/scorecard`` after a start shows the card within
+milliseconds, not after 2–8 s. The chart is uploaded privately (``files_upload_v2`` without a
+channel) and shown in the ephemeral card by file id, so it is never shared into a channel the
+asker did not choose.
 
 A partner contact gets their own partner's card and nothing else: naming another partner, by
 name or id, or asking for the leaderboard, is refused before anything about that partner is
@@ -15,8 +17,9 @@ read.
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from slack_bolt import App, BoltContext, Respond
@@ -40,7 +43,7 @@ from bot.commands._values import row_id
 from bot.deps import Deps
 from bot.identity import Identity
 from bot.rate_limits import over_limit
-from config.program import Program
+from config.program import PartnerView, Program
 from deals.lookup import DealFilter, find_deals
 from insights.scorecard_store import (
     StoredScorecard,
@@ -53,7 +56,7 @@ from insights.scorecard_store import (
 )
 from messages import deal_messages, scorecard_messages
 from messages.blocks import Message, code, escape
-from messages.charts import ChartRenderer, ChartsBusyError
+from messages.charts import ChartsBusyError
 from messages.digests import partner_qbr
 from messages.malformed import out_of_date
 from models.enums import ACTIVE_DEAL_STATUSES
@@ -154,16 +157,51 @@ def _ensure_scored(deps: Deps, session: Session) -> None:
                 compute_and_store(scoring, deps.program, yesterday)
 
 
-def _upload_chart(
-    session: Session, client: WebClient, charts: ChartRenderer, card: StoredScorecard
-) -> str | None:
-    """The file id of the card's chart, drawn and uploaded privately, then remembered with the
-    scorecard; None when the upload failed (the card goes without). A full chart pool raises
-    :class:`ChartsBusyError`."""
+class _Uploads:
+    """The charts this process is drawing and uploading, by card: a request for a card whose
+    chart is on its way waits for that upload instead of drawing and uploading it again (one
+    person asking twice while the first card had no chart yet uploaded it twice)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[tuple[int, date], Future[str | None]] = {}
+
+    def file_id(self, card: StoredScorecard, upload: Callable[[], str | None]) -> str | None:
+        key = (card.partner_id, card.month)
+        with self._lock:
+            running = self._running.get(key)
+            if running is None:
+                mine = self._running[key] = Future()
+        if running is not None:
+            return running.result(timeout=60)
+        try:
+            file_id = upload()
+        except BaseException as error:
+            mine.set_exception(error)
+            raise
+        finally:
+            with self._lock:
+                del self._running[key]
+        mine.set_result(file_id)
+        return file_id
+
+
+_uploads = _Uploads()
+
+
+def _upload_chart(deps: Deps, client: WebClient, card: StoredScorecard) -> str | None:
+    """The file id of the card's chart, drawn and uploaded privately once, then remembered
+    with the scorecard; None when the upload failed (the card goes without). A full chart pool
+    raises :class:`ChartsBusyError`."""
     try:
         chart = scorecard_messages.card_chart(card)
+        content = deps.charts.revenue_chart(chart)
+        with deps.session_factory.begin() as session:  # another process may have done it
+            stored = latest_scorecard(session, card.partner_id)
+            if stored and stored.month == card.month and stored.chart_file_id:
+                return stored.chart_file_id
         uploaded = client.files_upload_v2(
-            content=charts.revenue_chart(chart),
+            content=content,
             filename=chart.filename,
             title=escape(f"{card.name} — {card.month:%B %Y}"),
         )
@@ -172,8 +210,28 @@ def _upload_chart(
         return None
     file_id = (uploaded.get("file") or {}).get("id")
     if file_id:
-        remember_chart(session, card, file_id)
+        with deps.session_factory.begin() as session:
+            remember_chart(session, card, file_id)
     return file_id
+
+
+def _add_chart(
+    deps: Deps, client: WebClient, respond: Respond, card: StoredScorecard, view: PartnerView | None
+) -> None:
+    """Replace the card shown without its chart (through ``response_url``) by the card with
+    it, once drawn and uploaded; without it, saying why, when that failed."""
+    try:
+        file_id = _uploads.file_id(card, lambda: _upload_chart(deps, client, card))
+        shown = scorecard_messages.scorecard_card(card, view, file_id)
+    except ChartsBusyError:  # another request took the room meanwhile
+        shown = scorecard_messages.scorecard_card(card, view, chart_busy=True)
+    except Exception:
+        logger.exception("chart for %s failed", card.external_id)
+        shown = scorecard_messages.scorecard_card(card, view)
+    try:
+        respond(**shown.as_ephemeral(), replace_original=True)
+    except (SlackApiError, SlackClientError, OSError) as error:
+        logger.warning("card update for %s failed: %s", card.external_id, error)
 
 
 def _partner_for(session: Session, who: Identity, text: str | None) -> int | Message:
@@ -199,8 +257,13 @@ def _wait(deps: Deps, who: Identity) -> int:
         return over_limit(counting, key, deps.settings.scorecards_per_minute)
 
 
-def answer(asker: Asker, deps: Deps, parsed: ScorecardCommand, later: AnswerLater) -> Message:
-    """The answer to ``/scorecard`` for someone its rule let in."""
+ChartLater = Callable[[StoredScorecard, PartnerView | None], None]
+"""Called by :func:`answer` for a card shown without its chart yet: draw it after answering."""
+
+
+def answer(asker: Asker, deps: Deps, parsed: ScorecardCommand, chart_later: ChartLater) -> Message:
+    """The answer to ``/scorecard`` for someone its rule let in: a card at once, its chart
+    (when not drawn before) added by ``chart_later`` once the card is shown."""
     session, who = asker.session, asker.who
     if isinstance(parsed, Help):
         return scorecard_messages.scorecard_help()
@@ -232,13 +295,8 @@ def answer(asker: Asker, deps: Deps, parsed: ScorecardCommand, later: AnswerLate
         return scorecard_messages.scorecard_card(card, view, card.chart_file_id)
     if not deps.charts.has_room():  # answered at once, without the chart
         return scorecard_messages.scorecard_card(card, view, chart_busy=True)
-    later()  # a chart to draw and upload: the card follows through response_url
-    try:
-        return scorecard_messages.scorecard_card(
-            card, view, _upload_chart(session, asker.client, deps.charts, card)
-        )
-    except ChartsBusyError:  # another request took the room meanwhile
-        return scorecard_messages.scorecard_card(card, view, chart_busy=True)
+    chart_later(card, view)
+    return scorecard_messages.scorecard_card(card, view, chart_coming=True)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -249,11 +307,14 @@ def register(app: App, deps: Deps) -> None:
         command: dict[str, str], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
         parsed = parse(command.get("text", ""), deps.program)
+        charts: list[tuple[StoredScorecard, PartnerView | None]] = []
 
-        def work(asker: Asker, later: AnswerLater) -> Message:
-            return answer(asker, deps, parsed, later)
+        def work(asker: Asker, _later: AnswerLater) -> Message:
+            return answer(asker, deps, parsed, lambda card, view: charts.append((card, view)))
 
         answer_command(respond, client, context, deps, command, _rule(parsed), work)
+        for card, view in charts:  # the card is shown: now its chart
+            _add_chart(deps, client, respond, card, view)
 
     def for_partner(what: str, show: Callable[[Asker, int], Message]) -> Callable[..., None]:
         """A card button showing something of the partner it names, to whoever may see that

@@ -132,4 +132,4 @@ def summary(ctx: Context, as_of: datetime | None) -> None:
             "or try `partnerbot demo`."
         )
         return
-    console.print(overview_panel(overview, ctx.program.info.name))
+    console.print(overview_panel(overview, ctx.program.info.name, ctx.program.tier_names))

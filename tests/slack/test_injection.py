@@ -49,7 +49,7 @@ from jobs.registrations import daily_registrations
 from jobs.tier_review import tier_review
 from messages import deal_messages, deal_modals, registration_notices, scorecard_messages
 from messages.alert_messages import alert_message, alerts_summary
-from messages.blocks import Message, fit, section, where
+from messages.blocks import Message, esc, fit, section, when, where
 from messages.delivery import Pacer, deliver_pending
 from messages.digests import qbr_messages, weekly_messages
 from messages.tier_messages import tier_review_messages
@@ -294,6 +294,21 @@ def test_fit_defangs_markup_a_renderer_forgot_to_escape() -> None:
     defanged = "&lt;!channel> &lt;https://evil.example|login> &amp; <@U9EVIL> <#C0DEALDESK>"
     (part,) = fit(Message(raw, [section(raw)]))
     assert [part.text, part.blocks[0].to_dict()["text"]["text"]] == [defanged, defanged]
+
+
+def test_a_typed_moment_stays_escaped_and_the_bots_own_shows() -> None:
+    """Issue 19: ``fit`` leaves the bot's own moments (:func:`when`) for Slack to show in each
+    reader's time zone; one typed in the same shape is escaped by ``esc`` before it gets there,
+    and one written raw with a link in it is defanged."""
+    own = when(datetime(2026, 6, 30, 9, 41))
+    typed = "<!date^1700000000^{date_short_pretty} {time}|today>"
+    linked = "<!date^1700000000^{date_short_pretty} {time}^https://evil.example|today>"
+    (part,) = fit(Message("", [section(f"{own} {esc(typed)} {linked}")]))
+    assert part.blocks[0].to_dict()["text"]["text"] == (
+        "<!date^1782812460^{date_short_pretty} {time}|2026-06-30 09:41 UTC> "
+        "&lt;!date^1700000000^{date_short_pretty} {time}|today&gt; "
+        "&lt;!date^1700000000^{date_short_pretty} {time}^https://evil.example|today>"
+    )
 
 
 # --- through Slack's doors ------------------------------------------------------------------

@@ -40,6 +40,7 @@ from messages.blocks import (
     stranger_refusal,
 )
 from messages.delivery import Pacer, deliver_pending
+from messages.digests import no_review
 from messages.malformed import out_of_date, unreadable_text
 from messages.partner_visible import KINDS, watching
 from models import DealRegistration, DealStatus
@@ -74,6 +75,7 @@ UNREACHED: dict[str, Callable[[], object]] = {
     "deal_messages.form_failed": deal_messages.form_failed,
     "malformed.unreadable_text": unreadable_text,
     "malformed.out_of_date": out_of_date,
+    "digests.no_review": lambda: no_review(last_complete("quarter", PROGRAM.today())),
 }
 """Kinds no step of the scenario reaches (a crash, a stranger, no scorecard, twenty cards a
 minute, Slack refusing the modal, text no database stores, a forged value), rendered directly;
@@ -226,6 +228,10 @@ def test_nothing_of_another_partner_reaches_a_partner(
         a.slash("/scorecard", "help")
         a.slash("/scorecard", "zorblax")
         a.slash("/scorecard", "top 99")
+        a.slash("/digest", "")
+        a.slash("/digest", "help")
+        a.slash("/digest", "qbr zorblax")
+        a.slash("/digest", "weekly")
         a.click(scorecard_messages.DEALS, str(ids.a))
         a.click(scorecard_messages.QBR, str(ids.a))
         expire_soon(session_factory, gadget)

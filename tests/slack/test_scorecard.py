@@ -2,17 +2,21 @@
 privately and shown by file id, the leaderboard for staff, and partner isolation — a partner
 contact asking about another partner gets a refusal and Slack sees nothing about that partner."""
 
+import csv
 import json
+import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from insights.digests import last_complete
-from insights.scorecard_store import compute_and_store
+from insights.scorecard_store import compute_and_store, write_scorecards_csv
 from messages import scorecard_messages
 from models import (
     Account,
@@ -125,11 +129,28 @@ def blocks_of(answer: Recorded) -> list[dict[str, Any]]:
     return json.loads(blocks) if isinstance(blocks, str) else blocks
 
 
+def images_of(answer: Recorded) -> list[dict[str, Any]]:
+    return [b for b in blocks_of(answer) if b["type"] == "image"]
+
+
+def chart_update(fake: FakeSlack, response_url: str, *, timeout: float = 5.0) -> Recorded:
+    """The card replaced through ``response_url`` once its chart is uploaded."""
+    path = urlsplit(response_url).path
+    found = fake.wait_for(
+        lambda r: r.path == path and r.body.get("replace_original") is True, timeout=timeout
+    )
+    return found[0]
+
+
 @pytest.mark.usefixtures("program")
 def test_staff_get_the_card_with_an_uploaded_chart(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
-    answer = ask(slack_app, "acme")
+    http, response_url = slack_app.slash("/scorecard", "acme", user_id=MANAGER)
+    first = slack_app.answer(http, response_url)
+    assert images_of(first) == []  # the card at once, its chart to follow
+    assert "Drawing the 12-month chart" in json.dumps(blocks_of(first))
+    answer = chart_update(fake_slack, response_url)
     assert answer.body["response_type"] == "ephemeral"
     text = json.dumps(ensure_ascii=False, obj=blocks_of(answer))
     assert "*Acme Resellers* · gold · EMEA" in text
@@ -138,12 +159,12 @@ def test_staff_get_the_card_with_an_uploaded_chart(
     assert "Win rate (3 mo)" in text
     assert "50%" in text  # one won and one lost deal a month
     assert "compared with gold · EMEA (5 partners)" in text
+    assert "Computed <!date^" in text  # in the reader's time zone (issue 19)
 
     names = [r.name for r in fake_slack.requests]
     assert names.index("files.getUploadURLExternal") < names.index("upload")
     assert names.index("upload") < names.index("files.completeUploadExternal")
-    if answer.name == "response_url":  # not ready in time for the acknowledgement
-        assert names.index("files.completeUploadExternal") < names.index("response_url")
+    assert names.index("files.completeUploadExternal") < names.index("response_url")
     upload = fake_slack.calls("upload")[0]
     assert upload.raw.startswith(b"\x89PNG")
     completed = fake_slack.calls("files.completeUploadExternal")[0].body
@@ -174,7 +195,8 @@ def test_staff_get_the_card_with_an_uploaded_chart(
 def test_a_partner_contact_sees_only_their_own_scorecard(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
-    own = ask(slack_app, "", user=ACME_CONTACT, team=ACME_TEAM)
+    _, response_url = slack_app.slash("/scorecard", "", user_id=ACME_CONTACT, team_id=ACME_TEAM)
+    own = chart_update(fake_slack, response_url)
     assert "*Acme Resellers*" in json.dumps(ensure_ascii=False, obj=blocks_of(own))
     fake_slack.clear()
 
@@ -275,6 +297,34 @@ def test_a_card_comes_at_once_without_its_chart_when_the_chart_processes_are_ful
     assert not {"files.getUploadURLExternal", "upload"} & {r.name for r in fake_slack.requests}
 
 
+@pytest.mark.usefixtures("program")
+def test_the_first_card_after_a_start_comes_at_once_and_its_chart_once_soon_after(
+    engine: Engine, fake_slack: FakeSlack, session_factory: sessionmaker[Session]
+) -> None:
+    """Issue 19: on a freshly started server (chart processes warmed at start), the card is
+    shown within 3 s and its chart added within 5 s — drawn and uploaded once, though the
+    asker, seeing no chart yet, asks again."""
+    url = engine.url.render_as_string(hide_password=False)
+    with session_factory.begin() as session:  # scored already: only the card is timed
+        compute_and_store(session, EXAMPLE_PROGRAM, EXAMPLE_PROGRAM.today())
+    with running_app(fake_slack, url, session_factory, PARTNERBOT_CHART_PROCESSES=1) as app:
+        uploading = fake_slack.hold("files.completeUploadExternal")
+        started = time.monotonic()
+        http, response_url = app.slash("/scorecard", "acme", user_id=MANAGER)
+        first = app.answer(http, response_url, timeout=3)
+        assert time.monotonic() - started < 3
+        assert "*Acme Resellers*" in json.dumps(blocks_of(first))
+        assert images_of(first) == []
+        http, again_url = app.slash("/scorecard", "acme", user_id=MANAGER)  # still uploading
+        assert images_of(app.answer(http, again_url, timeout=3)) == []
+        uploading.set()
+        updated = chart_update(fake_slack, response_url, timeout=5)
+        assert time.monotonic() - started < 5
+        again = chart_update(fake_slack, again_url, timeout=5)
+    assert images_of(updated) == images_of(again) != []
+    assert len(fake_slack.calls("upload")) == 1
+
+
 INTERNAL = ("Share of program revenue", "43%", "Return on investment", "4.2×", "silver", "⬇️")
 """On a card given internal figures: the share of program revenue, the return on the vendor's
 investment, and a recommended downgrade (to silver) no manager has decided."""
@@ -372,3 +422,37 @@ def test_staff_see_the_rising_partners_and_partners_do_not(
     refused = ask(slack_app, "rising", user=ACME_CONTACT, team=ACME_TEAM)
     assert "your own partner's scorecard" in refused.body["text"]
     assert "Globex" not in json.dumps(refused.body)
+
+
+def test_a_small_partners_share_and_the_csv_figures_read_as_people_write_them(
+    slack_app: RunningApp,
+    fake_slack: FakeSlack,
+    session_factory: sessionmaker[Session],
+    program: dict[str, int],
+    tmp_path: Path,
+) -> None:
+    """Issue 19: a share under half a percent shows as "<1%", not "0%"; ``score --out``'s
+    scorecard CSV holds money to the cent and ratios to four places, not float noise."""
+    acme = program[NAMES[0]]
+    with session_factory.begin() as session:
+        run = compute_and_store(session, EXAMPLE_PROGRAM, EXAMPLE_PROGRAM.today())
+        row = session.scalars(
+            select(PartnerScorecard).where(
+                PartnerScorecard.partner_id == acme, PartnerScorecard.month == run.month
+            )
+        ).one()
+        metrics = {"revenue_share": 0.0012, "sourced_revenue": 1798482.2899999998}
+        row.card = {**row.card, "metrics": {**row.card["metrics"], **metrics}}  # type: ignore[dict-item]
+        row.score = 61.123456789
+    card = json.dumps(blocks_of(ask(slack_app, "acme")), ensure_ascii=False)
+    assert "*Share of program revenue*\\n&lt;1%" in card
+
+    out = tmp_path / "scorecards.csv"
+    with session_factory() as session:
+        write_scorecards_csv(session, run.month, out)
+    with out.open(newline="", encoding="utf-8") as handle:
+        (written,) = [r for r in csv.DictReader(handle) if r["name"] == NAMES[0]]
+    assert written["sourced_revenue"] == "1798482.29"
+    assert written["revenue_share"] == "0.0012"
+    assert written["score"] == "61.12"
+    assert all(len(v.partition(".")[2]) <= 4 for v in written.values() if v[:1].isdigit())
