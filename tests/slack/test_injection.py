@@ -214,7 +214,7 @@ def renderings(name: str) -> Iterator[tuple[str, object]]:
     for decided in statuses:
         yield "notice_decided", deal_messages.notice_decided(decided)
     yield "expiry_reminder", registration_notices.expiry_reminder(deal, 3)
-    yield "for_manager", registration_notices.expiry_reminder_for_manager(deal, 3)
+    yield "for_manager", registration_notices.expiry_reminder_for_manager(deal, 3, 90)
     waited = timedelta(hours=50)
     yield "approval_nudge", registration_notices.approval_nudge(deal, waited, 48, where(DESK), name)
     for view in (staff_view, partner_view):
