@@ -122,6 +122,25 @@ def test_a_tier_decision_asks_first_and_its_line_stops_asking(
     assert "approved: now silver" in blocks[2]["elements"][0]["text"]
 
 
+@pytest.mark.usefixtures("partners")
+def test_a_tier_button_naming_no_partner_is_out_of_date(
+    slack_app: RunningApp, fake_slack: FakeSlack
+) -> None:
+    url = fake_slack.response_url()
+    slack_app.interact(
+        block_actions(
+            user_id=MANAGER,
+            team_id=HOME_TEAM,
+            action_id=APPROVE,
+            value="999999:gold:silver",
+            channel_id="D0NAMGR",
+            message_ts="1700000000.000400",
+            response_url=url,
+        )
+    )
+    assert "This card is out of date" in shown(fake_slack.wait_for_response(url))
+
+
 # --- extending from the reminder ----------------------------------------------------------------
 
 
