@@ -219,6 +219,8 @@ def deal_list(
     """A page of registrations from ``offset`` on, ten lines a section, at most ``MAX_LISTED``
     lines, and a "Next" button (``next_value``) when more follow; staff see whose each is.
     An empty list says ``why_none`` (mrkdwn in the caller's own words)."""
+    if not deals and offset:
+        return plain(f"{escape(title)}: no more; all {total} were shown.")
     if not deals:
         why = f": {why_none}" if why_none else ""
         return plain(f"{escape(title)}: none{why}.")

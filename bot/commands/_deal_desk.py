@@ -423,12 +423,12 @@ class DealDesk:
         return Outcome(decided, views)
 
     def extend_from_reminder(
-        self, value: object, reminder: Clicked, blocks: list[dict[str, Any]]
+        self, value: object, reminder: Clicked, posted: dict[str, Any]
     ) -> Message | None:
         """An Extend button on a manager's expiry reminder: the same checks as ``/deal
         extend``, then the extension, once: only from the expiry the reminder showed (the
         registration's row locked meanwhile), so a second click says it was done. The reminder
-        (``blocks`` as posted) then says who extended it to when."""
+        (``posted``: the message as Slack sends it along) then says who extended it to when."""
         clicked = read_extend_value(value, self.program.registration.max_extension_days)
         if clicked is None:
             return out_of_date()
@@ -457,8 +457,10 @@ class DealDesk:
                 kind="registration_reminder_update",
                 channel=reminder.channel,
                 ts=reminder.ts,
-                text=outcome.answer.text,
-                blocks=notices.reminder_extended(blocks, self.who.user_id, days, until),
+                text=posted.get("text") or outcome.answer.text,
+                blocks=notices.reminder_extended(
+                    posted.get("blocks") or [], self.who.user_id, days, until
+                ),
             )
         return None
 

@@ -295,7 +295,7 @@ def register(app: App, deps: Deps) -> None:
     def extend(asker: Asker, body: dict[str, Any], action: dict[str, Any]) -> Message | None:
         container = body.get("container") or {}
         reminder = Clicked(container.get("channel_id", ""), container.get("message_ts", ""), "")
-        posted = (body.get("message") or {}).get("blocks") or []
+        posted = body.get("message") or {}
         return DealDesk(deps, asker).extend_from_reminder(action.get("value"), reminder, posted)
 
     app.action(messages.NEXT_PAGE)(button("next page", deps, lambda _: KNOWN, next_page))

@@ -38,7 +38,7 @@ from bot.commands._access import (
     staff_or_contact_of,
 )
 from bot.commands._listeners import AnswerLater, answer_command, button
-from bot.commands._values import row_id
+from bot.commands._values import page_value, row_id
 from bot.deps import Deps
 from bot.identity import Identity
 from bot.rate_limits import over_limit
@@ -290,7 +290,11 @@ def register(app: App, deps: Deps) -> None:
             limit=deal_messages.MAX_LISTED,
         )
         return deal_messages.deal_list(
-            "Active registrations", found, total, staff=asker.who.is_staff
+            "Active registrations",
+            found,
+            total,
+            staff=asker.who.is_staff,
+            next_value=page_value("partner", partner_id, deal_messages.MAX_LISTED),
         )
 
     def qbr(asker: Asker, partner_id: int) -> Message:

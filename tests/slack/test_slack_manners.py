@@ -181,7 +181,7 @@ def test_a_manager_extends_from_the_reminder_once(
     press(slack_app, reminder, buttons[0], MANAGER, HOME_TEAM)
     [updated] = fake_slack.wait_for(lambda r: r.name == "chat.update")
     until = expires + timedelta(days=30)
-    assert updated.body["ts"] == reminder["ts"]
+    assert (updated.body["ts"], updated.body["text"]) == (reminder["ts"], reminder["text"])
     assert f"<@{MANAGER}> extended it by 30 days: protected until {until}" in shown(updated)
     assert card_buttons(decoded(updated.body["blocks"])) == []
     assert "protection extended" in shown(posted_to(fake_slack, "C0SHAREDACME")[0])
@@ -305,6 +305,7 @@ def test_a_long_list_pages_on_with_next(
     # partner B's contact may not page through A's list; a forged offset is out of date
     assert "your own partner's" in page(next_button["value"], B_CONTACT, B_TEAM)
     assert "out of date" in page(f"partner:{partners.a}:7", MANAGER, HOME_TEAM)
+    assert "no more; all 25 were shown" in page(f"partner:{partners.a}:40", MANAGER, HOME_TEAM)
 
 
 # --- help by role, and the leaderboard of an unknown scope ------------------------------------
