@@ -138,7 +138,7 @@ def sentence(text: str) -> str:
 def registered_by(deal: DealView) -> str:
     """Who registered: a person, or that it came in with a CRM import (no one in Slack)."""
     if deal.registered_by is None:
-        return "imported from the CRM (`partnerbot import deals`)"
+        return "imported from the CRM"
     return f"by {person(deal.registered_by)}"
 
 

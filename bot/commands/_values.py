@@ -6,7 +6,7 @@ changed on the way or comes from an old card: the listener answers
 
 import json
 from datetime import date
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 from bot.commands._deal_args import ListScope
 from deals.lookup import parse_deal_id
@@ -72,7 +72,7 @@ def read_page_value(value: object) -> tuple[ListScope, int | None, int] | None:
     parts = value.split(":") if isinstance(value, str) else []
     if len(parts) != 3 or parts[0] not in get_args(ListScope):
         return None
-    scope: ListScope = parts[0]  # type: ignore[assignment]
+    scope = cast(ListScope, parts[0])
     partner_id = row_id(parts[1]) if parts[1] else None
     offset = row_id(parts[2])
     if (scope == "partner") != (partner_id is not None) or offset is None:
