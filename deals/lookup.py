@@ -155,13 +155,13 @@ def _sort(columns: ReadOnlyColumnCollection[str, Any], order: Order) -> list[Any
 
 @cache
 def _page_statement(filters: frozenset[str], order: Order, limit: int) -> Select[Any]:
-    """Up to ``limit`` registrations matching ``filters`` in ``order``, each with its
-    influencers' names, in one round trip: the page is chosen first, then joined to its
-    influencers (a row per influencer, by name). Built once per shape: building a statement
-    costs more CPU than running it."""
+    """Up to ``limit`` registrations matching ``filters`` in ``order`` after the first
+    ``offset`` (a bound parameter), each with its influencers' names, in one round trip: the
+    page is chosen first, then joined to its influencers (a row per influencer, by name). Built
+    once per shape: building a statement costs more CPU than running it."""
     conditions = [_CONDITIONS[name] for name in sorted(filters)]
     chosen = _views().where(*conditions).order_by(*_sort(DealRegistration.__table__.c, order))
-    page = chosen.limit(limit).subquery()
+    page = chosen.limit(limit).offset(bindparam("offset")).subquery()
     influencer = Partner.__table__.alias("influencer")
     return (
         select(page, influencer.c.name.label("influencer"))
@@ -182,12 +182,14 @@ def _count_statement(filters: frozenset[str]) -> Select[Any]:
     return select(func.count()).select_from(counted).where(*conditions)
 
 
-def _fetch(session: Session, values: dict[str, Any], order: Order, limit: int) -> list[DealView]:
+def _fetch(
+    session: Session, values: dict[str, Any], order: Order, limit: int, offset: int = 0
+) -> list[DealView]:
     """The registrations :func:`_page_statement` finds for filter ``values``, each row's
     influencers folded into its view. Plain columns, so run on the session's connection: the
     ORM's execution path would only add work."""
     statement = _page_statement(frozenset(values), order, limit)
-    rows = session.connection().execute(statement, values)
+    rows = session.connection().execute(statement, {**values, "offset": offset})
     views = []
     for _, group in groupby(rows, key=lambda row: row.id):
         rows_of_deal = list(group)
@@ -205,9 +207,12 @@ def deal_view(session: Session, external_id: str) -> DealView | None:
     return found[0] if found else None
 
 
-def find_deals(session: Session, where: DealFilter, limit: int = 20) -> tuple[list[DealView], int]:
+def find_deals(
+    session: Session, where: DealFilter, limit: int = 20, offset: int = 0
+) -> tuple[list[DealView], int]:
     """Up to ``limit`` registrations matching ``where`` (newest first; soonest expiry first for
-    ``expiring_by``) and how many match in all, so a long list can say "and 130 more"."""
+    ``expiring_by``) after the first ``offset``, and how many match in all, so a long list can
+    say "and 130 more" and page on."""
     values: dict[str, Any] = {
         "partner_id": where.partner_id,
         "statuses": list(where.statuses) if where.statuses is not None else None,
@@ -217,9 +222,9 @@ def find_deals(session: Session, where: DealFilter, limit: int = 20) -> tuple[li
     }
     values = {name: value for name, value in values.items() if value is not None}
     order = SOONEST_EXPIRY_FIRST if where.expiring_by is not None else NEWEST_FIRST
-    views = _fetch(session, values, order, limit)
+    views = _fetch(session, values, order, limit, offset)
     total = len(views)
-    if total == limit:
+    if total == limit or offset:
         total = session.connection().scalar(_count_statement(frozenset(values)), values) or 0
     return views, total
 

@@ -99,7 +99,9 @@ def _remind(session: Session, program: Program, today: date) -> int:
             f"{key}:manager",
             "registration_reminder",
             view.partner_manager,
-            notices.expiry_reminder_for_manager(view, left),
+            notices.expiry_reminder_for_manager(
+                view, left, program.registration.max_extension_days
+            ),
         )
     return queued
 

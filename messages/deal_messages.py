@@ -8,6 +8,7 @@ name of whoever registered it first. Staff (``staff=True``) see both names and e
 """
 
 from collections.abc import Sequence
+from typing import Literal
 
 from slack_sdk.models.blocks import Block
 
@@ -18,6 +19,7 @@ from messages.blocks import (
     actions,
     button,
     code,
+    confirm,
     context,
     day,
     divider,
@@ -33,21 +35,26 @@ COMMAND = "/deal"
 MAX_LISTED = 20
 MAX_CONFLICT_ROWS = 10
 
-DEAL_SUBCOMMANDS: tuple[tuple[str, str], ...] = (
-    ("register", "register a deal in a form"),
-    ("register ACCOUNT DOMAIN AMOUNT [CURRENCY] [for PARTNER]", "register in one line"),
-    ("status DEAL-ID", "where a registration stands"),
-    ("list [mine|pending|expiring|PARTNER]", "registrations you can see"),
-    ("approve DEAL-ID", "approve a pending registration (partner managers)"),
-    ("reject DEAL-ID REASON", "reject a pending registration (partner managers)"),
-    ("extend DEAL-ID DAYS", "extend an approved registration's protection (partner managers)"),
-    ("help", "this help"),
+Audience = Literal["staff", "partner", "member", "stranger"]
+"""Whom a help text is for: the values of ``bot.identity.Kind``."""
+
+DEAL_SUBCOMMANDS: tuple[tuple[str, str, bool], ...] = (
+    ("register", "register a deal in a form", False),
+    ("register ACCOUNT DOMAIN AMOUNT [CURRENCY] [for PARTNER]", "register in one line", False),
+    ("status DEAL-ID", "where a registration stands", False),
+    ("list [mine|pending|expiring|PARTNER]", "registrations you can see", False),
+    ("approve DEAL-ID", "approve a pending registration", True),
+    ("reject DEAL-ID REASON", "reject a pending registration", True),
+    ("extend DEAL-ID DAYS", "extend an approved registration's protection", True),
+    ("help", "this help", False),
 )
+"""Usage, what it does, and whether it is for staff (partner managers, leadership) only."""
 
 APPROVE = "deal_approve"
 REJECT = "deal_reject"
 AWARD = "deal_award"
 REJECT_ALL = "deal_reject_all"
+NEXT_PAGE = "deal_list_next"
 
 _STATUS_MARK = {
     DealStatus.PENDING: "🕓",
@@ -60,25 +67,44 @@ _STATUS_MARK = {
 }
 
 
-def _usage_lines(subcommand: str | None = None) -> str:
+def _usage_lines(audience: Audience, subcommand: str | None = None) -> str:
+    """The usage of what ``audience`` may use (of ``subcommand``, when given)."""
     lines = [
         f"`{COMMAND} {usage}`  {what}"
-        for usage, what in DEAL_SUBCOMMANDS
-        if subcommand is None or usage.split(" ", 1)[0] == subcommand
+        for usage, what, staff in DEAL_SUBCOMMANDS
+        if (audience == "staff" or not staff)
+        and (subcommand is None or usage.split(" ", 1)[0] == subcommand)
     ]
     return "\n".join(lines)
 
 
+def how_to_join(audience: Audience) -> str | None:
+    """How someone partnerbot does not know yet gets access; None for those it knows."""
+    if audience == "member":
+        return (
+            "I do not know you yet: ask a partnerbot admin to add you to the people file "
+            "(`partnerbot import people`), then ask for help again to see what you can do."
+        )
+    if audience == "stranger":
+        return (
+            "partnerbot serves our partners' contacts and our partner team. If you work with "
+            "one of our partners, ask your partner manager to add your Slack account."
+        )
+    return None
+
+
 @partner_visible
-def deal_help() -> Message:
+def deal_help(audience: Audience) -> Message:
+    """The commands ``audience`` may use; to someone not known yet, how to get access."""
     intro = f"*{COMMAND}*: deal registration without leaving Slack."
-    return Message(text=f"{COMMAND} usage", blocks=[section(f"{intro}\n{_usage_lines()}")])
+    body = how_to_join(audience) or _usage_lines(audience)
+    return Message(text=f"{COMMAND} usage", blocks=[section(f"{intro}\n{body}")])
 
 
 @partner_visible
-def deal_usage_error(problem: str, subcommand: str | None = None) -> Message:
-    """What was wrong with the command, then how to write it."""
-    usage = _usage_lines(subcommand) or _usage_lines()
+def deal_usage_error(problem: str, audience: Audience, subcommand: str | None = None) -> Message:
+    """What was wrong with the command, then how to write it (what ``audience`` may use)."""
+    usage = _usage_lines(audience, subcommand) or _usage_lines(audience)
     return Message(text=f"{COMMAND}: {problem}", blocks=[section(problem), section(usage)])
 
 
@@ -104,6 +130,18 @@ def _influencers(deal: DealView, *, staff: bool) -> str:
     return f"{count} other partner{'s' if count > 1 else ''}"
 
 
+def sentence(text: str) -> str:
+    """``text`` ended by a period, unless it ends with one already ("Partners N.V.")."""
+    return text if text.endswith(".") else f"{text}."
+
+
+def registered_by(deal: DealView) -> str:
+    """Who registered: a person, or that it came in with a CRM import (no one in Slack)."""
+    if deal.registered_by is None:
+        return "imported from the CRM"
+    return f"by {person(deal.registered_by)}"
+
+
 def _headline(deal: DealView, *, staff: bool) -> str:
     domain = f" ({escape(deal.account_domain)})" if deal.account_domain else ""
     mark = _STATUS_MARK[deal.status]
@@ -117,7 +155,7 @@ def _facts(deal: DealView, *, staff: bool) -> list[str]:
     facts = [
         f"*Partner:* {escape(deal.partner_name)}",
         f"*Amount:* {amount(deal)}",
-        f"*Registered:* {day(deal.registered_at)} by {person(deal.registered_by)}",
+        f"*Registered:* {day(deal.registered_at)} {registered_by(deal)}",
     ]
     if deal.product:
         facts.append(f"*Product:* {escape(deal.product)}")
@@ -168,16 +206,33 @@ def _list_line(deal: DealView, staff: bool) -> str:
 
 
 @partner_visible
-def deal_list(title: str, deals: Sequence[DealView], total: int, *, staff: bool) -> Message:
-    """A list of registrations, ten lines a section, at most ``MAX_LISTED`` lines; staff see
-    whose each is."""
+def deal_list(
+    title: str,
+    deals: Sequence[DealView],
+    total: int,
+    *,
+    staff: bool,
+    why_none: str | None = None,
+    offset: int = 0,
+    next_value: str | None = None,
+) -> Message:
+    """A page of registrations from ``offset`` on, ten lines a section, at most ``MAX_LISTED``
+    lines, and a "Next" button (``next_value``) when more follow; staff see whose each is.
+    An empty list says ``why_none`` (mrkdwn in the caller's own words)."""
+    if not deals and offset:
+        return plain(f"{escape(title)}: no more; all {total} were shown.")
     if not deals:
-        return plain(f"{escape(title)}: none.")
+        why = f": {why_none}" if why_none else ""
+        return plain(f"{escape(title)}: none{why}.")
     lines = [_list_line(deal, staff) for deal in deals[:MAX_LISTED]]
     blocks: list[Block] = [section(f"*{escape(title)}*")]
     blocks += [section("\n".join(lines[i : i + 10])) for i in range(0, len(lines), 10)]
+    last = offset + len(lines)
     if total > len(lines):
-        blocks.append(context(f"Showing {len(lines)} of {total}. Narrow the list to see others."))
+        blocks.append(context(f"Showing {offset + 1}–{last} of {total}."))
+    if total > last and next_value:
+        shown = min(MAX_LISTED, total - last)
+        blocks.append(actions([button(f"Next {shown}", NEXT_PAGE, next_value)], "deal_list_page"))
     return Message(text=f"{escape(title)}: {total}", blocks=blocks)
 
 
@@ -193,7 +248,7 @@ def own_list_only() -> Message:
 def registered(deal: DealView) -> Message:
     return plain(
         f"Registered *{escape(deal.external_id)}* · {account(deal)} · "
-        f"{amount(deal)} for {escape(deal.partner_name)}. It is pending "
+        f"{amount(deal)} for {sentence(escape(deal.partner_name))} It is pending "
         f"approval; you will hear here and in the partner's channel when it is decided."
     )
 
@@ -248,9 +303,16 @@ def read_card_value(value: str) -> tuple[str, str]:
 def approval_card(deal: DealView, routed_to: str, claims: str) -> Message:
     """The card a pending registration's approver decides on; ``claims``: what it shows."""
     value = card_value(deal.external_id, claims)
+    sure = confirm(
+        f"Approve {deal.external_id}?",
+        f"{deal.partner_name} is told at once and the account is protected for them; "
+        "an approval cannot be undone here.",
+        "Approve",
+        "Cancel",
+    )
     buttons = actions(
         [
-            button("Approve", APPROVE, value, style="primary"),
+            button("Approve", APPROVE, value, style="primary", confirm=sure),
             button("Reject", REJECT, value, style="danger"),
         ],
         f"decide:{deal.external_id}",
@@ -286,12 +348,20 @@ def conflict_card(deals: Sequence[DealView], claims: str) -> Message:
                 f"*{escape(deal.partner_name)}* · `{escape(deal.external_id)}` ({label})\n"
                 f"{amount(deal)} · {account(deal, staff=True)}"
                 f"{' · ' + escape(deal.account_domain) if deal.account_domain else ''}\n"
-                f"registered {day(deal.registered_at)} by {person(deal.registered_by)}",
+                f"registered {day(deal.registered_at)} {registered_by(deal)}",
                 button(
                     f"Award to {deal.partner_name}",
                     AWARD,
                     card_value(deal.external_id, claims),
                     style="primary" if rank == 0 else None,
+                    confirm=confirm(
+                        f"Award to {deal.partner_name}?",
+                        f"{deal.external_id} is approved and the other {len(deals) - 1} "
+                        "claim(s) rejected; every partner is told at once. This cannot be "
+                        "undone here.",
+                        "Award",
+                        "Cancel",
+                    ),
                 ),
             )
         )
@@ -356,7 +426,8 @@ def notice_conflict_new(deal: DealView) -> Message:
 @partner_visible
 def notice_conflict_earlier(deal: DealView) -> Message:
     return plain(
-        f"⚠️ Another registration of an account you registered has come in: {subject(deal)}. "
+        f"⚠️ Another registration of an account you registered has come in: "
+        f"{sentence(subject(deal))} "
         f"Yours came first; a partner manager will review and let you know."
     )
 

@@ -33,6 +33,8 @@ ACCOUNT_NAME = "account_name"
 ACCOUNT_DOMAIN = "account_domain"
 AMOUNT = "amount"
 CURRENCY = "currency"
+MAX_OPTIONS = 100
+"""Slack's limit on a static select's options."""
 EXPECTED_CLOSE = "expected_close"
 PRODUCT = "product"
 NOTES = "notes"
@@ -70,7 +72,9 @@ def register_modal(
     *, for_staff: bool, partner_name: str | None, currencies: list[str], metadata: dict[str, str]
 ) -> View:
     """The registration form. Staff pick the partner (and may add influence partners);
-    a partner contact registers for their own partner, named at the top."""
+    a partner contact registers for their own partner, named at the top. The currency list
+    offers the first :data:`MAX_OPTIONS` of ``currencies`` (Slack's limit for a select; the
+    program's own comes first), the one-line ``/deal register`` takes any of them."""
     blocks: list[object] = []
     if for_staff:
         blocks.append(
@@ -103,7 +107,7 @@ def register_modal(
             label="Currency",
             element=StaticSelectElement(
                 action_id=CURRENCY,
-                options=[Option(value=c, text=c) for c in currencies],
+                options=[Option(value=c, text=c) for c in currencies[:MAX_OPTIONS]],
                 initial_option=Option(value=currencies[0], text=currencies[0]),
             ),
         ),

@@ -31,6 +31,7 @@ from messages.blocks import (
     context,
     divider,
     esc,
+    escape,
     fields,
     fit,
     header,
@@ -456,6 +457,7 @@ def leadership_only() -> Message:
 def digest_sent(what: str, fresh: bool) -> Message:
     """The answer once a digest went to the asker's direct messages (``fresh``), or had gone
     there before."""
+    shown = escape(what)  # it names a partner
     if fresh:
-        return plain(f"📬 {what} is in your direct messages with me.")
-    return plain(f"📬 I sent you {what} earlier: it is in your direct messages with me.")
+        return plain(f"📬 {shown} is in your direct messages with me.")
+    return plain(f"📬 I sent you {shown} earlier: it is in your direct messages with me.")

@@ -1,12 +1,18 @@
 """What the daily registrations job says: expiry reminders to the partner's channel and to its
 partner manager, and nudges to the approver of a registration waiting past the approval SLA."""
 
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 from deals.lookup import DealView
 from messages import deal_messages
-from messages.blocks import Message, context, day, escape, plain, section
+from messages.blocks import Message, actions, button, context, day, escape, person, plain, section
 from messages.partner_visible import partner_visible
+
+EXTEND = "registration_extend"
+EXTEND_DAYS = (30, 60, 90)
+"""The Extend buttons a manager's reminder offers, those within the program's
+``registration.max_extension_days``."""
 
 
 def _when(days_left: int) -> str:
@@ -27,16 +33,47 @@ def expiry_reminder(deal: DealView, days_left: int) -> Message:
     )
 
 
-def expiry_reminder_for_manager(deal: DealView, days_left: int) -> Message:
-    """To the partner's manager, as a direct message."""
+def extend_value(external_id: str, expires_at: date, days: int) -> str:
+    """An Extend button's value: the registration, the expiry the reminder shows (a click
+    extends only from it, so a second click on the same reminder does nothing) and the days."""
+    return f"{external_id} {expires_at.isoformat()} {days}"
+
+
+def expiry_reminder_for_manager(deal: DealView, days_left: int, max_days: int) -> Message:
+    """To the partner's manager, as a direct message, with an Extend button for each of
+    :data:`EXTEND_DAYS` up to ``max_days`` (the program's limit)."""
     registration = deal_messages.subject(deal, staff=True)
     text = (
         f"⏳ {escape(deal.partner_name)}'s registration {registration} · "
         f"{deal_messages.amount(deal)} stops being protected {_when(days_left)} "
         f"({day(deal.expires_at)})."
     )
-    action = f"Extend it with `{deal_messages.COMMAND} extend {escape(deal.external_id)} DAYS`."
-    return Message(text=text, blocks=[section(text), context(action)])
+    typed = f"`{deal_messages.COMMAND} extend {escape(deal.external_id)} DAYS`"
+    choices = [days for days in EXTEND_DAYS if days <= max_days]
+    if not choices or deal.expires_at is None:
+        return Message(text=text, blocks=[section(text), context(f"Extend it with {typed}.")])
+    buttons = [
+        button(f"Extend {days} days", EXTEND, extend_value(deal.external_id, deal.expires_at, days))
+        for days in choices
+    ]
+    return Message(
+        text=text,
+        blocks=[
+            section(text),
+            actions(buttons, f"extend:{deal.external_id}"),
+            context(f"Or type {typed} (up to {max_days} days at a time)."),
+        ],
+    )
+
+
+def reminder_extended(
+    blocks: list[dict[str, Any]], actor: str, days: int, until: date
+) -> list[dict[str, Any]]:
+    """A manager's reminder as posted, its buttons and hint replaced by who extended it to
+    when."""
+    said = f"⏳ {person(actor)} extended it by {days} days: protected until {day(until)}."
+    kept = [block for block in blocks if block.get("type") == "section"]
+    return [*kept, context(said).to_dict()]
 
 
 def approval_nudge(

@@ -28,19 +28,25 @@ from messages.blocks import (
     section,
     when,
 )
+from messages.deal_messages import Audience, how_to_join
 from messages.partner_visible import partner_visible
 
 COMMAND = "/scorecard"
 DEALS = "scorecard_deals"
 QBR = "scorecard_qbr"
 
-SCORECARD_USAGE: tuple[tuple[str, str], ...] = (
-    ("", "your partner's scorecard (partner contacts)"),
-    ("PARTNER", "a partner's scorecard, by name or id (staff)"),
-    ("top [N] [REGION|TIER]", "the leaderboard (staff)"),
-    ("rising [N]", "partners whose deal flow is sharply up, beyond the program's (staff)"),
-    ("help", "this help"),
+SCORECARD_USAGE: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("", "your partner's scorecard", frozenset({"partner"})),
+    ("PARTNER", "a partner's scorecard, by name or id", frozenset({"staff"})),
+    ("top [N] [REGION|TIER]", "the leaderboard", frozenset({"staff"})),
+    (
+        "rising [N]",
+        "partners whose deal flow is sharply up, beyond the program's",
+        frozenset({"staff"}),
+    ),
+    ("help", "this help", frozenset({"staff", "partner"})),
 )
+"""Usage, what it does, and who may use it (``deal_messages.Audience``)."""
 
 
 def _arrow(now: float | None, before: float | None, higher_is_better: bool = True) -> str:
@@ -176,6 +182,14 @@ def scorecard_card(
     return Message(text=f"{escape(card.name)}: score {card.score:.1f}", blocks=blocks)
 
 
+def no_such_scope(word: str, tiers: Sequence[str]) -> Message:
+    """``/scorecard top N WORD`` where WORD is neither a partner's region nor a tier."""
+    return plain(
+        f"There is no region or tier called {code(word)}. Tiers: "
+        f"{', '.join(escape(t) for t in tiers)}; a region as the partners file names it."
+    )
+
+
 def leaderboard(title: str, cards: Sequence[StoredScorecard]) -> Message:
     if not cards:
         return plain(
@@ -214,18 +228,21 @@ def rising_list(cards: Sequence[StoredScorecard], month: date | None) -> Message
 
 
 @partner_visible
-def scorecard_help() -> Message:
-    lines = "\n".join(
-        f"`{COMMAND}{' ' + usage if usage else ''}`  {what}" for usage, what in SCORECARD_USAGE
+def scorecard_help(audience: Audience) -> Message:
+    """The forms ``audience`` may use; to someone not known yet, how to get access."""
+    lines = how_to_join(audience) or "\n".join(
+        f"`{COMMAND}{' ' + usage if usage else ''}`  {what}"
+        for usage, what, who in SCORECARD_USAGE
+        if audience in who
     )
     return Message(text=f"{COMMAND} usage", blocks=[section(f"*{COMMAND}*\n{lines}")])
 
 
 @partner_visible
-def scorecard_usage_error(problem: str) -> Message:
+def scorecard_usage_error(problem: str, audience: Audience) -> Message:
     return Message(
         text=f"{COMMAND}: {problem}",
-        blocks=[section(problem), *scorecard_help().blocks],
+        blocks=[section(problem), *scorecard_help(audience).blocks],
     )
 
 

@@ -6,12 +6,13 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from insights.tier_review import TierChange
-from messages.blocks import Message, actions, button, context, esc, fit, section
+from messages.blocks import Message, actions, button, confirm, context, esc, fit, section
 
 APPROVE = "tier_approve"
 DECLINE = "tier_decline"
 PER_MESSAGE = 20
 """Proposals per message: two blocks each, inside Slack's 50."""
+NEEDS_APPROVAL = " — needs your approval"
 
 
 def proposal_value(change: TierChange) -> str:
@@ -25,15 +26,32 @@ def parse_value(value: str) -> tuple[int, str, str]:
 
 def _proposal(change: TierChange) -> list[Block]:
     arrow = ":arrow_up:" if change.direction == "up" else ":arrow_down:"
-    approval = " — needs your approval" if change.needs_approval else ""
+    approval = NEEDS_APPROVAL if change.needs_approval else ""
     value = proposal_value(change)
+    move = f"{change.name} from {change.current} to {change.recommended}"
+    approve = confirm(
+        "Approve this tier change?",
+        f"{move}: the partner's tier changes at once; this cannot be undone here.",
+        "Approve",
+        "Cancel",
+    )
+    decline = confirm(
+        "Decline this tier change?",
+        f"{change.name} stays {change.current}; the proposal is closed.",
+        "Decline",
+        "Cancel",
+    )
+    line = section(
+        f"{arrow} *{esc(change.name)}*: {esc(change.current)} → {esc(change.recommended)}{approval}"
+    )
+    line.block_id = f"tier:{change.partner_id}:proposal"
     return [
-        section(
-            f"{arrow} *{esc(change.name)}*: {esc(change.current)} → "
-            f"{esc(change.recommended)}{approval}"
-        ),
+        line,
         actions(
-            [button("Approve", APPROVE, value, style="primary"), button("Decline", DECLINE, value)],
+            [
+                button("Approve", APPROVE, value, style="primary", confirm=approve),
+                button("Decline", DECLINE, value, confirm=decline),
+            ],
             f"tier:{change.partner_id}",
         ),
     ]
@@ -53,7 +71,16 @@ def tier_review_messages(changes: list[TierChange], month_label: str) -> list[Me
 
 
 def decided(blocks: list[dict[str, Any]], partner_id: int, said: str) -> list[dict[str, Any]]:
-    """The review as posted, with one proposal's buttons replaced by what was decided."""
+    """The review as posted, with one proposal's buttons replaced by what was decided and its
+    line no longer asking for an approval."""
     block_id = f"tier:{partner_id}"
     line = {**context(said).to_dict(), "block_id": block_id}
-    return [line if block.get("block_id") == block_id else block for block in blocks]
+    shown = []
+    for block in blocks:
+        if block.get("block_id") == block_id:
+            block = line
+        elif block.get("block_id") == f"{block_id}:proposal":
+            text = block["text"]["text"].removesuffix(NEEDS_APPROVAL)
+            block = {**block, "text": {**block["text"], "text": text}}
+        shown.append(block)
+    return shown

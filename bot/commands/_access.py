@@ -129,6 +129,11 @@ def each(*rules: Rule) -> Rule:
     return rule
 
 
+def anyone(_who: Identity) -> Message | None:
+    """Everyone, strangers included: what help needs, which tells a stranger how to join."""
+    return None
+
+
 def not_stranger(who: Identity) -> Message | None:
     """Anyone but a stranger: what help and usage answers need."""
     return stranger_refusal() if who.is_stranger else None
@@ -136,13 +141,14 @@ def not_stranger(who: Identity) -> Message | None:
 
 def known(command: str) -> Rule:
     """Staff and partner contacts; an unknown member of our workspace is told how to be added
-    (``command``'s help is all they get)."""
+    (``command``'s help is all they get until then)."""
 
     def rule(who: Identity) -> Message | None:
         if who.kind is Kind.MEMBER:
             return plain(
-                f"I do not know you yet, so I can only show `{command} help`. Ask a partnerbot "
-                "admin to add you to the people file (`partnerbot import people`)."
+                f"I do not know you yet, so `{command}` can only show its help "
+                f"(`{command} help`). Ask a partnerbot admin to add you to the people file "
+                "(`partnerbot import people`)."
             )
         return not_stranger(who)
 

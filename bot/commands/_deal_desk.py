@@ -19,12 +19,14 @@ fails then, from the worker.
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 from uuid import uuid4
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.commands._access import Asker, names_own_partner, partner_named
+from bot.commands._deal_args import ListScope
+from bot.commands._values import page_value, read_extend_value, read_page_value
 from bot.deps import Deps
 from bot.identity import Kind
 from deals import decisions
@@ -33,9 +35,10 @@ from deals.lookup import DealFilter, DealView, deal_view, find_deals
 from deals.registration import RegistrationRequest, register
 from deals.routing import may_decide, route_for, target
 from messages import deal_messages as messages
-from messages.blocks import Message, code, escape, plain, where
+from messages import registration_notices as notices
+from messages.blocks import Message, code, day, escape, plain, where
 from messages.malformed import out_of_date
-from models import DealStatus, Partner
+from models import DealRegistration, DealStatus, Partner
 from models.enums import ACTIVE_DEAL_STATUSES
 
 Decision = Literal["approve", "reject", "reject_all", "extend"]
@@ -130,46 +133,87 @@ class DealDesk:
             return messages.deal_not_found(deal_id)
         return messages.deal_status(deal, staff=self.who.is_staff)
 
-    def listing(self, scope: str, partner_text: str | None) -> Message:
+    def listing(self, scope: ListScope, partner_text: str | None) -> Message:
+        """``/deal list``'s first page; a partner named by staff, or by a contact its own."""
+        partner = None
+        if scope == "partner":
+            found = self._partner_for_list(partner_text or "")
+            if isinstance(found, Message):
+                return found
+            partner = found
+        return self.page(scope, partner, 0)
+
+    def next_page(self, value: object) -> Message:
+        """The page a list's "Next" button asks for (``messages.page_value``), if its value is
+        one the bot made and names a partner its asker may list."""
+        page = read_page_value(value)
+        if page is None:
+            return out_of_date()
+        scope, partner_id, offset = page
+        partner = None
+        if partner_id is not None:
+            if not self.who.is_staff and partner_id != self.who.partner_id:
+                return messages.own_list_only()
+            name = self.session.scalar(select(Partner.name).where(Partner.id == partner_id))
+            if name is None:
+                return out_of_date()
+            partner = partner_id, name
+        return self.page(scope, partner, offset)
+
+    def page(self, scope: ListScope, partner: tuple[int, str] | None, offset: int) -> Message:
+        """The registrations of a list from ``offset`` on, and why none when there are none."""
         who = self.who
         own = None if who.is_staff else who.partner_id
         active = tuple(ACTIVE_DEAL_STATUSES)
         match scope:
             case "mine" if who.is_staff:
-                title, where = (
-                    "Registrations of partners you manage",
-                    DealFilter(managed_by=who.user_id, statuses=active),
+                title = "Registrations of partners you manage"
+                where = DealFilter(managed_by=who.user_id, statuses=active)
+                managed = self.session.scalar(
+                    select(func.count()).where(Partner.manager_slack_id == who.user_id)
+                )
+                why = (
+                    f"none of the {managed} partner(s) you manage has an active registration"
+                    if managed
+                    else "no partners are assigned to you: a partner's manager is set in the "
+                    "partners file (`manager_slack_id`)"
                 )
             case "mine":
-                title, where = (
-                    "Registrations you made",
-                    DealFilter(partner_id=own, registered_by=who.user_id),
+                title = "Registrations you made"
+                where = DealFilter(partner_id=own, registered_by=who.user_id)
+                why = (
+                    f"you have registered none yet; `{messages.COMMAND} list` shows your partner's"
                 )
             case "pending":
-                title, where = (
-                    "Waiting for a decision",
-                    DealFilter(partner_id=own, statuses=(DealStatus.PENDING, DealStatus.CONFLICT)),
+                title = "Waiting for a decision"
+                where = DealFilter(
+                    partner_id=own, statuses=(DealStatus.PENDING, DealStatus.CONFLICT)
                 )
+                why = "no registration is waiting for a decision"
             case "expiring":
                 days = max(self.program.registration.reminder_days, default=14)
-                title, where = (
-                    f"Protection ending within {days} days",
-                    DealFilter(partner_id=own, expiring_by=self.today() + timedelta(days=days)),
-                )
-            case "partner":
-                found = self._partner_for_list(partner_text or "")
-                if isinstance(found, Message):
-                    return found
-                partner_id, name = found
-                title, where = (
-                    f"Active registrations of {name}",
-                    DealFilter(partner_id=partner_id, statuses=active),
-                )
+                title = f"Protection ending within {days} days"
+                where = DealFilter(partner_id=own, expiring_by=self.today() + timedelta(days=days))
+                why = f"no approved registration's protection ends within {days} days"
+            case "partner" if partner is not None:
+                title = f"Active registrations of {partner[1]}"
+                where = DealFilter(partner_id=partner[0], statuses=active)
+                why = "it has no pending, approved or conflicting registration"
             case _:
                 title = "Your partner's active registrations" if own else "Active registrations"
                 where = DealFilter(partner_id=own, statuses=active)
-        deals, total = find_deals(self.session, where, limit=messages.MAX_LISTED)
-        return messages.deal_list(title, deals, total, staff=who.is_staff)
+                why = "no registration is pending, approved or in conflict"
+        deals, total = find_deals(self.session, where, limit=messages.MAX_LISTED, offset=offset)
+        after = offset + messages.MAX_LISTED
+        return messages.deal_list(
+            title,
+            deals,
+            total,
+            staff=who.is_staff,
+            why_none=why,
+            offset=offset,
+            next_value=page_value(scope, partner[0] if partner else None, after),
+        )
 
     def _partner_for_list(self, text: str) -> tuple[int, str] | Message:
         who = self.who
@@ -377,6 +421,48 @@ class DealDesk:
         for number, copy in enumerate(copies, start=1):
             self.update_card(copy, f"{key}:card:{number}", decided)
         return Outcome(decided, views)
+
+    def extend_from_reminder(
+        self, value: object, reminder: Clicked, posted: dict[str, Any]
+    ) -> Message | None:
+        """An Extend button on a manager's expiry reminder: the same checks as ``/deal
+        extend``, then the extension, once: only from the expiry the reminder showed (the
+        registration's row locked meanwhile), so a second click says it was done. The reminder
+        (``posted``: the message as Slack sends it along) then says who extended it to when."""
+        clicked = read_extend_value(value, self.program.registration.max_extension_days)
+        if clicked is None:
+            return out_of_date()
+        deal_id, shown, days = clicked
+        allowed = self.may_decide(deal_id)
+        if isinstance(allowed, Message):
+            return allowed
+        current = self.session.scalar(
+            select(DealRegistration.expires_at)
+            .where(DealRegistration.external_id == deal_id)
+            .with_for_update()
+        )
+        if current != shown:
+            return plain(
+                f"{escape(deal_id)} was extended since this reminder: it is protected until "
+                f"{day(current)}. See `{messages.COMMAND} status {escape(deal_id)}`."
+            )
+        outcome = self.decide("extend", deal_id, days=days)
+        if not outcome.changed:
+            return outcome.answer
+        until = outcome.changed[0].expires_at
+        assert until is not None  # an approved registration, just extended
+        if reminder.channel and reminder.ts:
+            self.asker.queue_update(
+                key=f"extend:{uuid4().hex}:reminder",
+                kind="registration_reminder_update",
+                channel=reminder.channel,
+                ts=reminder.ts,
+                text=posted.get("text") or outcome.answer.text,
+                blocks=notices.reminder_extended(
+                    posted.get("blocks") or [], self.who.user_id, days, until
+                ),
+            )
+        return None
 
     def _refresh(self, deal_id: str, card: Clicked) -> None:
         """Show a stale card as the account stands now (the conflict, or the registration

@@ -5,7 +5,13 @@ changed on the way or comes from an old card: the listener answers
 (a foreign key, an integer out of range) say it."""
 
 import json
-from typing import Any
+from datetime import date
+from typing import Any, cast, get_args
+
+from bot.commands._deal_args import ListScope
+from deals.lookup import parse_deal_id
+from messages.deal_messages import MAX_LISTED
+from messages.registration_notices import EXTEND_DAYS
 
 MAX_ROW_ID = 2**31 - 1
 """The largest id an ``INTEGER`` primary key holds on PostgreSQL."""
@@ -48,3 +54,47 @@ def state_values(view: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
         for block, actions in values.items()
         if isinstance(actions, dict)
     }
+
+
+MAX_OFFSET = 100_000
+"""The furthest a list pages: far beyond any program's registrations."""
+
+
+def page_value(scope: ListScope, partner_id: int | None, offset: int) -> str:
+    """A list's "Next" button value: the list (its scope, the partner it is of) and where the
+    page starts."""
+    return f"{scope}:{partner_id or ''}:{offset}"
+
+
+def read_page_value(value: object) -> tuple[ListScope, int | None, int] | None:
+    """The list and offset of a :func:`page_value`, else None: a partner only for a partner's
+    list, an offset a whole number of pages from the start."""
+    parts = value.split(":") if isinstance(value, str) else []
+    if len(parts) != 3 or parts[0] not in get_args(ListScope):
+        return None
+    scope = cast(ListScope, parts[0])
+    partner_id = row_id(parts[1]) if parts[1] else None
+    offset = row_id(parts[2])
+    if (scope == "partner") != (partner_id is not None) or offset is None:
+        return None
+    if offset % MAX_LISTED or offset > MAX_OFFSET:
+        return None
+    return scope, partner_id, offset
+
+
+def read_extend_value(value: object, max_days: int) -> tuple[str, date, int] | None:
+    """The registration, the expiry its reminder showed and the days of an Extend button
+    (``messages.registration_notices.extend_value``), else None: days outside the buttons' own
+    or the program's ``max_days`` were not offered."""
+    parts = value.split(" ") if isinstance(value, str) else []
+    if len(parts) != 3 or parse_deal_id(parts[0]) != parts[0]:
+        return None
+    external_id, shown, days = parts
+    try:
+        expiry = date.fromisoformat(shown) if len(shown) == 10 and shown.isascii() else None
+    except ValueError:
+        expiry = None
+    offered = [str(choice) for choice in EXTEND_DAYS if choice <= max_days]
+    if expiry is None or days not in offered:
+        return None
+    return external_id, expiry, int(days)

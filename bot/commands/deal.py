@@ -19,7 +19,16 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.commands._access import Asker, Rule, as_asker, each, known, not_stranger, staff_only
+from bot.commands._access import (
+    Asker,
+    Rule,
+    anyone,
+    as_asker,
+    each,
+    known,
+    not_stranger,
+    staff_only,
+)
 from bot.commands._deal_args import (
     Approve,
     DealCommand,
@@ -44,6 +53,7 @@ from deals.lookup import parse_deal_id
 from deals.partner_lookup import search_partners
 from messages import deal_messages as messages
 from messages import deal_modals as modals
+from messages import registration_notices as notices
 from messages.blocks import Message
 from messages.malformed import out_of_date
 
@@ -61,9 +71,11 @@ FORM_CHANGED = "This form is out of date or was changed: close it and start agai
 
 
 def _rule(parsed: DealCommand) -> Rule:
-    """Help and usage for anyone we can place; decisions for staff; the rest for people we
-    know."""
-    if isinstance(parsed, (Help, Usage)):
+    """Help for anyone (a stranger learns how to get access); usage for anyone we can place;
+    decisions for staff; the rest for people we know."""
+    if isinstance(parsed, Help):
+        return anyone
+    if isinstance(parsed, Usage):
         return not_stranger
     if isinstance(parsed, (Approve, Reject, Extend)):
         return each(KNOWN, DECIDERS)
@@ -88,9 +100,9 @@ def _command_answer(desk: DealDesk, parsed: DealCommand, command: dict[str, str]
     modal instead."""
     match parsed:
         case Help():
-            return messages.deal_help()
+            return messages.deal_help(desk.who.kind.value)
         case Usage():
-            return messages.deal_usage_error(parsed.problem, parsed.subcommand)
+            return messages.deal_usage_error(parsed.problem, desk.who.kind.value, parsed.subcommand)
         case OpenRegisterForm():
             return _open_register_form(desk, command)
         case RegisterInline():
@@ -276,5 +288,17 @@ def register(app: App, deps: Deps) -> None:
     app.action(messages.AWARD)(card_button("award button", decide_from_card("approve")))
     app.action(messages.REJECT)(card_button("reject button", ask_reason(whole_conflict=False)))
     app.action(messages.REJECT_ALL)(card_button("reject-all button", ask_reason(True)))
+
+    def next_page(asker: Asker, _body: dict[str, Any], action: dict[str, Any]) -> Message:
+        return DealDesk(deps, asker).next_page(action.get("value"))
+
+    def extend(asker: Asker, body: dict[str, Any], action: dict[str, Any]) -> Message | None:
+        container = body.get("container") or {}
+        reminder = Clicked(container.get("channel_id", ""), container.get("message_ts", ""), "")
+        posted = body.get("message") or {}
+        return DealDesk(deps, asker).extend_from_reminder(action.get("value"), reminder, posted)
+
+    app.action(messages.NEXT_PAGE)(button("next page", deps, lambda _: KNOWN, next_page))
+    app.action(notices.EXTEND)(card_button("extend button", extend))
     app.options(modals.PARTNER)(partner_options)
     app.options(modals.INFLUENCERS)(partner_options)

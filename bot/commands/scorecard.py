@@ -25,11 +25,13 @@ from typing import Any
 from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.commands._access import (
     Asker,
     Rule,
+    anyone,
     each,
     known,
     names_own_partner,
@@ -39,7 +41,7 @@ from bot.commands._access import (
     staff_or_contact_of,
 )
 from bot.commands._listeners import AnswerLater, answer_command, button
-from bot.commands._values import row_id
+from bot.commands._values import page_value, row_id
 from bot.deps import Deps
 from bot.identity import Identity
 from bot.rate_limits import over_limit
@@ -59,6 +61,7 @@ from messages.blocks import Message, code, escape
 from messages.charts import ChartsBusyError
 from messages.digests import partner_qbr
 from messages.malformed import out_of_date
+from models import Partner
 from models.enums import ACTIVE_DEAL_STATUSES
 
 COMMAND = scorecard_messages.COMMAND
@@ -137,7 +140,9 @@ KNOWN = known(COMMAND)
 def _rule(parsed: ScorecardCommand) -> Rule:
     """Help and usage for anyone we can place, the leaderboard for staff, a card for people we
     know (a partner contact's own: checked once the partner named is known)."""
-    if isinstance(parsed, (Help, Usage)):
+    if isinstance(parsed, Help):
+        return anyone  # a stranger learns how to get access
+    if isinstance(parsed, Usage):
         return not_stranger
     if isinstance(parsed, (Top, RisingList)):
         return each(KNOWN, staff_or(scorecard_messages.own_only))
@@ -242,10 +247,16 @@ def _partner_for(session: Session, who: Identity, text: str | None) -> int | Mes
         return scorecard_messages.own_only()
     if text is None:
         return scorecard_messages.scorecard_usage_error(
-            "Which partner? For example `/scorecard Globex` or `/scorecard top 10 EMEA`."
+            "Which partner? For example `/scorecard Globex` or `/scorecard top 10 EMEA`.", "staff"
         )
     found = partner_named(session, text)
     return found if isinstance(found, Message) else found[0]
+
+
+def _region_exists(session: Session, region: str) -> bool:
+    """Whether any partner is in ``region`` (compared as the leaderboard does)."""
+    found = select(Partner.id).where(func.lower(Partner.region) == region.lower()).limit(1)
+    return session.scalar(found) is not None
 
 
 def _wait(deps: Deps, who: Identity) -> int:
@@ -266,15 +277,17 @@ def answer(asker: Asker, deps: Deps, parsed: ScorecardCommand, chart_later: Char
     (when not drawn before) added by ``chart_later`` once the card is shown."""
     session, who = asker.session, asker.who
     if isinstance(parsed, Help):
-        return scorecard_messages.scorecard_help()
+        return scorecard_messages.scorecard_help(who.kind.value)
     if isinstance(parsed, Usage):
-        return scorecard_messages.scorecard_usage_error(parsed.problem)
+        return scorecard_messages.scorecard_usage_error(parsed.problem, who.kind.value)
     wait = _wait(deps, who)
     if wait:
         return scorecard_messages.slow_down(wait)
     if isinstance(parsed, Top):
         _ensure_scored(deps, session)
         cards = leaderboard(session, limit=parsed.limit, region=parsed.region, tier=parsed.tier)
+        if not cards and parsed.region and not _region_exists(session, parsed.region):
+            return scorecard_messages.no_such_scope(parsed.region, deps.program.tier_names)
         scope = f" · {parsed.region or parsed.tier}" if parsed.region or parsed.tier else ""
         month = f" · {cards[0].month:%B %Y}" if cards else ""
         return scorecard_messages.leaderboard(f"Top {parsed.limit}{scope}{month}", cards)
@@ -338,7 +351,11 @@ def register(app: App, deps: Deps) -> None:
             limit=deal_messages.MAX_LISTED,
         )
         return deal_messages.deal_list(
-            "Active registrations", found, total, staff=asker.who.is_staff
+            "Active registrations",
+            found,
+            total,
+            staff=asker.who.is_staff,
+            next_value=page_value("partner", partner_id, deal_messages.MAX_LISTED),
         )
 
     def qbr(asker: Asker, partner_id: int) -> Message:

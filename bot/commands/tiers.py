@@ -15,6 +15,7 @@ from insights.tier_review import decide_tier
 from messages.blocks import Message, plain
 from messages.malformed import out_of_date
 from messages.tier_messages import APPROVE, DECLINE, decided
+from models import Partner
 
 DECIDERS = staff_only("decide tier changes")
 
@@ -41,6 +42,8 @@ def register(app: App, deps: Deps) -> None:
             if proposal is None:
                 return out_of_date()
             partner_id, current, recommended = proposal
+            if asker.session.get(Partner, partner_id) is None:
+                return out_of_date()  # no such partner: the value was changed
             outcome = decide_tier(
                 asker.session, partner_id, current, recommended, approve=approve, actor=user_id
             )

@@ -120,7 +120,15 @@ def test_daily_registrations(
     deals = [b["value"].split(" ")[0] for b in buttons]  # each with the claims it shows
     assert deals == ["R-WAIT-AMER", "R-WAIT-AMER"]  # approve, reject
     manager = fake_slack.messages["D0MGR1"][0]["blocks"]
-    assert manager[1]["elements"][0]["text"] == "Extend it with `/deal extend R-2 DAYS`."
+    extend = [(e["text"]["text"], e["value"]) for e in manager[1]["elements"]]
+    assert extend == [  # the example program extends by at most 90 days at a time
+        ("Extend 30 days", "R-2 2026-11-25 30"),
+        ("Extend 60 days", "R-2 2026-11-25 60"),
+        ("Extend 90 days", "R-2 2026-11-25 90"),
+    ]
+    assert manager[2]["elements"][0]["text"] == (
+        "Or type `/deal extend R-2 DAYS` (up to 90 days at a time)."
+    )
     assert sorted(r.body["users"] for r in fake_slack.calls("conversations.open")) == [
         "U0MGR1",
         "U0MGR1",

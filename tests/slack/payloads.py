@@ -77,9 +77,10 @@ def block_actions(
     response_url: str,
     block_id: str = "decide",
     message_blocks: list[dict[str, Any]] | None = None,
+    message_text: str = "card",
 ) -> dict[str, Any]:
     """A button click on a message the bot posted at ``channel_id``/``message_ts`` (whose
-    blocks Slack sends along as ``message_blocks``)."""
+    text and blocks Slack sends along as ``message_text`` and ``message_blocks``)."""
     return {
         "type": "block_actions",
         "team": {"id": team_id, "domain": "partner"},
@@ -97,7 +98,7 @@ def block_actions(
         "message": {
             "type": "message",
             "ts": message_ts,
-            "text": "card",
+            "text": message_text,
             "blocks": message_blocks or [],
         },
         "response_url": response_url,
@@ -156,4 +157,5 @@ def click(
         response_url=response_url,
         block_id=block["block_id"],
         message_blocks=message["blocks"],
+        message_text=message["text"],
     )

@@ -527,7 +527,9 @@ def test_commands_approve_reject_extend_status_and_list(
     assert "Extend by 1 to 90 days" in say("extend R-000001 400")
     before = say("status R-000001")
     assert "*approved*" in before
-    assert "Protection ending within 14 days: none." in say("list expiring")
+    assert "none: no approved registration's protection ends within 14 days." in say(
+        "list expiring"
+    )
     extended = say("extend R-000001 30")
     assert "protection extended" in shown(posted_to(fake_slack, ACME_CHANNEL, count=5)[-1])
     assert "protected until" in extended

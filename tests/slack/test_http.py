@@ -77,7 +77,7 @@ def test_deal_help_is_answered_ephemerally_in_the_acknowledgement(
     assert answer.body["response_type"] == "ephemeral"
     assert answer.body["text"] == "/deal usage"
     shown = markdown_of(answer)
-    for usage, _ in DEAL_SUBCOMMANDS:
+    for usage, _, _ in DEAL_SUBCOMMANDS:
         assert f"`/deal {usage}`" in shown
     assert [r.name for r in fake_slack.requests] == ["users.info"]
     assert fake_slack.calls("users.info")[0].body["user"] == MANAGER
@@ -124,10 +124,10 @@ def test_a_user_slack_cannot_tell_about_is_asked_about_again(
 ) -> None:
     newcomer = "U0NEWCOMER"
     http, response_url = slack_app.slash("/deal", "help", user_id=newcomer)
-    assert slack_app.answer(http, response_url).body["text"].startswith("Sorry")
-    fake_slack.add_user(newcomer, HOME_TEAM)
+    assert "ask your partner manager" in markdown_of(slack_app.answer(http, response_url))
+    fake_slack.add_user(newcomer, HOME_TEAM)  # now one of our workspace, unknown to us
     http, response_url = slack_app.slash("/deal", "help", user_id=newcomer)
-    assert slack_app.answer(http, response_url).body["text"] == "/deal usage"
+    assert "ask a partnerbot admin" in markdown_of(slack_app.answer(http, response_url))
 
 
 @pytest.mark.usefixtures("people")
@@ -207,7 +207,7 @@ def test_partner_contact_from_another_team_is_verified_through_users_info(
 def test_unmapped_user_from_another_team_is_politely_refused_and_nothing_else(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
-    http, response_url = slack_app.slash("/deal", "help", user_id=OUTSIDER, team_id=PARTNER_TEAM)
+    http, response_url = slack_app.slash("/deal", "list", user_id=OUTSIDER, team_id=PARTNER_TEAM)
     answer = slack_app.answer(http, response_url)
     assert answer.body["response_type"] == "ephemeral"
     assert answer.body["text"].startswith("Sorry, I can only help people my partner team knows.")
@@ -222,7 +222,7 @@ def test_partner_contact_whose_slack_team_is_not_the_partners_is_refused(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
     fake_slack.add_user(CONTACT, "T0IMPOSTOR")  # the payload's team is not what decides
-    http, response_url = slack_app.slash("/deal", "help", user_id=CONTACT, team_id=PARTNER_TEAM)
+    http, response_url = slack_app.slash("/deal", "list", user_id=CONTACT, team_id=PARTNER_TEAM)
     assert slack_app.answer(http, response_url).body["text"].startswith("Sorry")
 
 
@@ -231,7 +231,7 @@ def test_staff_row_for_a_user_of_another_team_is_refused(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
     fake_slack.add_user(MANAGER, PARTNER_TEAM)
-    http, response_url = slack_app.slash("/deal", "help", user_id=MANAGER)
+    http, response_url = slack_app.slash("/deal", "list", user_id=MANAGER)
     assert slack_app.answer(http, response_url).body["text"].startswith("Sorry")
 
 
@@ -393,6 +393,6 @@ def test_when_slack_cannot_say_who_it_is_the_answer_is_a_refusal(
     slack_app: RunningApp, fake_slack: FakeSlack
 ) -> None:
     fake_slack.fail("users.info", status=500, retry_after=None)
-    http, response_url = slack_app.slash("/deal", "help", user_id=CONTACT, team_id=PARTNER_TEAM)
+    http, response_url = slack_app.slash("/deal", "list", user_id=CONTACT, team_id=PARTNER_TEAM)
     assert slack_app.answer(http, response_url).body["text"].startswith("Sorry")
     assert [r.status for r in fake_slack.calls("users.info")] == [500]

@@ -13,8 +13,7 @@ import csv
 import itertools
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -25,225 +24,26 @@ from slack_sdk.models.views import View
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.program import PartnerView
-from deals.lookup import DealView
 from ingest import import_file
-from insights.alert_rules import AT_RISK, Finding
-from insights.digests import (
-    AtRisk,
-    Compared,
-    FailedDeliveries,
-    Mover,
-    QbrDigest,
-    Registrations,
-    RisingPartner,
-    WeekFigures,
-    WeeklyDigest,
-    Win,
-    parse_period,
-)
-from insights.scorecard_store import StoredScorecard
-from insights.tier_review import TierChange
 from jobs.digests import qbr_digest_job, weekly_digest_job
 from jobs.registrations import daily_registrations
 from jobs.tier_review import tier_review
-from messages import deal_messages, deal_modals, registration_notices, scorecard_messages
-from messages.alert_messages import alert_message, alerts_summary
-from messages.blocks import Message, esc, fit, section, when, where
+from messages import deal_modals
+from messages.blocks import Message, esc, fit, section, when
 from messages.delivery import Pacer, deliver_pending
-from messages.digests import qbr_messages, weekly_messages
-from messages.tier_messages import tier_review_messages
-from models import DealSource, DealStatus, Partner
+from models import DealStatus, Partner
 from tests.hostile_markup import ISSUE_NAMES, markup_names, strings, unescaped_markup
 from tests.programs import EXAMPLE_PROGRAM as PROGRAM
 from tests.seeding import add_deal
 from tests.slack import deal_steps
 from tests.slack.fake_slack import HOME_TEAM, FakeSlack
 from tests.slack.payloads import block_suggestion, text_value
+from tests.slack.renderings import CONTACT, DESK, MANAGER, renderings
 from tests.slack.running_app import RunningApp
 
-MANAGER, CONTACT, DESK = "U0NAMGR", "U0EVILANN", "C0DEALDESK"
 OWN_MENTIONS = (f"<@{MANAGER}>", f"<@{CONTACT}>", f"<#{DESK}>")
 AMPERSAND = "Tom & Jerry <Ltd>"
 ONCE = "Tom &amp; Jerry &lt;Ltd&gt;"
-
-
-def hostile_deal(name: str, status: DealStatus = DealStatus.APPROVED) -> DealView:
-    """A registration whose every typed or imported string is ``name``."""
-    return DealView(
-        external_id=name,
-        status=status,
-        source=DealSource.INFLUENCED,
-        partner_id=1,
-        partner_name=name,
-        partner_region=name,
-        partner_tier=name,
-        partner_specialties=(name,),
-        partner_channel="C0SHAREDEVIL",
-        partner_manager=MANAGER,
-        account_name=name,
-        account_name_as_registered=f"{name}!",
-        account_domain=name,
-        amount=Decimal("48000.5"),
-        currency="USD",
-        product=name,
-        expected_close=date(2026, 12, 1),
-        notes=name,
-        registered_at=datetime(2026, 11, 2, 9, tzinfo=UTC),
-        registered_by=CONTACT,
-        decided_by=MANAGER,
-        decided_at=datetime(2026, 11, 3, 9, tzinfo=UTC),
-        decision_reason=name,
-        expires_at=date(2027, 2, 1),
-        influencers=(name, name),
-    )
-
-
-def hostile_card(name: str) -> StoredScorecard:
-    months = ["2026-10", "2026-11"]
-    return StoredScorecard(
-        partner_id=1,
-        external_id=name,
-        name=name,
-        tier=name,
-        region=name,
-        month=date(2026, 11, 1),
-        currency="USD",
-        score=61.5,
-        score_previous_month=55.0,
-        score_previous_quarter=50.0,
-        peer_group=name,
-        peers=12,
-        metrics={},
-        previous_metrics={},
-        percentiles={},
-        highlights=[{"metric": "revenue", "direction": 1, "text": name}],
-        advice={
-            "current": name,
-            "recommended": name,
-            "change": "down",
-            "needs_approval": True,
-            "next_tier": name,
-            "gaps": [name],
-            "keep_gaps": [name],
-        },
-        series={
-            "months": months,
-            "sourced_revenue": [1.0, 2.0],
-            "influenced_revenue": [0.0, 1.0],
-            "open_pipeline": [3.0, 4.0],
-        },
-        computed_at=datetime(2026, 12, 1, 2, tzinfo=UTC),
-    )
-
-
-def weekly(name: str) -> WeeklyDigest:
-    figures = Compared(1.0, 2.0, 3.0)
-    week = parse_period("2026-W47")
-    return WeeklyDigest(
-        program=name,
-        currency="USD",
-        week=week,
-        risk_threshold=0.6,
-        revenue=figures,
-        sourced=figures,
-        influenced=figures,
-        deals_won=figures,
-        pipeline=figures,
-        movers_up=[Mover(1, name, name, 2.0, 1.0)],
-        movers_down=[Mover(2, name, name, 1.0, 2.0)],
-        registrations=Registrations(figures, 1.0, 1, 1, 1),
-        risk_as_of=date(2026, 11, 22),
-        at_risk=[AtRisk(1, name, name, 0.9, name, [name], True)],
-        tier_month=date(2026, 11, 1),
-        tier_changes=[TierChange(1, name, name, name, d, True) for d in ("up", "down")],
-        rising=[RisingPartner(1, name, name, [name])],
-        undelivered=[FailedDeliveries(name, name, 3)],
-        trend=[WeekFigures(week, 1.0, 1.0, 1.0)],
-    )
-
-
-def qbr(name: str) -> QbrDigest:
-    figures = Compared(1.0, 2.0, 3.0)
-    return QbrDigest(
-        partner_id=1,
-        name=name,
-        tier=name,
-        channel="C0SHAREDEVIL",
-        quarter=parse_period("2026-Q4"),
-        currency="USD",
-        target=10.0,
-        sourced=figures,
-        influenced=figures,
-        deals_won=1,
-        win_rate=0.5,
-        avg_deal_size=1.0,
-        wins=[Win(name, 1.0, name, date(2026, 11, 5))],
-        pipeline=figures,
-        registrations=1,
-        certifications=1,
-        new_certifications=1,
-        scorecard=hostile_card(name),
-    )
-
-
-def renderings(name: str) -> Iterator[tuple[str, object]]:
-    """Every renderer, fed ``name`` wherever it takes what someone typed or imported."""
-    deal = hostile_deal(name)
-    statuses = [hostile_deal(name, status) for status in DealStatus]
-    staff_view, partner_view = None, PartnerView(tier_advice="proposed")
-    card = hostile_card(name)
-    for staff in (True, False):
-        yield "deal_status", deal_messages.deal_status(deal, staff=staff)
-        yield "deal_list", deal_messages.deal_list(name, statuses, 99, staff=staff)
-    yield "deal_list (none)", deal_messages.deal_list(name, [], 0, staff=True)
-    yield "deal_not_found", deal_messages.deal_not_found(name)
-    yield "registered", deal_messages.registered(deal)
-    yield "duplicate", deal_messages.duplicate(name)
-    yield "registered_in_conflict", deal_messages.registered_in_conflict(deal)
-    yield "approval_card", deal_messages.approval_card(deal, where(DESK), name)
-    yield "conflict_card", deal_messages.conflict_card(statuses, name)
-    yield "decided_card", deal_messages.decided_card(statuses)
-    for notice in (
-        deal_messages.notice_registered,
-        deal_messages.notice_conflict_new,
-        deal_messages.notice_conflict_earlier,
-        deal_messages.notice_extended,
-    ):
-        yield notice.__name__, notice(deal)
-    for decided in statuses:
-        yield "notice_decided", deal_messages.notice_decided(decided)
-    yield "expiry_reminder", registration_notices.expiry_reminder(deal, 3)
-    yield "for_manager", registration_notices.expiry_reminder_for_manager(deal, 3)
-    waited = timedelta(hours=50)
-    yield "approval_nudge", registration_notices.approval_nudge(deal, waited, 48, where(DESK), name)
-    for view in (staff_view, partner_view):
-        yield "scorecard_card", scorecard_messages.scorecard_card(card, view, "F0CHART")
-    yield "leaderboard", scorecard_messages.leaderboard(name, [card])
-    yield "leaderboard (none)", scorecard_messages.leaderboard(name, [])
-    yield "no_scorecard", scorecard_messages.no_scorecard(name)
-    flags = [{"metric": name, "magnitude": 0.5, "since": "2026-08-01"}]
-    finding = Finding(
-        1, AT_RISK, "high", 0.8, {"risk_band": name, "factors": [name], "flags": flags}
-    )
-    yield "alert_message", alert_message(7, finding, name, name, 30)
-    yield "alerts_summary", alerts_summary([name] * 20, 5)
-    yield (
-        "tier_review",
-        tier_review_messages([TierChange(1, name, name, name, "down", True)], "November 2026"),
-    )
-    yield "weekly_digest", weekly_messages(weekly(name))
-    yield "qbr", qbr_messages(qbr(name), partner_view)
-    metadata = {"channel": "C0GENERAL"}
-    yield (
-        "register_modal",
-        deal_modals.register_modal(
-            for_staff=False, partner_name=name, currencies=["USD"], metadata=metadata
-        ),
-    )
-    yield "reject_modal", deal_modals.reject_modal(name, whole_conflict=True, metadata=metadata)
-    partner = Partner(id=1, external_id=name, name=name, region=name, tier=name)
-    yield "partner_options", deal_modals.partner_options([partner])
 
 
 def shown(output: object) -> Iterator[str]:
