@@ -81,8 +81,10 @@ def findings(
     scores: pd.DataFrame, threshold: float, previous: dict[int, float] | None = None
 ) -> list[Finding]:
     """Findings from an assessment's scores (``risk``, ``risk_band``, ``top_factors``,
-    ``drift_flags`` per partner): one ``at_risk`` per partner at or above ``threshold``, one
-    ``drift:<metric>`` per drift flag. ``previous``: each partner's last risk, for "up from"."""
+    ``drift_flags`` per partner): one ``at_risk`` per partner at or above ``threshold`` and in
+    the ``high`` band — the assessment may have raised the bar for its model (see
+    :func:`insights.risk_scoring.alert_threshold`) — one ``drift:<metric>`` per drift flag.
+    ``previous``: each partner's last risk, for "up from"."""
     previous = previous or {}
     out = []
     for partner, row in scores.iterrows():
@@ -94,7 +96,7 @@ def findings(
             "previous_risk": previous.get(pid),
         }
         risk = float(row["risk"])
-        if risk >= threshold:
+        if risk >= threshold and row["risk_band"] == "high":
             out.append(Finding(pid, AT_RISK, _risk_severity(risk, threshold), risk, detail))
         for flag in row["drift_flags"]:
             condition = f"drift:{flag['metric']}"
