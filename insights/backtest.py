@@ -46,9 +46,12 @@ def backtest_dates(
 def risk_backtest(
     events: pd.DataFrame, config: RiskConfig, dates: Sequence[pd.Timestamp]
 ) -> pd.DataFrame:
-    """ROC-AUC, average precision and precision in the top 10 % of the model and of three
-    baselines (days since the last won deal; BG/NBD expected purchases; the rhythm heuristic)
-    at each date, against the label observed over the following horizon."""
+    """ROC-AUC, average precision and precision in the top 10 % of the model and of the
+    baselines (days since the last won deal; BG/NBD expected purchases) at each date, against
+    the label observed over the following horizon; for the model also its calibration: mean
+    probability, Brier score, the base rate's Brier score (``brier_base``), BG/NBD's
+    P(no won deal in the horizon) as a probability (``brier_bgnbd``) and the expected
+    calibration error."""
     rows = []
     for as_of in dates:
         model = RiskModel(config).fit(events, as_of)
@@ -65,7 +68,12 @@ def risk_backtest(
         if snapshot.process is not None:
             candidates["BG/NBD expected"] = -frame["expected"].to_numpy()[keep]
         for method, score in candidates.items():
-            found = metrics(truth, score, probabilities=False)
+            found = metrics(truth, score, probabilities=method == "at-risk model")
+            if method == "at-risk model":
+                found["brier_base"] = found["base_rate"] * (1 - found["base_rate"])
+                if snapshot.process is not None:
+                    silent = frame["p_silent"].to_numpy()[keep]
+                    found["brier_bgnbd"] = float(np.mean((silent - truth) ** 2))
             chosen = model.family or model.method
             rows.append({"as_of": as_of.date(), "method": method, "model": chosen, **found})
     return pd.DataFrame(rows)

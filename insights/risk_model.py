@@ -472,7 +472,7 @@ def precision_at_top(y: np.ndarray, score: np.ndarray, fraction: float = 0.10) -
 
 def metrics(y: np.ndarray, p: np.ndarray, *, probabilities: bool = True) -> dict[str, float]:
     """ROC-AUC, average precision, precision in the top decile, base rate and (for
-    probabilities) Brier score."""
+    probabilities) Brier score, mean probability and expected calibration error."""
     y = np.asarray(y)
     both = len(np.unique(y)) == 2
     out = {
@@ -485,6 +485,7 @@ def metrics(y: np.ndarray, p: np.ndarray, *, probabilities: bool = True) -> dict
     if probabilities:
         out["brier"] = float(brier_score_loss(y, p))
         out["mean_p"] = float(np.mean(p))
+        out["ece"] = reliability(y, p)[1]
     return out
 
 
@@ -681,7 +682,14 @@ class RiskModel:
         scores["bgnbd_expected"] = metrics(y, -test["expected"].to_numpy(), probabilities=False)
         scores["heuristic"] = metrics(y, heuristic_risk(test, days).to_numpy())
         chosen = max(probabilities, key=lambda f: scores[f]["roc_auc"])
-        return out | {"metrics": scores, "chosen": chosen, "training": _describe_training(train)}
+        table = reliability(y, probabilities[chosen])[0]
+        deciles = {col: table[col].round(3).tolist() for col in ("predicted", "observed")}
+        return out | {
+            "metrics": scores,
+            "chosen": chosen,
+            "reliability": deciles,  # the chosen family's, by decile of its probability
+            "training": _describe_training(train),
+        }
 
     def predict_proba(self, events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.Series:
         """P(label over the next ``horizon_days``) per partner known before ``as_of`` (default:

@@ -19,6 +19,8 @@ from partnerbot.cli.context import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from insights.backtest import AlertEvaluation
 
 
@@ -132,6 +134,7 @@ def evaluate(ctx: Context, count: int, drift_months: int, truth: Path | None) ->
     with threadpool_limits(limits=1):
         risk = risk_backtest(events, config, dates)
     console.print(backtest_table(risk, config.horizon_days))
+    console.print(calibration_lines(risk))
     last = events["date"].max().to_period("M").to_timestamp()
     months = pd.date_range(end=last - pd.offsets.MonthBegin(3), periods=drift_months, freq="MS")
     injected = None
@@ -163,6 +166,21 @@ def evaluate(ctx: Context, count: int, drift_months: int, truth: Path | None) ->
         console.print(feedback_table(tallies))
     else:
         console.print("Managers' feedback on alerts: none raised yet.")
+
+
+def calibration_lines(risk: pd.DataFrame) -> str:
+    """The at-risk model's calibration at each back-test date: is "70 %" seven in ten?"""
+    lines = ["Calibration of the at-risk probabilities (mean P vs observed; Brier vs references):"]
+    model = risk.loc[risk["method"] == "at-risk model"]
+    for row in model.to_dict("records"):
+        bgnbd = row.get("brier_bgnbd")
+        reference = "" if bgnbd is None or bgnbd != bgnbd else f", BG/NBD {bgnbd:.3f}"
+        lines.append(
+            f"  {row['as_of']}: mean P {row['mean_p']:.2f} vs {row['base_rate']:.2f}, Brier "
+            f"{row['brier']:.3f} (base rate {row['brier_base']:.3f}{reference}), "
+            f"ECE {row['ece']:.3f}"
+        )
+    return "\n".join(lines)
 
 
 def alert_quality(found: AlertEvaluation) -> str:
