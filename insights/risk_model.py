@@ -629,8 +629,8 @@ class RiskModel:
         were mostly steady ones with a thin quarter, and few of them went quiet."""
         cfg = self.config
         self.alert_threshold, self._quiet = None, None
-        if cfg.alert_precision is None:
-            return
+        if cfg.alert_precision is None or train["quiet"].nunique() < 2:
+            return  # no partner ever went quiet (or all did): nothing to tell them apart by
         fitted = _fit_family(train.assign(y=train["quiet"]), "logistic", cfg)
         self._quiet = fitted.estimator
         if not fitted.held.empty:
