@@ -187,7 +187,8 @@ def replay_alerts(
     assessment as at the end of the day before, then the program's threshold and cool-down
     through :func:`insights.alert_rules.due` exactly as :mod:`jobs.scoring` applies them, with
     every earlier replayed alert counted as past. One row per alert: ``day``, ``partner_id``,
-    ``condition``. The daily cap only moves alerts into the manager's summary, so every due
+    ``condition`` and whether it warns of a ``drop`` (at risk, or a drift flag below the
+    expected). The daily cap only moves alerts into the manager's summary, so every due
     finding is an alert received. Every partner counts as active: a back-test cannot know who
     was active then, and today's status would leak who left."""
     rules = program.alerts
@@ -202,9 +203,11 @@ def replay_alerts(
             past.append(
                 PastAlert(finding.partner_id, finding.condition, today, AlertState.OPEN, None)
             )
-            rows.append((pd.Timestamp(today), finding.partner_id, finding.condition))
+            flag = finding.detail.get("flag") or {}
+            drop = finding.condition == AT_RISK or (flag.get("magnitude") or 0) < 0
+            rows.append((pd.Timestamp(today), finding.partner_id, finding.condition, drop))
         previous = scores["risk"].astype(float).to_dict()
-    return pd.DataFrame(rows, columns=["day", "partner_id", "condition"])
+    return pd.DataFrame(rows, columns=["day", "partner_id", "condition", "drop"])
 
 
 @dataclass(frozen=True)
@@ -213,9 +216,9 @@ class AlertEvaluation:
 
     ``stable``: per quarter and per month of the assessed day, the share of stable partners
     with at least one alert (``any``) and of each kind (``at_risk``, ``drift``). ``recall``:
-    share of injected drops and churn alerted at most ``window_months`` after onset (onsets
-    whose window the replay covers); ``delay_months``: median months from onset to that
-    alert."""
+    share of injected drops and churn warned of (an at-risk alert or a drift flag of a drop) at
+    most ``window_months`` after onset (onsets whose window the replay covers);
+    ``delay_months``: median months from onset to that alert."""
 
     quarters: pd.DataFrame
     months: pd.DataFrame
@@ -259,7 +262,8 @@ def evaluate_alerts(
     quarters = _stable_shares(alerts, stable, "Q").reindex(
         periods.asfreq("Q").unique(), fill_value=0.0
     )
-    first_alert = alerts.merge(onsets.rename("onset"), left_on="partner_id", right_index=True)
+    warnings = alerts.loc[alerts["drop"]]  # a burst is no catch of a drop
+    first_alert = warnings.merge(onsets.rename("onset"), left_on="partner_id", right_index=True)
     first_alert = (
         first_alert.loc[
             (first_alert["day"] > first_alert["onset"])

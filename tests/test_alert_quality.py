@@ -70,9 +70,10 @@ def test_alert_quality_counts_every_alert_a_stable_partner_receives() -> None:
             ("2026-02-15", 5, AT_RISK),  # 14 days after onset
             ("2026-04-15", 6, "drift:activity"),  # too late: 2.5 months after onset
             ("2026-01-15", 7, AT_RISK),  # before onset: not a catch
+            ("2026-03-15", 7, "drift:deals"),  # a burst: no catch of a drop either
         ],
         columns=["day", "partner_id", "condition"],
-    ).assign(day=lambda f: pd.to_datetime(f["day"]))
+    ).assign(day=lambda f: pd.to_datetime(f["day"]), drop=lambda f: f.index != 7)
     found = evaluate_alerts(alerts, truth, days)
     assert (found.steady, found.drops) == (4, 3)
     assert found.quarters.loc[pd.Period("2026Q1"), "any"] == pytest.approx(2 / 4)
