@@ -83,7 +83,7 @@ def findings(
     """Findings from an assessment's scores (``risk``, ``risk_band``, ``top_factors``,
     ``drift_flags`` per partner): one ``at_risk`` per partner at or above ``threshold`` and in
     the ``high`` band — the assessment may have raised the bar for its model (see
-    :func:`insights.risk_scoring.alert_threshold`) — one ``drift:<metric>`` per drift flag.
+    :func:`insights.risk_scoring.alerting`) — one ``drift:<metric>`` per drift flag.
     ``previous``: each partner's last risk, for "up from"."""
     previous = previous or {}
     out = []

@@ -73,10 +73,10 @@ def alerting(scored: pd.DataFrame, model: RiskModel, threshold: float) -> np.nda
     return ((quiet >= bar) & (scored["p_at_risk"] >= threshold)).to_numpy()
 
 
-def risk_band(risk: np.ndarray, threshold: float, alert: np.ndarray | None = None) -> np.ndarray:
-    """``high`` from the program's alert threshold up (and, given ``alert``, only where it is
-    true: :func:`alerting`), ``medium`` from half of it, else ``low``."""
-    high = risk >= threshold if alert is None else (risk >= threshold) & alert
+def risk_band(risk: np.ndarray, threshold: float, alert: np.ndarray) -> np.ndarray:
+    """``high`` from the program's alert threshold up where ``alert`` (:func:`alerting`) says
+    so, ``medium`` from half of it, else ``low``."""
+    high = (risk >= threshold) & alert
     return np.select([high, risk >= threshold / 2], ["high", "medium"], "low")
 
 
