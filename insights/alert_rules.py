@@ -82,9 +82,11 @@ def findings(
 ) -> list[Finding]:
     """Findings from an assessment's scores (``risk``, ``risk_band``, ``method``,
     ``top_factors``, ``drift_flags`` per partner): one ``at_risk`` per partner at or above
-    ``threshold`` with a reason to give (a score nothing in the partner's record explains is not
-    worth a manager's time: :mod:`insights.risk_factors`), one ``drift:<metric>`` per drift
-    flag. ``previous``: each partner's last risk, for "up from"."""
+    ``threshold`` and in the ``high`` band — the assessment may have raised the bar for its
+    model (see :func:`insights.risk_scoring.alerting`) — with a reason to give (a score nothing
+    in the partner's record explains is not worth a manager's time: :mod:`insights.risk_factors`),
+    one ``drift:<metric>`` per drift flag. ``previous``: each partner's last risk, for "up
+    from"."""
     previous = previous or {}
     out = []
     for partner, row in scores.iterrows():
@@ -97,7 +99,7 @@ def findings(
             "previous_risk": previous.get(pid),
         }
         risk = float(row["risk"])
-        if risk >= threshold and detail["factors"]:
+        if risk >= threshold and row["risk_band"] == "high" and detail["factors"]:
             out.append(Finding(pid, AT_RISK, _risk_severity(risk, threshold), risk, detail))
         for flag in row["drift_flags"]:
             condition = f"drift:{flag['metric']}"

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
+from config.program import Program
+from insights.alert_rules import AT_RISK, PastAlert, due, findings
 from insights.drift.config import DriftConfig
 from insights.drift.detect import detect_drift
 from insights.program_events import REGISTERED, WON
 from insights.risk_features import DAY
 from insights.risk_model import RiskConfig, RiskModel, build_snapshot, horizon_frame, metrics
 from insights.risk_model import outcome as risk_outcome
+from insights.risk_scoring import assess
+from models.enums import AlertState, PartnerStatus
 
 MONTH = pd.offsets.MonthBegin()
 
@@ -41,9 +46,12 @@ def backtest_dates(
 def risk_backtest(
     events: pd.DataFrame, config: RiskConfig, dates: Sequence[pd.Timestamp]
 ) -> pd.DataFrame:
-    """ROC-AUC, average precision and precision in the top 10 % of the model and of three
-    baselines (days since the last won deal; BG/NBD expected purchases; the rhythm heuristic)
-    at each date, against the label observed over the following horizon."""
+    """ROC-AUC, average precision and precision in the top 10 % of the model and of the
+    baselines (days since the last won deal; BG/NBD expected purchases) at each date, against
+    the label observed over the following horizon; for the model also its calibration: mean
+    probability, Brier score, the base rate's Brier score (``brier_base``), BG/NBD's
+    P(no won deal in the horizon) as a probability (``brier_bgnbd``) and the expected
+    calibration error."""
     rows = []
     for as_of in dates:
         model = RiskModel(config).fit(events, as_of)
@@ -60,7 +68,12 @@ def risk_backtest(
         if snapshot.process is not None:
             candidates["BG/NBD expected"] = -frame["expected"].to_numpy()[keep]
         for method, score in candidates.items():
-            found = metrics(truth, score, probabilities=False)
+            found = metrics(truth, score, probabilities=method == "at-risk model")
+            if method == "at-risk model":
+                found["brier_base"] = found["base_rate"] * (1 - found["base_rate"])
+                if snapshot.process is not None:
+                    silent = frame["p_silent"].to_numpy()[keep]
+                    found["brier_bgnbd"] = float(np.mean((silent - truth) ** 2))
             chosen = model.family or model.method
             rows.append({"as_of": as_of.date(), "method": method, "model": chosen, **found})
     return pd.DataFrame(rows)
@@ -156,4 +169,115 @@ def drift_backtest(
         recall=len(delays) / len(onsets) if len(onsets) else float("nan"),
         delay_months=float(np.median(delays)) if delays else float("nan"),
         false_alarm_rate=len(steady_flags) / max(1, len(steady)) / quarters,
+    )
+
+
+# ----------------------------------------------------------------------------- alerts
+
+
+def replay_alerts(
+    events: pd.DataFrame,
+    partners: pd.DataFrame,
+    program: Program,
+    days: Sequence[date],
+    *,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The alerts the nightly job would have raised on each of ``days`` (oldest first): the
+    assessment as at the end of the day before, then the program's threshold and cool-down
+    through :func:`insights.alert_rules.due` exactly as :mod:`jobs.scoring` applies them, with
+    every earlier replayed alert counted as past. One row per alert: ``day``, ``partner_id``,
+    ``condition`` and whether it warns of a ``drop`` (at risk, or a drift flag below the
+    expected). The daily cap only moves alerts into the manager's summary, so every due
+    finding is an alert received. Every partner counts as active: a back-test cannot know who
+    was active then, and today's status would leak who left."""
+    rules = program.alerts
+    everyone = partners.assign(status=PartnerStatus.ACTIVE.value)
+    past: list[PastAlert] = []
+    previous: dict[int, float] = {}
+    rows = []
+    for today in days:
+        scores = assess(events, everyone, today - timedelta(days=1), program, seed=seed).scores
+        found = findings(scores, rules.risk_threshold, previous)
+        for finding in due(found, past, today, rules.cooldown_days):
+            past.append(
+                PastAlert(finding.partner_id, finding.condition, today, AlertState.OPEN, None)
+            )
+            flag = finding.detail.get("flag") or {}
+            drop = finding.condition == AT_RISK or (flag.get("magnitude") or 0) < 0
+            rows.append((pd.Timestamp(today), finding.partner_id, finding.condition, drop))
+        previous = scores["risk"].astype(float).to_dict()
+    return pd.DataFrame(rows, columns=["day", "partner_id", "condition", "drop"])
+
+
+@dataclass(frozen=True)
+class AlertEvaluation:
+    """What a manager would have been told, against a generated program's truth.
+
+    ``stable``: per quarter and per month of the assessed day, the share of stable partners
+    with at least one alert (``any``) and of each kind (``at_risk``, ``drift``). ``recall``:
+    share of injected drops and churn warned of (an at-risk alert or a drift flag of a drop) at
+    most ``window_months`` after onset (onsets whose window the replay covers);
+    ``delay_months``: median months from onset to that alert."""
+
+    quarters: pd.DataFrame
+    months: pd.DataFrame
+    steady: int
+    drops: int
+    recall: float
+    delay_months: float
+
+
+def _stable_shares(alerts: pd.DataFrame, stable: pd.Index, period: str) -> pd.DataFrame:
+    mine = alerts.loc[alerts["partner_id"].isin(stable)]
+    when = (mine["day"] - DAY).dt.to_period(period)  # the day assessed, not the run's
+    kind = np.where(mine["condition"] == AT_RISK, "at_risk", "drift")
+    shares = {
+        name: mine.loc[mask].groupby(when[mask])["partner_id"].nunique() / max(1, len(stable))
+        for name, mask in (
+            ("any", np.ones(len(mine), dtype=bool)),
+            ("at_risk", kind == "at_risk"),
+            ("drift", kind == "drift"),
+        )
+    }
+    return pd.DataFrame(shares).fillna(0.0)
+
+
+def evaluate_alerts(
+    alerts: pd.DataFrame,
+    truth: pd.DataFrame,
+    days: Sequence[date],
+    *,
+    window_months: int = 2,
+) -> AlertEvaluation:
+    """Score :func:`replay_alerts` against ``truth`` (indexed by partner_id: ``pattern`` and
+    ``onset``, a date), as :func:`drift_backtest` does for drift flags alone."""
+    first, last = pd.Timestamp(days[0]), pd.Timestamp(days[-1])
+    onset = pd.to_datetime(truth["onset"])
+    changed = truth["pattern"].isin(["drop", "churned"]) & (onset >= first - MONTH)
+    onsets = onset[changed & (onset + window_months * MONTH <= last)]
+    stable = truth.index[truth["pattern"] == "stable"]
+    periods = pd.PeriodIndex([pd.Timestamp(d) - DAY for d in days], freq="M")
+    months = _stable_shares(alerts, stable, "M").reindex(periods.unique(), fill_value=0.0)
+    quarters = _stable_shares(alerts, stable, "Q").reindex(
+        periods.asfreq("Q").unique(), fill_value=0.0
+    )
+    warnings = alerts.loc[alerts["drop"]]  # a burst is no catch of a drop
+    first_alert = warnings.merge(onsets.rename("onset"), left_on="partner_id", right_index=True)
+    first_alert = (
+        first_alert.loc[
+            (first_alert["day"] > first_alert["onset"])
+            & (first_alert["day"] <= first_alert["onset"] + window_months * MONTH)
+        ]
+        .groupby("partner_id")[["day", "onset"]]
+        .min()
+    )
+    delays = (first_alert["day"] - first_alert["onset"]).dt.days / 30.44
+    return AlertEvaluation(
+        quarters=quarters,
+        months=months,
+        steady=len(stable),
+        drops=len(onsets),
+        recall=len(first_alert) / len(onsets) if len(onsets) else float("nan"),
+        delay_months=float(delays.median()) if len(delays) else float("nan"),
     )

@@ -16,8 +16,9 @@ Why it is built this way:
   extrapolates that relation smoothly, which is why it is the first candidate.
 - **Time-ordered model choice.** Candidate families are compared on an internal back-test whose
   cut-off is ``validation_days`` before ``as_of`` (trained on snapshots before that cut-off,
-  validated on the window up to ``as_of``). The winner is refitted on all snapshots; the latest
-  snapshot(s) are held out to calibrate its probabilities.
+  validated on the window up to ``as_of``). The winner is refitted on all snapshots but the
+  latest one(s) whose label window is the full horizon, which are held out to calibrate its
+  probabilities: a probability is asked for over the full horizon, so it is calibrated there.
 - **Honest fallback.** With too little labelled history there is nothing to learn from, and a
   fitted model would be noise presented as precision. :func:`heuristic_risk` then scores each
   partner against its own buying rhythm, and ``RiskModel.method`` says which was used.
@@ -85,6 +86,12 @@ class RiskConfig:
     won_kind: str = "won"
     registration_kind: str = "registered"
     extra_kinds: tuple[str, ...] = ()
+    alert_precision: float | None = None
+    """With it, a second logistic model learns P(the partner goes quiet) — ``p_quiet`` beside
+    ``p_at_risk`` in :meth:`RiskModel.score` — and :attr:`RiskModel.alert_threshold` is the
+    lowest ``p_quiet`` from which at least this share of the held-out partners went quiet
+    (:func:`precision_threshold`)."""
+    min_alerts: int = 20  # the smallest held-out set a precision is read from
     seed: int = 0
 
 
@@ -249,6 +256,15 @@ def revenue_drop_label(
     return label.where((trailing["average"] > 0) & (trailing["deals"] >= min_trailing_deals))
 
 
+def quiet(
+    events: pd.DataFrame, start: pd.Timestamp, days: float, partners: pd.Index, config: RiskConfig
+) -> pd.Series:
+    """1 if the partner went quiet over ``[start, start + days)``: no won deal and (for the
+    ``at_risk`` label) no registration — what an at-risk alert warns of."""
+    also = (config.registration_kind,) if config.label == "at_risk" else ()
+    return inactive_label(events, start, days, partners, config.won_kind, *also)
+
+
 def outcome(
     events: pd.DataFrame, start: pd.Timestamp, days: float, partners: pd.Index, config: RiskConfig
 ) -> pd.Series:
@@ -267,8 +283,7 @@ def outcome(
     )
     if config.label == "revenue_drop":
         return drop
-    quiet = inactive_label(events, start, days, partners, config.won_kind, config.registration_kind)
-    return np.maximum(quiet, drop.fillna(0)).astype(int)
+    return np.maximum(quiet(events, start, days, partners, config), drop.fillna(0)).astype(int)
 
 
 # ----------------------------------------------------------------------------- training frame
@@ -285,9 +300,10 @@ def training_frame(
 ) -> pd.DataFrame:
     """Labelled examples from rolling snapshots before ``as_of``, indexed by (snapshot,
     partner_id), with a ``label_days`` column (the window actually observed, at most
-    ``horizon_days``) and the label ``y``. Only events before ``as_of`` are read. Snapshots where
-    the purchase-process model cannot be fitted are skipped. ``cache`` lets callers share
-    snapshots between several frames built from the same events."""
+    ``horizon_days``), the label ``y`` and whether the partner went ``quiet``. Only events
+    before ``as_of`` are read. Snapshots where the purchase-process model cannot be fitted are
+    skipped. ``cache`` lets callers share snapshots between several frames built from the same
+    events."""
     config = config or RiskConfig()
     as_of = pd.Timestamp(as_of)
     past = _before(events, as_of)
@@ -301,13 +317,15 @@ def training_frame(
         days = float(min(horizon_days, (as_of - s) / DAY))
         frame = horizon_frame(cache[s], days, config)
         frame["y"] = outcome(past, s, days, frame.index, config)
+        frame["quiet"] = quiet(past, s, days, frame.index, config)
         frame = frame.loc[frame["y"].notna()]
         frame["label_days"] = days
         parts.append(frame.assign(snapshot=s).set_index("snapshot", append=True))
     if not parts:
-        return pd.DataFrame(columns=["y", "label_days"])
+        return pd.DataFrame(columns=["y", "quiet", "label_days"])
     out = pd.concat(parts).reorder_levels(["snapshot", "partner_id"])
     out["y"] = out["y"].astype(int)
+    out["quiet"] = out["quiet"].astype(int)
     return out
 
 
@@ -344,7 +362,7 @@ def model_inputs(
 
 def _feature_columns(frame: pd.DataFrame, family: str, config: RiskConfig) -> tuple[str, ...]:
     if family == "boosting":
-        skip = {"y", "label_days"}
+        skip = {"y", "quiet", "label_days"}  # what happened next is never a feature
         return tuple(c for c in frame.columns if c not in skip)
     prefixes = tuple(f"{kind}_count_" for kind in config.extra_kinds)
     return tuple(c for c in frame.columns if prefixes and c.startswith(prefixes))
@@ -393,14 +411,31 @@ class _Fitted:
     estimator: Any  # the pipeline, or a CalibratedClassifierCV around it
     feature_columns: tuple[str, ...]
     calibration: dict[str, Any]
+    held: pd.DataFrame  # the calibration rows, which the classifier never saw (may be empty)
+
+
+def horizon_calibration_snapshots(train: pd.DataFrame, count: int) -> np.ndarray:
+    """The latest ``count`` snapshots among those whose label window is the longest observed —
+    the full horizon when the history holds one. Probabilities are asked for over the full
+    horizon, and a window cut short at ``as_of`` has a higher share of silent partners: a
+    calibrator fitted on the latest (shortest) window made every probability run high. When no
+    window reaches the horizon (a short history, a long horizon), the longest ones are the
+    nearest to what is asked."""
+    days = train.groupby(level="snapshot")["label_days"].first()
+    longest = np.sort(days.index[days >= days.max()].to_numpy())
+    return longest[-count:]
 
 
 def _fit_family(train: pd.DataFrame, family: str, config: RiskConfig) -> _Fitted:
-    """Fit on all but the latest ``calibration_snapshots`` snapshots and calibrate on those —
-    probabilities are judged on data later than anything the classifier saw."""
+    """Fit on every snapshot but the calibration ones (:func:`horizon_calibration_snapshots`) and
+    calibrate on those, which the classifier never saw."""
     cols = _feature_columns(train, family, config)
     snaps = np.sort(train.index.get_level_values("snapshot").unique())
-    held = snaps[-config.calibration_snapshots :] if config.calibration != "none" else []
+    held = (
+        horizon_calibration_snapshots(train, config.calibration_snapshots)
+        if config.calibration != "none"
+        else []
+    )
     is_cal = train.index.get_level_values("snapshot").isin(held)
     base_rows, cal_rows = train.loc[~is_cal], train.loc[is_cal]
     usable = (
@@ -412,7 +447,7 @@ def _fit_family(train: pd.DataFrame, family: str, config: RiskConfig) -> _Fitted
     pipeline = make_pipeline(family, cols, config.seed)
     if not usable:
         pipeline.fit(train, train["y"])
-        return _Fitted(pipeline, pipeline, cols, {"method": "none"})
+        return _Fitted(pipeline, pipeline, cols, {"method": "none"}, train.iloc[:0])
     pipeline.fit(base_rows, base_rows["y"])
     calibrated = CalibratedClassifierCV(FrozenEstimator(pipeline), method=config.calibration)
     calibrated.fit(cal_rows, cal_rows["y"])
@@ -421,7 +456,7 @@ def _fit_family(train: pd.DataFrame, family: str, config: RiskConfig) -> _Fitted
         "snapshots": [pd.Timestamp(s).date().isoformat() for s in held],
         "rows": len(cal_rows),
     }
-    return _Fitted(pipeline, calibrated, cols, info)
+    return _Fitted(pipeline, calibrated, cols, info, cal_rows)
 
 
 # ----------------------------------------------------------------------------- metrics, fallback
@@ -437,7 +472,7 @@ def precision_at_top(y: np.ndarray, score: np.ndarray, fraction: float = 0.10) -
 
 def metrics(y: np.ndarray, p: np.ndarray, *, probabilities: bool = True) -> dict[str, float]:
     """ROC-AUC, average precision, precision in the top decile, base rate and (for
-    probabilities) Brier score."""
+    probabilities) Brier score, mean probability and expected calibration error."""
     y = np.asarray(y)
     both = len(np.unique(y)) == 2
     out = {
@@ -450,7 +485,40 @@ def metrics(y: np.ndarray, p: np.ndarray, *, probabilities: bool = True) -> dict
     if probabilities:
         out["brier"] = float(brier_score_loss(y, p))
         out["mean_p"] = float(np.mean(p))
+        out["ece"] = reliability(y, p)[1]
     return out
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> tuple[pd.DataFrame, float]:
+    """Calibration by decile of predicted probability — ``n``, ``predicted`` (mean) and
+    ``observed`` (share of positives) — and the expected calibration error (the decile gaps
+    weighted by their size): what says whether "70 %" means seven in ten."""
+    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    decile = np.minimum((pd.Series(p).rank(method="first", pct=True) * bins).to_numpy(), bins - 0.5)
+    table = (
+        pd.DataFrame({"decile": decile.astype(int) + 1, "predicted": p, "observed": y})
+        .groupby("decile")
+        .agg(n=("observed", "size"), predicted=("predicted", "mean"), observed=("observed", "mean"))
+    )
+    ece = float((table["n"] * (table["predicted"] - table["observed"]).abs()).sum() / len(y))
+    return table, ece
+
+
+def precision_threshold(
+    p: np.ndarray, went_quiet: np.ndarray, precision: float, min_alerts: int
+) -> float | None:
+    """The lowest probability ``t`` such that, of the partners scored at least ``t``, at least
+    ``precision`` went quiet (and there are at least ``min_alerts`` of them); None when no
+    such set exists. A probability says how likely the label is, and the label also counts
+    a lumpy quarter of revenue: a threshold read from who really went quiet is what makes
+    "at risk" mean what a manager reads in it."""
+    order = np.argsort(-np.asarray(p, dtype=float), kind="stable")
+    ranked, hits = np.asarray(p, dtype=float)[order], np.asarray(went_quiet, dtype=float)[order]
+    count = np.arange(1, len(hits) + 1)
+    share = np.cumsum(hits) / count
+    boundary = np.append(ranked[:-1] > ranked[1:], True)  # a threshold cannot split ties
+    ok = np.flatnonzero((share >= precision) & (count >= min_alerts) & boundary)
+    return float(ranked[ok[-1]]) if len(ok) else None
 
 
 def heuristic_risk(features: pd.DataFrame, horizon_days: float) -> pd.Series:
@@ -488,8 +556,12 @@ class RiskModel:
     family: str | None = None
     as_of: pd.Timestamp | None = None
     pipeline: Pipeline | None = None  # the fitted classifier pipeline (before calibration)
+    alert_threshold: float | None = None
+    """:func:`precision_threshold` of ``p_quiet`` on the held-out calibration snapshot, when
+    ``config.alert_precision`` is set and a learned model reached it."""
     model_card: dict[str, Any] = field(default_factory=dict)
     _estimator: Any = field(default=None, init=False, repr=False)  # calibrated pipeline
+    _quiet: Any = field(default=None, init=False, repr=False)  # calibrated P(quiet), if any
 
     def fit(self, events: pd.DataFrame, as_of: pd.Timestamp) -> RiskModel:
         """Choose a family on the internal back-test, then fit it on every snapshot before
@@ -516,6 +588,7 @@ class RiskModel:
         reason = _too_short(train, cfg)
         if reason is not None:
             self.method, self.family, self.pipeline, self._estimator = "heuristic", None, None, None
+            self.alert_threshold, self._quiet = None, None
             self.model_card |= {"method": "heuristic", "fallback_reason": reason, "features": []}
             return self
 
@@ -527,6 +600,7 @@ class RiskModel:
         self.pipeline = first.pipeline
         estimators = tuple(f.estimator for f in fitted.values())
         self._estimator = estimators[0] if len(estimators) == 1 else Blend(estimators)
+        self._fit_quiet(train)
         features: dict[str, None] = {}
         for member in fitted.values():
             inputs = member.pipeline.named_steps["inputs"].transform(train.head(1))
@@ -537,6 +611,7 @@ class RiskModel:
             "fallback_reason": None,
             "calibration": {member: f.calibration for member, f in fitted.items()},
             "features": list(features),
+            "alert_threshold": self.alert_threshold,
         }
         if "logistic" in fitted:
             logistic = fitted["logistic"].pipeline
@@ -546,6 +621,24 @@ class RiskModel:
                 zip(inputs.columns, np.round(coef, 4).tolist(), strict=True)
             )
         return self
+
+    def _fit_quiet(self, train: pd.DataFrame) -> None:
+        """P(quiet) and the alert threshold read from it, when ``alert_precision`` is set. A
+        separate model because the label also counts revenue drops, which on partners with
+        lumpy revenue are most of its positives: ranked by the label, the riskiest partners
+        were mostly steady ones with a thin quarter, and few of them went quiet."""
+        cfg = self.config
+        self.alert_threshold, self._quiet = None, None
+        if cfg.alert_precision is None or train["quiet"].nunique() < 2:
+            return  # no partner ever went quiet (or all did): nothing to tell them apart by
+        fitted = _fit_family(train.assign(y=train["quiet"]), "logistic", cfg)
+        self._quiet = fitted.estimator
+        if not fitted.held.empty:
+            p = self._quiet.predict_proba(fitted.held)[:, 1]
+            went_quiet = fitted.held["quiet"].to_numpy()
+            self.alert_threshold = precision_threshold(
+                p, went_quiet, cfg.alert_precision, cfg.min_alerts
+            )
 
     @property
     def estimator(self) -> Any:
@@ -589,7 +682,14 @@ class RiskModel:
         scores["bgnbd_expected"] = metrics(y, -test["expected"].to_numpy(), probabilities=False)
         scores["heuristic"] = metrics(y, heuristic_risk(test, days).to_numpy())
         chosen = max(probabilities, key=lambda f: scores[f]["roc_auc"])
-        return out | {"metrics": scores, "chosen": chosen, "training": _describe_training(train)}
+        table = reliability(y, probabilities[chosen])[0]
+        deciles = {col: table[col].round(3).tolist() for col in ("predicted", "observed")}
+        return out | {
+            "metrics": scores,
+            "chosen": chosen,
+            "reliability": deciles,  # the chosen family's, by decile of its probability
+            "training": _describe_training(train),
+        }
 
     def predict_proba(self, events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.Series:
         """P(label over the next ``horizon_days``) per partner known before ``as_of`` (default:
@@ -597,7 +697,8 @@ class RiskModel:
         return self.score(events, as_of)["p_at_risk"]
 
     def score(self, events: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
-        """``p_at_risk`` and the ``method`` that produced it, per partner. For the
+        """``p_at_risk`` and the ``method`` that produced it, per partner, and ``p_quiet`` when
+        a learned model with ``alert_precision`` scored (see :meth:`_fit_quiet`). For the
         ``revenue_drop`` label, partners without trailing revenue get NaN: a drop from nothing
         is undefined."""
         return self.score_with_features(events, as_of)[0]
@@ -619,6 +720,8 @@ class RiskModel:
         else:
             p, method = self._estimator.predict_proba(frame)[:, 1], "model"
         out = pd.DataFrame({"p_at_risk": p, "method": method}, index=frame.index)
+        if self._quiet is not None and method == "model":
+            out["p_quiet"] = self._quiet.predict_proba(frame)[:, 1]
         if cfg.label == "revenue_drop":
             trailing = trailing_revenue(
                 past,

@@ -39,7 +39,8 @@ def risk_config(program: Program, *, seed: int = 0) -> RiskConfig:
     over the horizon, or revenue below half its trailing average) over
     ``alerts.churn_horizon_days``, with registrations as a feature. Eight four-weekly snapshots
     on at most 15,000 sampled partners keep a nightly fit near-constant in program size (the
-    population is learned as well from a sample); every partner is still scored."""
+    population is learned as well from a sample); every partner is still scored. The program's
+    threshold doubles as the precision the alerts must have (:func:`alerting`)."""
     return RiskConfig(
         horizon_days=program.alerts.churn_horizon_days,
         n_snapshots=8,
@@ -52,13 +53,31 @@ def risk_config(program: Program, *, seed: int = 0) -> RiskConfig:
         extra_kinds=(REGISTERED,),
         revenue_drop_ratio=program.alerts.revenue_drop_ratio,
         min_trailing_deals=MIN_TRAILING_DEALS,
+        alert_precision=program.alerts.risk_threshold,
         seed=seed,
     )
 
 
-def risk_band(risk: np.ndarray, threshold: float) -> np.ndarray:
-    """``high`` from the program's alert threshold up, ``medium`` from half of it, else ``low``."""
-    return np.select([risk >= threshold, risk >= threshold / 2], ["high", "medium"], "low")
+def alerting(scored: pd.DataFrame, model: RiskModel, threshold: float) -> np.ndarray:
+    """Which scored partners are at risk enough to alert on: at least ``threshold`` likely to
+    go quiet (``p_quiet``), and no less likely than the model's own alert threshold — the
+    lowest P(quiet) from which that share of the held-out partners really went quiet. The
+    at-risk label also counts a thin quarter of revenue, which on a steady partner with lumpy
+    deals is common: ranked by it, the riskiest partners were mostly steady ones, and a
+    manager reads "at risk" as "likely to go quiet". Without ``p_quiet`` (the heuristic),
+    the at-risk probability itself is held to ``threshold``."""
+    if "p_quiet" not in scored.columns:
+        return (scored["p_at_risk"] >= threshold).to_numpy()
+    bar = max(threshold, model.alert_threshold or threshold)
+    quiet = scored["p_quiet"].fillna(scored["p_at_risk"])
+    return ((quiet >= bar) & (scored["p_at_risk"] >= threshold)).to_numpy()
+
+
+def risk_band(risk: np.ndarray, threshold: float, alert: np.ndarray) -> np.ndarray:
+    """``high`` from the program's alert threshold up where ``alert`` (:func:`alerting`) says
+    so, ``medium`` from half of it, else ``low``."""
+    high = (risk >= threshold) & alert
+    return np.select([high, risk >= threshold / 2], ["high", "medium"], "low")
 
 
 @dataclass(frozen=True)
@@ -153,7 +172,11 @@ def assess(
     silent_risk, silent_factors = _no_history(partners, unknown, cutoff, config.horizon_days)
     risk[unknown] = silent_risk
     method[unknown] = "no history"
-    band = pd.Series(risk_band(risk.to_numpy(), program.alerts.risk_threshold), index=ids)
+    threshold = program.alerts.risk_threshold
+    alert = pd.Series(False, index=ids)
+    alert[known] = alerting(scored.loc[known], model, threshold)
+    alert[unknown] = risk[unknown] >= threshold
+    band = pd.Series(risk_band(risk.to_numpy(), threshold, alert.to_numpy()), index=ids)
 
     factors = pd.Series([[] for _ in ids], index=ids, dtype=object)
     explain = band.index[(band != "low") & band.index.isin(known)]

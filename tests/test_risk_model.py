@@ -271,3 +271,27 @@ def test_revenue_drop_label_is_an_option(program: pd.DataFrame) -> None:
     assert undefined.any()
     assert scored.loc[undefined, "p_at_risk"].isna().all()
     assert scored.loc[~undefined, "p_at_risk"].between(0, 1).all()
+
+
+def test_probabilities_are_calibrated_on_a_full_horizon_window(
+    fitted: tuple[RiskModel, pd.Series],
+) -> None:
+    # The latest snapshots' windows are cut at as_of (28, 49, 70 days): more partners are
+    # silent over a short window, and a calibrator fitted there made every probability high.
+    model = fitted[0]
+    training = model.model_card["training"]
+    full = [
+        s for s, d in zip(training["snapshots"], training["label_days"], strict=True) if d == 91
+    ]
+    for calibration in model.model_card["calibration"].values():
+        assert calibration["snapshots"] == [full[-1]]
+
+
+def test_what_happened_next_is_never_a_feature(program: pd.DataFrame) -> None:
+    config = replace(CONFIG, families=("boosting",), alert_precision=0.6)
+    model = RiskModel(config).fit(program, day(360))
+    assert {"y", "quiet", "label_days"}.isdisjoint(model.model_card["features"])
+    scored = model.score(program)
+    assert scored["p_quiet"].between(0, 1).all()
+    # the inactive label is going quiet: both models learn the same thing
+    assert scored["p_quiet"].corr(scored["p_at_risk"]) > 0.9

@@ -190,6 +190,11 @@ def test_evaluate_backtests_on_the_programs_own_history(engine: Engine, tmp_path
     auc = float(means[0].split("│")[5])
     assert 0.5 < auc <= 1  # better than chance on a program with real churn in it
     assert "injected drops and churn (truth.csv), recall within 2 months" in out
+    assert "Calibration of the at-risk probabilities (mean P vs observed" in out
+    assert out.count("ECE ") == 2  # one line per back-test date
+    assert "Alerts as the worker sends them, replayed on the 1st of each month" in out
+    assert "of stable partners alerted (" in out
+    assert "drops and churn alerted within 2 months:" in out
     feedback = out[out.index("Managers' feedback on alerts") :].splitlines()
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in feedback if "│" in line]
     assert ["at_risk", "5", "2", "1", "1", "75%"] in rows

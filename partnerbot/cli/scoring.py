@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,6 +17,11 @@ from partnerbot.cli.context import (
     find_partner,
     pass_context,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from insights.backtest import AlertEvaluation
 
 
 @click.command()
@@ -92,18 +98,26 @@ def score(
 @click.option(
     "--truth",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="A generated program's truth.csv: score drift against the injected drops instead.",
+    help="A generated program's truth.csv: score drift against the injected drops instead, and "
+    "replay the alerts a manager would have received against it.",
 )
 @pass_context
 def evaluate(ctx: Context, count: int, drift_months: int, truth: Path | None) -> None:
     """Back-test the at-risk model and the drift detector on the database's own history (each
-    date is fitted on what came before it and compared with what happened next), and tally
-    managers' answers to the alerts raised."""
+    date is fitted on what came before it and compared with what happened next), with a
+    generated program's truth the alerts themselves, and tally managers' answers to the
+    alerts raised."""
     import pandas as pd
     from threadpoolctl import threadpool_limits
 
     from insights.alert_store import feedback_tallies
-    from insights.backtest import backtest_dates, drift_backtest, risk_backtest
+    from insights.backtest import (
+        backtest_dates,
+        drift_backtest,
+        evaluate_alerts,
+        replay_alerts,
+        risk_backtest,
+    )
     from insights.program_events import peer_groups, program_events
     from insights.risk_scoring import risk_config
     from insights.scorecard_metrics import load_frames
@@ -120,6 +134,7 @@ def evaluate(ctx: Context, count: int, drift_months: int, truth: Path | None) ->
     with threadpool_limits(limits=1):
         risk = risk_backtest(events, config, dates)
     console.print(backtest_table(risk, config.horizon_days))
+    console.print(calibration_lines(risk))
     last = events["date"].max().to_period("M").to_timestamp()
     months = pd.date_range(end=last - pd.offsets.MonthBegin(3), periods=drift_months, freq="MS")
     injected = None
@@ -140,12 +155,53 @@ def evaluate(ctx: Context, count: int, drift_months: int, truth: Path | None) ->
         f"months {drift.recall:.0%}, median delay {drift.delay_months:.1f} months; "
         f"{drift.false_alarm_rate:.1%} of {drift.steady:,} steady partners flagged per quarter."
     )
+    if injected is not None:
+        days = [month.date() for month in months]
+        with threadpool_limits(limits=1):
+            alerts = replay_alerts(events, frames.partners, ctx.program, days)
+        console.print(alert_quality(evaluate_alerts(alerts, injected, days)))
     with ctx.database.sessions() as session:
         tallies = feedback_tallies(session)
     if tallies:
         console.print(feedback_table(tallies))
     else:
         console.print("Managers' feedback on alerts: none raised yet.")
+
+
+def calibration_lines(risk: pd.DataFrame) -> str:
+    """The at-risk model's calibration at each back-test date: is "70 %" seven in ten?"""
+    lines = ["Calibration of the at-risk probabilities (mean P vs observed; Brier vs references):"]
+    model = risk.loc[risk["method"] == "at-risk model"]
+    for row in model.to_dict("records"):
+        bgnbd = row.get("brier_bgnbd")
+        reference = "" if bgnbd is None or bgnbd != bgnbd else f", BG/NBD {bgnbd:.3f}"
+        lines.append(
+            f"  {row['as_of']}: mean P {row['mean_p']:.2f} vs {row['base_rate']:.2f}, Brier "
+            f"{row['brier']:.3f} (base rate {row['brier_base']:.3f}{reference}), "
+            f"ECE {row['ece']:.3f}"
+        )
+    return "\n".join(lines)
+
+
+def alert_quality(found: AlertEvaluation) -> str:
+    """The alert back-test in a few short lines: stable partners alerted per quarter (any
+    alert, and at risk / drift), the worst month, recall and delay."""
+    lines = [
+        "Alerts as the worker sends them, replayed on the 1st of each month",
+        f"(at risk and drift, after the cool-down; {found.steady:,} stable partners):",
+    ]
+    lines += [
+        f"  {quarter}: {row['any']:.1%} of stable partners alerted "
+        f"({row['at_risk']:.1%} at risk, {row['drift']:.1%} drift)"
+        for quarter, row in found.quarters.iterrows()
+    ]
+    worst = found.months["any"].idxmax()
+    lines += [
+        f"  worst month {worst.strftime('%b %Y')}: {found.months['any'].max():.1%}",
+        f"  drops and churn alerted within 2 months: {found.recall:.0%} of {found.drops:,}, "
+        f"median delay {found.delay_months:.1f} months",
+    ]
+    return "\n".join(lines)
 
 
 @click.command("scorecard")
