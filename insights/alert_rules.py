@@ -66,15 +66,16 @@ def _risk_severity(risk: float, threshold: float) -> str:
     return "high" if risk >= (1 + threshold) / 2 else "medium"
 
 
-def _flag_severity(flag: dict[str, Any]) -> str:
-    """A drop of more than two thirds, or a partner gone silent, is high; a burst (a rise) is
-    worth a look but rarely urgent."""
+def is_drop(flag: dict[str, Any]) -> bool:
+    """Whether a drift flag says something fell (a rise from nothing has no magnitude)."""
     magnitude = flag.get("magnitude")
-    if magnitude is None:  # a rise from nothing
-        return "low"
-    if magnitude <= -2 / 3:
-        return "high"
-    return "medium" if magnitude < 0 else "low"
+    return magnitude is not None and magnitude < 0
+
+
+def _flag_severity(flag: dict[str, Any]) -> str:
+    """A drop of more than two thirds (a partner gone silent among them) is high, a smaller
+    one medium."""
+    return "high" if flag["magnitude"] <= -2 / 3 else "medium"
 
 
 def findings(
@@ -85,8 +86,10 @@ def findings(
     ``threshold`` and in the ``high`` band — the assessment may have raised the bar for its
     model (see :func:`insights.risk_scoring.alerting`) — with a reason to give (a score nothing
     in the partner's record explains is not worth a manager's time: :mod:`insights.risk_factors`),
-    one ``drift:<metric>`` per drift flag. ``previous``: each partner's last risk, for "up
-    from"."""
+    one ``drift:<metric>`` per drift flag of a drop. A rise (a burst of registrations, an
+    outsized deal) is no alert: an alert is a warning, and a partner whose deal flow is up for
+    months is listed as rising (:mod:`insights.rising`). ``previous``: each partner's last risk,
+    for "up from"."""
     previous = previous or {}
     out = []
     for partner, row in scores.iterrows():
@@ -102,6 +105,8 @@ def findings(
         if risk >= threshold and row["risk_band"] == "high" and detail["factors"]:
             out.append(Finding(pid, AT_RISK, _risk_severity(risk, threshold), risk, detail))
         for flag in row["drift_flags"]:
+            if not is_drop(flag):  # a rise is good news: the rising partners list carries it
+                continue
             condition = f"drift:{flag['metric']}"
             out.append(Finding(pid, condition, _flag_severity(flag), risk, detail | {"flag": flag}))
     return out
@@ -157,10 +162,10 @@ def headline(finding: Finding, name: str, currency: str) -> str:
     if finding.condition == AT_RISK:
         if not is_modelled(finding.detail):  # a rule of thumb states no probability
             signs = len(finding.detail["factors"])
-            return f"{name} is at risk of going quiet: {signs} warning sign{'s' * (signs > 1)}"
+            return f"{name} is at risk: {signs} warning sign{'s' * (signs > 1)}"
         before = finding.detail.get("previous_risk")
         change = f", up from {before:.0%}" if before is not None and before < finding.risk else ""
-        return f"{name} is at risk of going quiet: {finding.risk:.0%}{change}"
+        return f"{name} is at risk: {finding.risk:.0%}{change}"
     flag = finding.detail["flag"]
     what = METRIC_WORDS.get(flag["metric"], flag["metric"].replace("_", " "))
     month = pd.Timestamp(flag["since"]).strftime("%B %Y")

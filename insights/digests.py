@@ -15,9 +15,10 @@ Definitions (money in program currency, days are UTC dates, as in the scorecards
 - **Movers**: active partners whose won revenue over the ``MOVER_WEEKS`` weeks ending with the
   digest's week changed most against the ``MOVER_WEEKS`` weeks before; a single week is too
   noisy for partners who close a deal a month.
-- **At risk**: active partners at or above ``alerts.risk_threshold`` in the newest risk scores
-  up to the week's end, with the model's plain-language reasons; *new* when they were below it
-  (or unscored) in the newest scores a week earlier.
+- **At risk**: active partners in the ``high`` band of the newest risk scores up to the week's
+  end — at or above ``alerts.risk_threshold`` and as likely to go quiet, what an alert is raised
+  on — with the model's plain-language reasons; *new* when they were not (or unscored) in the
+  newest scores a week earlier.
 - **Tier changes**: the newest stored scorecards up to the period's end whose recommended tier
   differs from the current one.
 - **Undelivered messages**: outbox messages Slack refused for good and nobody has queued
@@ -298,9 +299,7 @@ def _movers(frames: ProgramFrames, week: Period) -> tuple[list[Mover], list[Move
     return movers(up.head(MOVERS)), movers(table.loc[table["change"] < 0].head(MOVERS))
 
 
-def _at_risk(session: Session, program: Program, day: date) -> tuple[date | None, list[AtRisk]]:
-    threshold = program.alerts.risk_threshold
-
+def _at_risk(session: Session, day: date) -> tuple[date | None, list[AtRisk]]:
     def newest(up_to: date) -> date | None:
         return session.scalar(
             select(func.max(PartnerRiskScore.as_of)).where(PartnerRiskScore.as_of <= up_to)
@@ -313,7 +312,7 @@ def _at_risk(session: Session, program: Program, day: date) -> tuple[date | None
     already = set(
         session.scalars(
             select(PartnerRiskScore.partner_id).where(
-                PartnerRiskScore.as_of == earlier, PartnerRiskScore.risk >= threshold
+                PartnerRiskScore.as_of == earlier, PartnerRiskScore.risk_band == "high"
             )
         )
     )
@@ -322,7 +321,7 @@ def _at_risk(session: Session, program: Program, day: date) -> tuple[date | None
         .join(Partner, Partner.id == PartnerRiskScore.partner_id)
         .where(
             PartnerRiskScore.as_of == as_of,
-            PartnerRiskScore.risk >= threshold,
+            PartnerRiskScore.risk_band == "high",  # what an alert is raised on
             Partner.status == PartnerStatus.ACTIVE,
         )
         .order_by(PartnerRiskScore.risk.desc(), Partner.name)
@@ -396,7 +395,7 @@ def weekly_digest(session: Session, program: Program, week: Period) -> WeeklyDig
         for w in (week.shifted(back) for back in range(TREND_WEEKS - 1, -1, -1))
     ]
     movers_up, movers_down = _movers(frames, week)
-    risk_as_of, at_risk = _at_risk(session, program, week.end)
+    risk_as_of, at_risk = _at_risk(session, week.end)
     tier_month = _scored_month(session, week.end)
     return WeeklyDigest(
         program=program.info.name,

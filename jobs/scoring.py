@@ -85,7 +85,7 @@ def raise_alerts(
     found = findings(
         assessment.scores, rules.risk_threshold, previous_risk(session, assessment.as_of)
     )
-    # a partner the month's scorecards call rising is not also "at risk of going quiet": its
+    # a partner the month's scorecards call rising is not also "at risk": its
     # deal flow is sharply up on its own months before (insights.rising), so the alert would
     # contradict the card; drift flags still stand
     month = latest_month(session)

@@ -137,13 +137,13 @@ def _at_risk(digest: WeeklyDigest) -> list[str]:
     at_risk, threshold = digest.at_risk, _percent(digest.risk_threshold)
     if digest.risk_as_of is None:
         return ["*At risk* — no risk scores yet: the nightly risk run writes them."]
+    bar = f"at or above {threshold} and as likely to go quiet"
     if not at_risk:
-        return [f"*At risk* — no partner at or above {threshold} (scores of {digest.risk_as_of})."]
+        return [f"*At risk* — no partner {bar} (scores of {digest.risk_as_of})."]
     new = sum(1 for a in at_risk if a.new)
     lines = [
-        f"*At risk* — {_count(len(at_risk))} partner{'s' if len(at_risk) != 1 else ''} at or "
-        f"above {threshold} (scores of {digest.risk_as_of}"
-        f"{f', {new} new this week' if new else ''})"
+        f"*At risk* — {_count(len(at_risk))} partner{'s' if len(at_risk) != 1 else ''} {bar} "
+        f"(scores of {digest.risk_as_of}{f', {new} new this week' if new else ''})"
     ]
     for a in at_risk[:LISTED]:
         reasons = "; ".join(esc(r, MAX_REASON) for r in a.reasons[:MAX_REASONS])

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +30,11 @@ from tests.databases import (
     session_postgres,
 )
 from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
+
+# A deadline measures the machine, not the code: on a shared runner the first example of a test
+# (which may load a module or a word list) took 650 ms against hypothesis's default 200 ms.
+settings.register_profile("partnerbot", deadline=None)
+settings.load_profile("partnerbot")
 
 BACKENDS = os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",")
 POSTGRES = pytest.StashKey[Postgres]()

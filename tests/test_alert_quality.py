@@ -44,7 +44,7 @@ def test_only_the_high_band_raises_an_at_risk_alert() -> None:
         {
             "risk": [0.9, 0.9],
             "risk_band": ["medium", "high"],
-            "top_factors": [[], []],
+            "top_factors": [["won less"], ["won less"]],
             "drift_flags": [[], []],
         },
         index=[1, 2],

@@ -89,7 +89,7 @@ def test_the_rule_based_fallback_states_no_probability_and_labels_agree() -> Non
     rule_based = found[1, AT_RISK]
     line = headline(rule_based, "Acme", "USD")
     post = alert_message(1, rule_based, "Acme", line, 30).as_post()
-    assert line == "Acme is at risk of going quiet: 1 warning sign"
+    assert line == "Acme is at risk: 1 warning sign"
     assert "%" not in line + shown(post["blocks"])  # type: ignore[arg-type]
     assert "rule-based" in shown(post["blocks"])  # type: ignore[arg-type]
 
