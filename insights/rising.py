@@ -115,7 +115,7 @@ def rising_partners(frames: ProgramFrames, month: pd.Period, currency: str) -> l
         & (surprise >= MIN_SURPRISE)
     )
     chosen = surprise[rising].sort_values(ascending=False, kind="stable")
-    span = f"{recent[0]:%B %Y}–{recent[-1]:%B %Y}"
+    span = f"{recent[0].strftime('%B %Y')}–{recent[-1].strftime('%B %Y')}"
     return [
         Rising(
             int(pid),
