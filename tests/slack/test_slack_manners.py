@@ -6,7 +6,7 @@ expiry reminder with a button; an empty list says why and a long one pages; help
 role the commands it may use, and a stranger how to get access; names ending in a period and
 imported registrations read right."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.program import EXAMPLE, example_text, parse_program
+from config.program import EXAMPLE, Program, example_text, parse_program
 from deals.lookup import deal_view
 from insights.tier_review import TierChange
 from jobs.registrations import daily_registrations
@@ -144,6 +144,27 @@ def test_a_tier_button_naming_no_partner_is_out_of_date(
 # --- extending from the reminder ----------------------------------------------------------------
 
 
+def expiring_in_three_days(
+    session_factory: sessionmaker[Session],
+    partners: TwoPartners,
+    program: Program,
+    registered: datetime,
+) -> date:
+    """Partner A's approved R-000001, its protection ending three days from today; that day."""
+    expires = program.today() + timedelta(days=3)
+    with session_factory.begin() as session:
+        add_deal(
+            session,
+            partners.a,
+            "R-000001",
+            1000,
+            DealStatus.APPROVED,
+            registered,
+            expires=expires.isoformat(),
+        )
+    return expires
+
+
 def test_a_manager_extends_from_the_reminder_once(
     slack_app: RunningApp,
     fake_slack: FakeSlack,
@@ -152,17 +173,9 @@ def test_a_manager_extends_from_the_reminder_once(
     partners: TwoPartners,
 ) -> None:
     now = datetime.now(UTC)
-    expires = EXAMPLE_PROGRAM.today(now) + timedelta(days=3)
-    with session_factory.begin() as session:
-        add_deal(
-            session,
-            partners.a,
-            "R-000001",
-            1000,
-            DealStatus.APPROVED,
-            now - timedelta(days=80),
-            expires=expires.isoformat(),
-        )
+    expires = expiring_in_three_days(
+        session_factory, partners, EXAMPLE_PROGRAM, now - timedelta(days=80)
+    )
     daily_registrations(session_factory, EXAMPLE_PROGRAM, now)
     deliver(session_factory, client)
     [reminder] = [m for m in fake_slack.all_messages() if m["channel"] == "D0NAMGR"]
@@ -205,17 +218,7 @@ def test_a_forged_extension_is_refused_as_out_of_date(
     """The program allows 60 days at a time: 90 was never offered, nor 45."""
     text = example_text().replace("max_extension_days = 90", "max_extension_days = 60")
     program = parse_program(text, EXAMPLE)
-    expires = program.today() + timedelta(days=3)
-    with session_factory.begin() as session:
-        add_deal(
-            session,
-            partners.a,
-            "R-000001",
-            1000,
-            DealStatus.APPROVED,
-            datetime.now(UTC),
-            expires=expires.isoformat(),
-        )
+    expires = expiring_in_three_days(session_factory, partners, program, datetime.now(UTC))
     with session_factory() as session:
         deal = deal_view(session, "R-000001")
     assert deal is not None
