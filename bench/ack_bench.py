@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import make_url, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from bench.load_bench import free_port, start_server  # noqa: E402
 from bench.slack_load import TimedFake, latency_line  # noqa: E402
@@ -35,25 +35,19 @@ from bot.http import EVENTS_PATH  # noqa: E402
 from models import Partner, Person, PersonRole  # noqa: E402
 from models.db import make_engine, make_session_factory  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
+from tests.databases import create_postgres_database  # noqa: E402
 from tests.slack.fake_slack import HOME_TEAM, RESPONSE_URL  # noqa: E402
 from tests.slack.signing import signed, slash_command_body  # noqa: E402
 
-DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/partnerbot_ack_bench"
+DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/partnerbot_ack_bench_test"
 MANAGER = "U0ACKBENCH"
 PARTNER = "Acme Resellers"
 
 
 def prepare(url: str) -> None:
-    """Create the database if missing, empty it, migrate it, add the partner and manager."""
-    target = make_url(url)
-    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        found = connection.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
-        )
-        if not found:
-            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
+    """Create the database if missing (a ``…_test`` name: its schema is dropped), empty it,
+    migrate it, add the partner and manager."""
+    create_postgres_database(url)
     engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
